@@ -1,0 +1,4 @@
+module Repro.Cli.Program
+
+[<EntryPoint>]
+let main argv = 0
