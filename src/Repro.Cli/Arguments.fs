@@ -1,0 +1,71 @@
+/// The command line, as Argu unions. Unknown arguments and bad values print the usage text and exit 2.
+module Repro.Cli.Arguments
+
+open Argu
+
+type DataFetchArgs =
+    | [<Mandatory; AltCommandLine("-d")>] Dataset of name: string
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Dataset _ -> "dataset to download (ml-20m, ml-25m, ml-1m, ml-100k, ml-latest-small, msd; netflix explains where to put its files)."
+
+type DataStatsArgs =
+    | [<Mandatory; AltCommandLine("-d")>] Dataset of name: string
+    | Heldout of users: int
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Dataset _ -> "dataset name (see 'repro data list'), or custom:PATH with --columns."
+            | Heldout _ -> "held-out users per set (validation and test each); default: the dataset's own."
+
+type DataPrepareArgs =
+    | [<Mandatory; AltCommandLine("-d")>] Dataset of name: string
+    | Heldout of users: int
+    | Export_Pro_Sg of dir: string
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Dataset _ -> "dataset name (see 'repro data list')."
+            | Heldout _ -> "held-out users per set (validation and test each); default: the dataset's own."
+            | Export_Pro_Sg _ -> "also write the split in the notebook's pro_sg layout to this folder."
+
+type DataArgs =
+    | [<CliPrefix(CliPrefix.None)>] List
+    | [<CliPrefix(CliPrefix.None)>] Fetch of ParseResults<DataFetchArgs>
+    | [<CliPrefix(CliPrefix.None)>] Stats of ParseResults<DataStatsArgs>
+    | [<CliPrefix(CliPrefix.None)>] Prepare of ParseResults<DataPrepareArgs>
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | List -> "list the known datasets, where their files go and whether they are present."
+            | Fetch _ -> "download a dataset into the data folder (resumable, verified)."
+            | Stats _ -> "print a dataset's statistics after the paper's preprocessing, next to the paper's Table 1."
+            | Prepare _ -> "build (or load from cache) the strong-generalisation split; optionally export it."
+
+type BenchArgs =
+    | [<MainCommand; Mandatory>] Suite of suite: string
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Suite _ -> "which benchmark: data (parse, preprocess, split, cache) or eval (top-k metrics)."
+
+type ReproduceArgs =
+    | Datasets of names: string list
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Datasets _ -> "only these datasets (default: ml-20m, netflix, msd)."
+
+type CliArgs =
+    | [<Inherit>] Data_Dir of dir: string
+    | [<CliPrefix(CliPrefix.None)>] Data of ParseResults<DataArgs>
+    | [<CliPrefix(CliPrefix.None)>] Bench of ParseResults<BenchArgs>
+    | [<CliPrefix(CliPrefix.None)>] Reproduce of ParseResults<ReproduceArgs>
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Data_Dir _ -> "data folder (default: $REPRO_DATA_DIR, else ./data)."
+            | Data _ -> "datasets: list, fetch, stats, prepare."
+            | Bench _ -> "benchmarks that print figures."
+            | Reproduce _ -> "locate or download the paper's datasets, prepare their splits, print Table 1 statistics."
