@@ -1,0 +1,106 @@
+/// The datasets the harness knows: where their files go under the data folder, how to read them,
+/// the paper's preprocessing and held-out counts for each, and how a user obtains them.
+module Repro.Harness.Datasets
+
+open System
+open System.IO
+open Repro.Core.Data
+open Repro.Core.Data.Readers
+open Repro.Core.Protocols
+
+/// How a user gets a dataset's files onto the machine.
+type Source =
+    /// `repro data fetch --dataset NAME` downloads it.
+    | Download
+    /// No public download: the text says where to obtain the files and where to put them.
+    | ByHand of instructions: string
+    /// Made in memory by the synthetic generator: nothing to obtain.
+    | Generated
+
+type Dataset =
+    { Name: string
+      Description: string
+      /// Folder under the data folder.
+      Folder: string
+      /// Files the reader needs, relative to the folder (presence check and cache key).
+      Files: string list
+      /// Reads every event from the folder (already resolved under the data folder).
+      Read: string -> InteractionLog
+      Preprocessing: Preprocessing
+      /// Validation users, and again test users.
+      HeldOut: int
+      Source: Source }
+
+let private file (name: string) (read: string -> InteractionLog) =
+    fun (folder: string) -> read (Path.Combine(folder, name))
+
+let private movieLensCsv name description heldOut =
+    { Name = name; Description = description; Folder = name; Files = [ "ratings.csv" ]
+      Read = file "ratings.csv" MovieLensCsvReader.Read; Preprocessing = Preprocessing.ExplicitRatings
+      HeldOut = heldOut; Source = Download }
+
+let private netflixInstructions =
+    "The Netflix Prize data has no public download. Obtain the original release (training_set.tar with "
+    + "training_set/mv_0000001.txt ... mv_0017770.txt) or the combined files (combined_data_1.txt ... "
+    + "combined_data_4.txt, as on Kaggle's 'Netflix Prize data' page) and put them in <data-dir>/netflix/, "
+    + "either as <data-dir>/netflix/training_set/mv_*.txt or as <data-dir>/netflix/combined_data_*.txt."
+
+/// Every known dataset, paper datasets first.
+let all : Dataset list =
+    [ { movieLensCsv "ml-20m" "MovieLens-20M: the paper's first dataset (ratings > 3.5, users >= 5)" 10000 with
+          Preprocessing = Preprocessing.Ml20m }
+      { Name = "netflix"; Description = "Netflix Prize: the paper's second dataset (ratings > 3.5, users >= 5)"
+        Folder = "netflix"; Files = []; Read = NetflixPrizeReader.Read; Preprocessing = Preprocessing.Netflix
+        HeldOut = 40000; Source = ByHand netflixInstructions }
+      { Name = "msd"; Description = "Million Song Dataset taste profile: the paper's third dataset (users >= 20 songs, songs >= 200 users)"
+        Folder = "msd"; Files = [ "train_triplets.txt" ]; Read = file "train_triplets.txt" MsdTasteProfileReader.Read
+        Preprocessing = Preprocessing.Msd; HeldOut = 50000; Source = Download }
+      movieLensCsv "ml-25m" "MovieLens-25M" 10000
+      { Name = "ml-10m"; Description = "MovieLens-10M (ratings.dat)"; Folder = "ml-10M100K"; Files = [ "ratings.dat" ]
+        Read = file "ratings.dat" MovieLensDatReader.Read; Preprocessing = Preprocessing.ExplicitRatings; HeldOut = 7000
+        Source = ByHand "Download ml-10m.zip from GroupLens (grouplens.org/datasets/movielens/10m/) and unzip it into <data-dir>, giving <data-dir>/ml-10M100K/ratings.dat." }
+      { Name = "ml-1m"; Description = "MovieLens-1M (ratings.dat)"; Folder = "ml-1m"; Files = [ "ratings.dat" ]
+        Read = file "ratings.dat" MovieLensDatReader.Read; Preprocessing = Preprocessing.ExplicitRatings; HeldOut = 600
+        Source = Download }
+      { Name = "ml-100k"; Description = "MovieLens-100K (u.data); 100 + 100 held-out users give the reference split"
+        Folder = "ml-100k"; Files = [ "u.data" ]; Read = file "u.data" MovieLens100KReader.Read
+        Preprocessing = Preprocessing.ExplicitRatings; HeldOut = 100; Source = Download }
+      movieLensCsv "ml-latest-small" "MovieLens latest-small (development set, 610 users)" 50
+      { Name = "gowalla"; Description = "Gowalla check-ins, LightGCN's split merged into one log for strong generalisation"
+        Folder = "gowalla"; Files = [ "train.txt"; "test.txt" ]
+        Read = fun folder -> let logs = LightGcnSplitReader.Read folder in InteractionLogs.Concat(logs.Train, logs.Test)
+        Preprocessing = Preprocessing.ImplicitFeedback; HeldOut = 3000
+        Source = ByHand "Gowalla's LightGCN split (train.txt, test.txt) comes with the LightGCN and NGCF repositories (Data/gowalla/); put both files in <data-dir>/gowalla/." }
+      { Name = "citeulike-a"; Description = "CiteULike-a user libraries (users.dat)"; Folder = "citeulike-a"; Files = [ "users.dat" ]
+        Read = file "users.dat" CiteULikeReader.Read; Preprocessing = Preprocessing.ImplicitFeedback; HeldOut = 500
+        Source = ByHand "CiteULike-a's users.dat is in Hao Wang's citeulike-a repository; put it in <data-dir>/citeulike-a/users.dat." }
+      { Name = "lastfm-2k"; Description = "HetRec 2011 Last.fm 2K (user_artists.dat, play counts)"; Folder = "lastfm-2k"
+        Files = [ "user_artists.dat" ]; Read = file "user_artists.dat" LastFmUserArtistsReader.Read
+        Preprocessing = Preprocessing.ImplicitFeedback; HeldOut = 200
+        Source = ByHand "Download hetrec2011-lastfm-2k.zip from GroupLens (grouplens.org/datasets/hetrec-2011/) and put user_artists.dat in <data-dir>/lastfm-2k/." } ]
+
+/// The three datasets of the paper's Table 2.
+let paperDatasets = [ "ml-20m"; "netflix"; "msd" ]
+
+let names = all |> List.map (fun d -> d.Name)
+
+/// The dataset called <paramref name="name"/>, or an error that lists the known names.
+let find (name: string) : Result<Dataset, string> =
+    match all |> List.tryFind (fun d -> String.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase)) with
+    | Some d -> Ok d
+    | None -> Error(sprintf "unknown dataset '%s'; known datasets: %s" name (String.Join(", ", names)))
+
+/// The dataset's folder under the data folder.
+let folderOf (dataDir: string) (d: Dataset) = Path.Combine(dataDir, d.Folder)
+
+/// The source files the dataset reads, or the reason it cannot be read yet.
+let locate (dataDir: string) (d: Dataset) : Result<string list, string> =
+    let folder = folderOf dataDir d
+    if not (Directory.Exists folder) then Error(sprintf "%s is not present: folder %s does not exist" d.Name folder)
+    elif d.Name = "netflix" then
+        try Ok(List.ofSeq (snd (NetflixPrizeReader.FindFiles folder)))
+        with e -> Error e.Message
+    else
+        let missing = d.Files |> List.filter (fun f -> not (File.Exists(Path.Combine(folder, f))))
+        if missing.IsEmpty then Ok(d.Files |> List.map (fun f -> Path.Combine(folder, f)))
+        else Error(sprintf "%s is not complete: %s missing in %s" d.Name (String.Join(", ", missing)) folder)
