@@ -94,18 +94,31 @@ public sealed record Preprocessing
         }
 
         // User filter counted on the item-filtered events (filter_triplets, min_uc > 0 only).
+        int[]? userEvents = null;
         if (MinItemsPerUser > 0)
         {
-            var userEvents = new int[log.UserCount];
+            userEvents = new int[log.UserCount];
             for (int k = 0; k < n; k++) if (keep[k]) userEvents[users[k]]++;
-            for (int k = 0; k < n; k++) if (keep[k] && userEvents[users[k]] < MinItemsPerUser) keep[k] = false;
         }
 
+        // Final decision, counting survivors and marking the ids they use (1 = used) in the same pass.
+        var userCode = new int[log.UserCount];
+        var itemCode = new int[log.ItemCount];
         int kept = 0;
-        for (int k = 0; k < n; k++) if (keep[k]) kept++;
+        for (int k = 0; k < n; k++)
+        {
+            if (!keep[k]) continue;
+            if (userEvents != null && userEvents[users[k]] < MinItemsPerUser)
+            {
+                keep[k] = false;
+                continue;
+            }
+            kept++;
+            userCode[users[k]] = 1;
+            itemCode[items[k]] = 1;
+        }
+        int userCount = AssignCodesToUsedIds(userCode), itemCount = AssignCodesToUsedIds(itemCode);
 
-        var userCode = NewCodesForUsedIds(users, keep, log.UserCount, out int userCount);
-        var itemCode = NewCodesForUsedIds(items, keep, log.ItemCount, out int itemCount);
         var outUsers = new int[kept];
         var outItems = new int[kept];
         var outValues = new float[kept];
@@ -123,14 +136,12 @@ public sealed record Preprocessing
                                   log.DuplicatesMerged);
     }
 
-    /// <summary>New code of every old code that a kept event uses (-1 otherwise), assigned in old-code order.</summary>
-    private static int[] NewCodesForUsedIds(int[] codes, bool[] keep, int oldCount, out int newCount)
+    /// <summary>Turns used marks (1) into new codes in old-code order, and unused ones into -1; returns how many are used.</summary>
+    private static int AssignCodesToUsedIds(int[] marks)
     {
-        var newCode = new int[oldCount];
-        for (int k = 0; k < codes.Length; k++) if (keep[k]) newCode[codes[k]] = 1;
-        newCount = 0;
-        for (int c = 0; c < oldCount; c++) newCode[c] = newCode[c] == 1 ? newCount++ : -1;
-        return newCode;
+        int count = 0;
+        for (int c = 0; c < marks.Length; c++) marks[c] = marks[c] == 1 ? count++ : -1;
+        return count;
     }
 
     private static string[] KeptIds(string[] ids, int[] newCode, int newCount)

@@ -44,7 +44,8 @@ public static class ProSgFormat
 
     /// <summary>
     /// Reads a pro_sg folder. Training rows are uids 0..max (load_train_data); each held-out set's rows
-    /// are re-based to its smallest uid and span up to its largest (load_tr_te_data). Original user ids
+    /// are re-based to its smallest uid and span up to its largest (load_tr_te_data); header-only
+    /// held-out files give a set without users. Original user ids
     /// are not in these files, so the result's user ids are null. Throws <see cref="DataFormatException"/>
     /// naming the file and line of the first problem.
     /// </summary>
@@ -171,7 +172,12 @@ public static class ProSgFormat
         string foldInPath = Path.Combine(directory, foldInName), targetPath = Path.Combine(directory, targetName);
         var (foldInUids, foldInSids) = ReadPairs(foldInPath, items);
         var (targetUids, targetSids) = ReadPairs(targetPath, items);
-        if (foldInUids.Length == 0) throw new DataFormatException(foldInPath, 0, "no fold-in events (header only)");
+        if (foldInUids.Length == 0)
+        {
+            // Every held-out user lost all events to unseen items: the notebook writes header-only files.
+            if (targetUids.Length > 0) throw new DataFormatException(targetPath, 2, $"uid {targetUids[0]} has targets but {foldInName} has no rows: the fold-in and target files cover different users");
+            return new HeldOutSet(new CsrMatrix(0, items, [0], []), new CsrMatrix(0, items, [0], []), 0, [], null);
+        }
         int first = Math.Min(Min(foldInUids), targetUids.Length > 0 ? Min(targetUids) : int.MaxValue);
         int last = Math.Max(Max(foldInUids), targetUids.Length > 0 ? Max(targetUids) : int.MinValue);
         int rows = last - first + 1;
@@ -256,7 +262,7 @@ public static class ProSgFormat
 
     private static void RequireSeparate(string path, HeldOutSet set, string otherName, int otherFirst, int otherCount)
     {
-        if (set.FirstUid < otherFirst + otherCount && otherFirst < set.FirstUid + set.Users)
+        if (set.Users > 0 && otherCount > 0 && set.FirstUid < otherFirst + otherCount && otherFirst < set.FirstUid + set.Users)
             throw new DataFormatException(path, 0, $"uids {set.FirstUid}..{set.FirstUid + set.Users - 1} overlap the {otherName} uids {otherFirst}..{otherFirst + otherCount - 1}: a user may be in one part only");
     }
 

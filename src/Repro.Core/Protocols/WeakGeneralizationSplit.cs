@@ -54,8 +54,8 @@ public sealed class WeakGeneralizationSplit
     /// within test is an error.
     /// </summary>
     public static WeakGeneralizationSplit FromPairs(int users, int items,
-                                                    ReadOnlySpan<int> trainUsers, ReadOnlySpan<int> trainItems,
-                                                    ReadOnlySpan<int> testUsers, ReadOnlySpan<int> testItems)
+                                                    int[] trainUsers, int[] trainItems,
+                                                    int[] testUsers, int[] testItems)
     {
         var train = CsrMatrix.FromPairs(users, items, trainUsers, trainItems);
         var test = CsrMatrix.FromPairs(users, items, testUsers, testItems);
@@ -64,16 +64,16 @@ public sealed class WeakGeneralizationSplit
         return new WeakGeneralizationSplit(train, test);
     }
 
-    /// <summary>As <see cref="FromPairs(int,int,ReadOnlySpan{int},ReadOnlySpan{int},ReadOnlySpan{int},ReadOnlySpan{int})"/>, sized by the largest user and item code + 1.</summary>
-    public static WeakGeneralizationSplit FromPairs(ReadOnlySpan<int> trainUsers, ReadOnlySpan<int> trainItems,
-                                                    ReadOnlySpan<int> testUsers, ReadOnlySpan<int> testItems)
+    /// <summary>As <see cref="FromPairs(int,int,int[],int[],int[],int[])"/>, sized by the largest user and item code + 1.</summary>
+    public static WeakGeneralizationSplit FromPairs(int[] trainUsers, int[] trainItems,
+                                                    int[] testUsers, int[] testItems)
     {
         int users = Math.Max(MaxPlusOne(trainUsers), MaxPlusOne(testUsers));
         int items = Math.Max(MaxPlusOne(trainItems), MaxPlusOne(testItems));
         return FromPairs(users, items, trainUsers, trainItems, testUsers, testItems);
     }
 
-    private static int MaxPlusOne(ReadOnlySpan<int> codes)
+    private static int MaxPlusOne(int[] codes)
     {
         int max = -1;
         foreach (int c in codes) if (c > max) max = c;
