@@ -1,0 +1,90 @@
+module Repro.Tests.SplitCacheTests
+
+open System.IO
+open Expecto
+open Repro.Core.Data.Cache
+open Repro.Core.Protocols
+open Repro.Tests.ProtocolTestData
+
+/// A split of a random log with its statistics, and the pro_sg bytes it exports to.
+let private splitAndStats () =
+    let filtered = Preprocessing.ExplicitRatings.Filter(randomLog 7 120 80)
+    let split = StrongGeneralization.Split(filtered, HeldOutUsers 10)
+    split, DatasetStatistics.Compute(filtered, split)
+
+let private exportBytes (split: StrongGeneralizationSplit) =
+    use folder = new TempFolder()
+    ProSgFormat.Export(split, folder.Path)
+    [ for f in Directory.GetFiles folder.Path |> Array.sort -> Path.GetFileName f, File.ReadAllBytes f ]
+
+let private expectStale (path: string) (key: string) (reasonPart: string) =
+    try
+        SplitCache.Load(path, key) |> ignore
+        failtest "a stale cache was loaded"
+    with :? StaleCacheException as e ->
+        Expect.stringContains e.Message reasonPart "the message says why the cache is rebuilt"
+        Expect.stringContains e.Message path "the message names the file"
+
+[<Tests>]
+let tests =
+    testList "Data.SplitCache" [
+        testCase "a saved split reloads identical: same statistics and the same exported files" <| fun () ->
+            use folder = new TempFolder()
+            let split, stats = splitAndStats ()
+            let path = Path.Combine(folder.Path, "s.split")
+            SplitCache.Save(path, "key", split, stats)
+            let struct (loaded, loadedStats) = SplitCache.Load(path, "key")
+            Expect.equal loadedStats stats "statistics"
+            Expect.equal (exportBytes loaded) (exportBytes split) "pro_sg export of the reloaded split"
+            Expect.equal loaded.Validation.UserIds split.Validation.UserIds "original user ids survive"
+
+        testCase "a cache built from other files or settings is refused" <| fun () ->
+            use folder = new TempFolder()
+            let split, stats = splitAndStats ()
+            let path = Path.Combine(folder.Path, "s.split")
+            SplitCache.Save(path, "key-a", split, stats)
+            expectStale path "key-b" "other source files or settings"
+
+        testCase "a flipped byte anywhere fails the checksum" <| fun () ->
+            use folder = new TempFolder()
+            let split, stats = splitAndStats ()
+            let path = Path.Combine(folder.Path, "s.split")
+            SplitCache.Save(path, "key", split, stats)
+            let bytes = File.ReadAllBytes path
+            for at in [ 20; bytes.Length / 2; bytes.Length - 40 ] do
+                let corrupt = Array.copy bytes
+                corrupt.[at] <- corrupt.[at] ^^^ 0x10uy
+                File.WriteAllBytes(path, corrupt)
+                expectStale path "key" "checksum"
+
+        testCase "a truncated file is refused" <| fun () ->
+            use folder = new TempFolder()
+            let split, stats = splitAndStats ()
+            let path = Path.Combine(folder.Path, "s.split")
+            SplitCache.Save(path, "key", split, stats)
+            let bytes = File.ReadAllBytes path
+            File.WriteAllBytes(path, bytes.[0 .. bytes.Length / 3])
+            expectStale path "key" "checksum"
+
+        testCase "a file that is not a cache is refused" <| fun () ->
+            use folder = new TempFolder()
+            let path = Path.Combine(folder.Path, "s.split")
+            File.WriteAllText(path, String.replicate 100 "not a cache ")
+            expectStale path "key" "not a Repro cache file"
+
+        testCase "the key changes when a source file changes size or time, or the settings change" <| fun () ->
+            use folder = new TempFolder()
+            let f = Path.Combine(folder.Path, "ratings.csv")
+            File.WriteAllText(f, "a")
+            let k1 = SplitCache.Key([ f ], "h=10")
+            Expect.equal (SplitCache.Key([ f ], "h=10")) k1 "same files and settings, same key"
+            Expect.notEqual (SplitCache.Key([ f ], "h=20")) k1 "settings are part of the key"
+            File.WriteAllText(f, "ab")
+            Expect.notEqual (SplitCache.Key([ f ], "h=10")) k1 "a changed file changes the key"
+
+        testCase "saving leaves no temporary file behind" <| fun () ->
+            use folder = new TempFolder()
+            let split, stats = splitAndStats ()
+            SplitCache.Save(Path.Combine(folder.Path, "s.split"), "key", split, stats)
+            Expect.equal (Directory.GetFiles folder.Path |> Array.map Path.GetFileName) [| "s.split" |] "only the cache file"
+    ]
