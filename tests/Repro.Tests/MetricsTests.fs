@@ -288,6 +288,21 @@ let tests =
                 Evaluator.Evaluate(scorer, foldIn, targets, [| MetricSpec.Recall 1 |], 2) |> ignore
                 Expect.sequenceEqual rowsSeen [ (0, 2); (2, 2); (4, 1) ] "batches of 2"
 
+            testCase "reuses a caller's score buffer across calls and refuses one too small" <| fun () ->
+                let foldIn = csr 3 4 [| [| 0 |]; [||]; [| 3 |] |]
+                let targets = csr 3 4 [| [| 1 |]; [| 2 |]; [| 0 |] |]
+                let scores = [| [| 0.0f; 1.0f; 2.0f; 3.0f |]; [| 3.0f; 2.0f; 1.0f; 0.0f |]; [| 1.0f; 0.0f; 0.0f; 2.0f |] |]
+                let metrics = [| MetricSpec.Ndcg 2 |]
+                Expect.equal (Evaluator.ScoreBufferLength(3, 4, 2)) 8L "2 users x 4 items"
+                let buffer = Array.zeroCreate<float32> 8
+                let first = Evaluator.Evaluate(scorerOf scores, foldIn, targets, metrics, 2, scoreBuffer = buffer)
+                let again = Evaluator.Evaluate(scorerOf scores, foldIn, targets, metrics, 2, scoreBuffer = buffer)
+                let fresh = Evaluator.Evaluate(scorerOf scores, foldIn, targets, metrics, 2)
+                Expect.equal again.Metrics.[0].Values first.Metrics.[0].Values "same buffer, same values"
+                Expect.equal fresh.Metrics.[0].Values first.Metrics.[0].Values "own buffer, same values"
+                Expect.throwsT<ArgumentException> (fun () ->
+                    Evaluator.Evaluate(scorerOf scores, foldIn, targets, metrics, 2, scoreBuffer = Array.zeroCreate 7) |> ignore) "7 < 8"
+
             testPropertyWithConfig config "equals a per-user full-sort reference for any data and batch size" <|
                 Prop.forAll (Arb.fromGen datasetGen) (fun d ->
                     let users = d.Scores.Length
