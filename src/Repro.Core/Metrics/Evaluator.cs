@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using Repro.Core.Sparse;
 
@@ -23,10 +24,12 @@ public static class Evaluator
     /// <param name="targets">The same users' target items, row for row; expected disjoint from the fold-in items.</param>
     /// <param name="maxDegreeOfParallelism">Threads for the per-user work; -1 uses every core.</param>
     /// <param name="scoreBuffer">
-    /// A buffer of at least <see cref="ScoreBufferLength"/> floats to reuse across calls (e.g. one
-    /// validation per epoch); when null, one is allocated for this call. Reuse matters here: first
-    /// touches of a fresh 2000 x 20,108 buffer (160 MB) cost 0.5–1.5 s of page faults in this VM,
-    /// more than ranking 10,000 users (platform notes, "Memory allocation dominates").
+    /// A buffer of at least <see cref="ScoreBufferLength"/> floats to use; when null, one is rented
+    /// from the shared <see cref="System.Buffers.ArrayPool{T}"/> and returned at the end, so that
+    /// successive calls (one validation per epoch) reuse it. Reuse matters here: first touches of a
+    /// fresh 2000 x 20,108 buffer (160 MB) cost 0.5–1.5 s of page faults in this VM, more than ranking
+    /// 10,000 users, and unreturned buffers pile up as garbage (platform notes, "Memory allocation
+    /// dominates").
     /// </param>
     public static EvaluationResult Evaluate(
         BatchScorer scorer, CsrMatrix foldIn, CsrMatrix targets, IReadOnlyList<MetricSpec> metrics,
@@ -50,16 +53,35 @@ public static class Evaluator
             else { positionOfRow[row] = -1; excluded.Add(row); }
         }
 
-        var values = metrics.Select(_ => new double[included.Count]).ToArray();
-        int rankedLength = Math.Min(metrics.Max(m => m.K), items);
         int rowsPerBatch = Math.Max(1, Math.Min(batchSize, users));
         long bufferLength = ScoreBufferLength(users, items, batchSize);
         if (bufferLength > Array.MaxLength)
             throw new ArgumentOutOfRangeException(nameof(batchSize), $"a batch of {rowsPerBatch} users x {items} items exceeds one array; use a smaller batch");
         if (scoreBuffer != null && scoreBuffer.Length < bufferLength)
             throw new ArgumentException($"the score buffer holds {scoreBuffer.Length} floats, {bufferLength} needed ({rowsPerBatch} users x {items} items)", nameof(scoreBuffer));
-        // One buffer for every batch (and every call, when the caller keeps it).
-        var scores = scoreBuffer ?? GC.AllocateUninitializedArray<float>((int)bufferLength);
+        var rented = scoreBuffer is null ? ArrayPool<float>.Shared.Rent((int)bufferLength) : null;
+        try
+        {
+            var values = Score(scorer, foldIn, targets, metrics, positionOfRow, included.Count, rowsPerBatch,
+                               scoreBuffer ?? rented!, maxDegreeOfParallelism, cancellationToken);
+            var includedRows = included.ToArray();
+            var perMetric = metrics.Select((metric, m) => new UserMetricValues(metric, includedRows, values[m], excluded.Count)).ToArray();
+            return new EvaluationResult(perMetric, includedRows, excluded.ToArray());
+        }
+        finally
+        {
+            if (rented != null) ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>The batch loop: per-user metric values, indexed [metric][included position].</summary>
+    static double[][] Score(
+        BatchScorer scorer, CsrMatrix foldIn, CsrMatrix targets, IReadOnlyList<MetricSpec> metrics, int[] positionOfRow,
+        int includedCount, int rowsPerBatch, float[] scores, int maxDegreeOfParallelism, CancellationToken cancellationToken)
+    {
+        int users = foldIn.Rows, items = foldIn.Columns;
+        var values = metrics.Select(_ => new double[includedCount]).ToArray();
+        int rankedLength = Math.Min(metrics.Max(m => m.K), items);
         var options = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism, CancellationToken = cancellationToken };
         int workers = maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount;
 
@@ -96,9 +118,7 @@ public static class Evaluator
             });
         }
 
-        var includedRows = included.ToArray();
-        var perMetric = metrics.Select((metric, m) => new UserMetricValues(metric, includedRows, values[m], excluded.Count)).ToArray();
-        return new EvaluationResult(perMetric, includedRows, excluded.ToArray());
+        return values;
     }
 
     /// <summary>Floats of score buffer that <see cref="Evaluate"/> needs: min(batchSize, users) x items.</summary>
