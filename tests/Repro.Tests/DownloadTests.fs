@@ -10,15 +10,8 @@ open System.Threading
 open Expecto
 open Repro.Core.Data
 open Repro.Core.Data.Download
+open Repro.Tests.Helpers
 open Repro.Tests.LocalHttpServer
-
-/// A fresh temporary folder, deleted after the body.
-let withTempDir (body: string -> unit) =
-    let dir = Path.Combine(Path.GetTempPath(), "repro-tests-" + Guid.NewGuid().ToString("N"))
-    Directory.CreateDirectory dir |> ignore
-    try body dir
-    finally
-        try Directory.Delete(dir, true) with _ -> ()
 
 /// Deterministic pseudo-random bytes (a file large enough to arrive in several reads).
 let payload (length: int) =
@@ -45,14 +38,6 @@ let zipOf (entries: (string * string) list) =
             let bytes = Encoding.UTF8.GetBytes text
             stream.Write(bytes, 0, bytes.Length)
     memory.ToArray()
-
-/// The exception of type 'E that the body throws (Expecto's throwsT does not return it).
-let raises<'E when 'E :> exn> (body: unit -> unit) : 'E =
-    let caught = try body (); None with e -> Some e
-    match caught with
-    | Some (:? 'E as e) -> e
-    | Some e -> failtestf "expected %s, got %s: %s" typeof<'E>.Name (e.GetType().Name) e.Message
-    | None -> failtestf "expected %s, nothing was thrown" typeof<'E>.Name
 
 let fastOptions = DownloadOptions(ConnectTimeout = TimeSpan.FromSeconds 10., StallTimeout = TimeSpan.FromSeconds 5.)
 
