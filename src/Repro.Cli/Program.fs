@@ -1,17 +1,22 @@
 module Repro.Cli.Program
 
-open System
 open Argu
+open Repro.Harness
 open Repro.Cli.Arguments
 
 let private parser = ArgumentParser.Create<CliArgs>(programName = "repro")
 
 let private dispatch (args: ParseResults<CliArgs>) : int =
-    let dataDir = args.TryGetResult Data_Dir
+    let dataDir = DataDir.resolve (args.TryGetResult Data_Dir)
     match args.GetSubCommand() with
-    | Data _ | Bench _ | Reproduce _ ->
-        eprintfn "not implemented yet"
-        1
+    | Data data ->
+        match data.GetSubCommand() with
+        | DataArgs.List -> DataCommands.list dataDir
+        | Fetch f -> FetchCommand.run (fst dataDir) (f.GetResult DataFetchArgs.Dataset)
+        | Stats s -> DataCommands.stats dataDir s
+        | Prepare p -> DataCommands.prepare dataDir p
+    | Bench b -> Bench.run (b.GetResult Suite) (fst dataDir)
+    | Reproduce r -> ReproduceCommand.run dataDir (r.GetResult(Datasets, defaultValue = Repro.Harness.Datasets.paperDatasets))
     | Data_Dir _ -> args.Raise("a command is required", showUsage = true)
 
 [<EntryPoint>]
@@ -21,7 +26,7 @@ let main argv =
         dispatch args
     with
     | :? ArguParseException as e ->
-        // Argu's message is the usage text, with the problem on its first line; --help is not an error.
+        // Argu's message is the usage text with the problem on its first line; --help is not an error.
         let isHelp = argv |> Array.exists (fun a -> a = "--help" || a = "-h" || a = "/?")
         if isHelp then
             printfn "%s" e.Message

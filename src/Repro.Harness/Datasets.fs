@@ -6,13 +6,16 @@ open System
 open System.IO
 open Repro.Core.Data
 open Repro.Core.Data.Readers
+open Repro.Core.Data.Download
+open Repro.Core.Data.Synthetic
 open Repro.Core.Protocols
 
 /// How a user gets a dataset's files onto the machine.
 type Source =
-    /// `repro data fetch --dataset NAME` downloads it.
-    | Download
-    /// No public download: the text says where to obtain the files and where to put them.
+    /// In the download catalog: `repro data fetch --dataset NAME` downloads it, or (Netflix) explains
+    /// where to obtain it and where to put it.
+    | Catalog of DatasetEntry
+    /// Not in the catalog: the text says where to obtain the files and where to put them.
     | ByHand of instructions: string
     /// Made in memory by the synthetic generator: nothing to obtain.
     | Generated
@@ -34,38 +37,38 @@ type Dataset =
 let private file (name: string) (read: string -> InteractionLog) =
     fun (folder: string) -> read (Path.Combine(folder, name))
 
-let private movieLensCsv name description heldOut =
-    { Name = name; Description = description; Folder = name; Files = [ "ratings.csv" ]
+let private movieLensCsv (entry: DatasetEntry) description heldOut =
+    { Name = entry.Name; Description = description; Folder = entry.Folder; Files = [ "ratings.csv" ]
       Read = file "ratings.csv" MovieLensCsvReader.Read; Preprocessing = Preprocessing.ExplicitRatings
-      HeldOut = heldOut; Source = Download }
+      HeldOut = heldOut; Source = Catalog entry }
 
-let private netflixInstructions =
-    "The Netflix Prize data has no public download. Obtain the original release (training_set.tar with "
-    + "training_set/mv_0000001.txt ... mv_0017770.txt) or the combined files (combined_data_1.txt ... "
-    + "combined_data_4.txt, as on Kaggle's 'Netflix Prize data' page) and put them in <data-dir>/netflix/, "
-    + "either as <data-dir>/netflix/training_set/mv_*.txt or as <data-dir>/netflix/combined_data_*.txt."
+let private synthetic (shape: SyntheticShape) heldOut =
+    { Name = "synthetic-" + shape.Name
+      Description = sprintf "synthetic data of the %s shape (%d users, %d items; generated, seed %d)" shape.Name shape.Users shape.Items SyntheticGenerator.DefaultSeed
+      Folder = ""; Files = []; Read = fun _ -> (SyntheticGenerator.Generate shape).Log
+      Preprocessing = Preprocessing.ExplicitRatings; HeldOut = heldOut; Source = Generated }
 
 /// Every known dataset, paper datasets first.
 let all : Dataset list =
-    [ { movieLensCsv "ml-20m" "MovieLens-20M: the paper's first dataset (ratings > 3.5, users >= 5)" 10000 with
+    [ { movieLensCsv DatasetCatalog.Ml20m "MovieLens-20M: the paper's first dataset (ratings > 3.5, users >= 5)" 10000 with
           Preprocessing = Preprocessing.Ml20m }
       { Name = "netflix"; Description = "Netflix Prize: the paper's second dataset (ratings > 3.5, users >= 5)"
         Folder = "netflix"; Files = []; Read = NetflixPrizeReader.Read; Preprocessing = Preprocessing.Netflix
-        HeldOut = 40000; Source = ByHand netflixInstructions }
+        HeldOut = 40000; Source = Catalog DatasetCatalog.Netflix }
       { Name = "msd"; Description = "Million Song Dataset taste profile: the paper's third dataset (users >= 20 songs, songs >= 200 users)"
         Folder = "msd"; Files = [ "train_triplets.txt" ]; Read = file "train_triplets.txt" MsdTasteProfileReader.Read
-        Preprocessing = Preprocessing.Msd; HeldOut = 50000; Source = Download }
-      movieLensCsv "ml-25m" "MovieLens-25M" 10000
+        Preprocessing = Preprocessing.Msd; HeldOut = 50000; Source = Catalog DatasetCatalog.Msd }
+      movieLensCsv DatasetCatalog.Ml25m "MovieLens-25M" 10000
       { Name = "ml-10m"; Description = "MovieLens-10M (ratings.dat)"; Folder = "ml-10M100K"; Files = [ "ratings.dat" ]
         Read = file "ratings.dat" MovieLensDatReader.Read; Preprocessing = Preprocessing.ExplicitRatings; HeldOut = 7000
         Source = ByHand "Download ml-10m.zip from GroupLens (grouplens.org/datasets/movielens/10m/) and unzip it into <data-dir>, giving <data-dir>/ml-10M100K/ratings.dat." }
       { Name = "ml-1m"; Description = "MovieLens-1M (ratings.dat)"; Folder = "ml-1m"; Files = [ "ratings.dat" ]
         Read = file "ratings.dat" MovieLensDatReader.Read; Preprocessing = Preprocessing.ExplicitRatings; HeldOut = 600
-        Source = Download }
+        Source = Catalog DatasetCatalog.Ml1m }
       { Name = "ml-100k"; Description = "MovieLens-100K (u.data); 100 + 100 held-out users give the reference split"
         Folder = "ml-100k"; Files = [ "u.data" ]; Read = file "u.data" MovieLens100KReader.Read
-        Preprocessing = Preprocessing.ExplicitRatings; HeldOut = 100; Source = Download }
-      movieLensCsv "ml-latest-small" "MovieLens latest-small (development set, 610 users)" 50
+        Preprocessing = Preprocessing.ExplicitRatings; HeldOut = 100; Source = Catalog DatasetCatalog.Ml100k }
+      movieLensCsv DatasetCatalog.MlLatestSmall "MovieLens latest-small (development set, 610 users)" 50
       { Name = "gowalla"; Description = "Gowalla check-ins, LightGCN's split merged into one log for strong generalisation"
         Folder = "gowalla"; Files = [ "train.txt"; "test.txt" ]
         Read = fun folder -> let logs = LightGcnSplitReader.Read folder in InteractionLogs.Concat(logs.Train, logs.Test)
@@ -77,7 +80,9 @@ let all : Dataset list =
       { Name = "lastfm-2k"; Description = "HetRec 2011 Last.fm 2K (user_artists.dat, play counts)"; Folder = "lastfm-2k"
         Files = [ "user_artists.dat" ]; Read = file "user_artists.dat" LastFmUserArtistsReader.Read
         Preprocessing = Preprocessing.ImplicitFeedback; HeldOut = 200
-        Source = ByHand "Download hetrec2011-lastfm-2k.zip from GroupLens (grouplens.org/datasets/hetrec-2011/) and put user_artists.dat in <data-dir>/lastfm-2k/." } ]
+        Source = ByHand "Download hetrec2011-lastfm-2k.zip from GroupLens (grouplens.org/datasets/hetrec-2011/) and put user_artists.dat in <data-dir>/lastfm-2k/." }
+      synthetic SyntheticShape.Tiny 30
+      synthetic SyntheticShape.Ml20m 10000 ]
 
 /// The three datasets of the paper's Table 2.
 let paperDatasets = [ "ml-20m"; "netflix"; "msd" ]
@@ -96,7 +101,8 @@ let folderOf (dataDir: string) (d: Dataset) = Path.Combine(dataDir, d.Folder)
 /// The source files the dataset reads, or the reason it cannot be read yet.
 let locate (dataDir: string) (d: Dataset) : Result<string list, string> =
     let folder = folderOf dataDir d
-    if not (Directory.Exists folder) then Error(sprintf "%s is not present: folder %s does not exist" d.Name folder)
+    if (match d.Source with Generated -> true | _ -> false) then Ok []
+    elif not (Directory.Exists folder) then Error(sprintf "%s is not present: folder %s does not exist" d.Name folder)
     elif d.Name = "netflix" then
         try Ok(List.ofSeq (snd (NetflixPrizeReader.FindFiles folder)))
         with e -> Error e.Message

@@ -67,7 +67,8 @@ public static class DatasetCatalog
                 "Obtain it from Kaggle's \"Netflix Prize data\" dataset (published there by Netflix; sign in to Kaggle, " +
                 "download the dataset's zip and unzip it). The original 2006 release, mirrored on Academic Torrents and " +
                 "the Internet Archive as nf_prize_dataset.tar.gz, holds the same ratings as one file per movie " +
-                "(training_set/mv_0000001.txt ...); this project reads Kaggle's combined_data files, so prefer Kaggle's copy.");
+                "(training_set/mv_0000001.txt ...); Repro reads either layout: put the combined files, or the training_set " +
+                "folder, in the netflix folder.");
 
     /// <summary>Every dataset, in the order the command line lists them.</summary>
     public static IReadOnlyList<DatasetEntry> All { get; } = [Ml20m, Netflix, Msd, Ml25m, Ml1m, Ml100k, MlLatestSmall];

@@ -1,0 +1,17 @@
+/// `repro bench SUITE`: benchmarks that print figures (never timed tests).
+module Repro.Cli.Bench
+
+open System.IO
+open Repro.Harness.Benchmarks
+
+let run (suite: string) (dataDir: string) : int =
+    match suite with
+    | "data" ->
+        DataBench.run (Path.Combine(dataDir, "bench"))
+        0
+    | "eval" ->
+        EvaluationBench.run ()
+        0
+    | other ->
+        eprintfn "unknown benchmark '%s'; known: data, eval" other
+        2
