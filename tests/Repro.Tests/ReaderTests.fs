@@ -122,9 +122,9 @@ let exact =
                 writeText dir "combined_data_2.txt" "3:\n7,1,2005-01-01\n" |> ignore
                 writeText dir "combined_data_1.txt" "1:\n7,3,2005-09-06\n8,5,2004-02-29\n2:\r\n8,4,2003-12-31\r\n" |> ignore
                 writeText dir "probe.txt" "1:\n30878\n" |> ignore
-                let found = NetflixPrizeReader.FindFiles dir
-                Expect.equal found.Layout NetflixLayout.Combined "combined layout"
-                Expect.sequenceEqual (found.Files |> Seq.map (fun f -> Path.GetFileName f)) [ "combined_data_1.txt"; "combined_data_2.txt" ] "number order"
+                let layout, files = NetflixPrizeReader.FindFiles dir
+                Expect.equal layout NetflixLayout.Combined "combined layout"
+                Expect.sequenceEqual (files |> Seq.map (fun f -> Path.GetFileName f)) [ "combined_data_1.txt"; "combined_data_2.txt" ] "number order"
                 expectEvents (NetflixPrizeReader.Read dir) [ "7", "1", 3.0f; "8", "1", 5.0f; "8", "2", 4.0f; "7", "3", 1.0f ])
 
         testCase "Netflix training_set files are read in movie id order" <| fun () ->
@@ -132,7 +132,7 @@ let exact =
                 writeText dir "training_set/mv_0000010.txt" "10:\n5,2,2005-01-01\n" |> ignore
                 writeText dir "training_set/mv_0000002.txt" "2:\n6,4,2005-01-01\n5,3,2005-01-02\n" |> ignore
                 writeText dir "training_set/mv_0000009.txt" "9:\n6,1,2005-01-01" |> ignore
-                Expect.equal (NetflixPrizeReader.FindFiles dir).Layout NetflixLayout.TrainingSet "per-movie layout"
+                Expect.equal (fst (NetflixPrizeReader.FindFiles dir)) NetflixLayout.TrainingSet "per-movie layout"
                 expectEvents (NetflixPrizeReader.Read dir) [ "6", "2", 4.0f; "5", "2", 3.0f; "6", "9", 1.0f; "5", "10", 2.0f ])
 
         testCase "MSD taste profile keeps text ids in ordinal order and sums repeated play counts" <| fun () ->

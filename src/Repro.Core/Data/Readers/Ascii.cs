@@ -6,7 +6,8 @@ namespace Repro.Core.Data.Readers;
 /// <summary>Field splitting and number parsing on raw ASCII bytes, without allocating.</summary>
 internal static class Ascii
 {
-    private static readonly float[] PowersOfTen = [1f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f];
+    /// <summary>10^0 to 10^7, each exact in float.</summary>
+    internal static readonly float[] PowersOfTen = [1f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f];
 
     /// <summary>A non-negative integer id: 1 to 18 decimal digits (leading zeros allowed), nothing else.</summary>
     public static bool TryParseId(ReadOnlySpan<byte> text, out long value)

@@ -14,7 +14,7 @@ public static class CiteULikeReader
     public static InteractionLog Read(string path)
     {
         using var source = new LineSource(path);
-        var builder = new InteractionLogBuilder(path, DuplicatePolicy.KeepFirst, Input.CapacityHint(source.Length, 5));
+        var builder = new InteractionLogBuilder(path, DuplicatePolicy.KeepFirst, Input.Capacity(Input.CountLines(path, (byte)' ').Other));
         while (source.TryReadLine(out var line))
         {
             if (line.IsEmpty) throw source.Error("expected a count followed by that many item ids, found an empty line");

@@ -66,7 +66,7 @@ public static class DelimitedReader
     {
         Check(format);
         using var source = new LineSource(path);
-        var builder = new InteractionLogBuilder(path, format.Duplicates, Input.CapacityHint(source.Length, 16));
+        var builder = new InteractionLogBuilder(path, format.Duplicates, Input.Capacity(Input.CountLines(path, 0).Lines - (format.HasHeader ? 1 : 0)));
         var delimiter = Encoding.ASCII.GetBytes(format.Delimiter);
         if (!source.TryReadLine(out var first))
             throw source.ErrorAtNextLine(format.HasHeader

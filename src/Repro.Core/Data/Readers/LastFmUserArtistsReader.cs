@@ -21,7 +21,7 @@ public static class LastFmUserArtistsReader
     public static InteractionLog Read(string path)
     {
         using var source = new LineSource(path);
-        var builder = new InteractionLogBuilder(path, DuplicatePolicy.Sum, Input.CapacityHint(source.Length, 12));
+        var builder = new InteractionLogBuilder(path, DuplicatePolicy.Sum, Input.Capacity(Input.CountLines(path, 0).Lines - 1));
         TableReader.ExpectHeader(source, Header);
         TableReader.ReadRows(source, Layout, builder, afterHeader: true);
         return builder.Build();

@@ -39,8 +39,8 @@ public static class LightGcnSplitReader
     private static InteractionLog ReadPart(string path)
     {
         using var source = new LineSource(path);
-        // Item ids are a few digits and a space each.
-        var builder = new InteractionLogBuilder(path, DuplicatePolicy.KeepFirst, Input.CapacityHint(source.Length, 6));
+        // Each item id follows one space.
+        var builder = new InteractionLogBuilder(path, DuplicatePolicy.KeepFirst, Input.Capacity(Input.CountLines(path, (byte)' ').Other));
         bool anyLine = false;
         while (source.TryReadLine(out var line))
         {

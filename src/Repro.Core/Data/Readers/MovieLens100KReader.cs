@@ -17,7 +17,7 @@ public static class MovieLens100KReader
     public static InteractionLog Read(string path)
     {
         using var source = new LineSource(path);
-        var builder = new InteractionLogBuilder(path, DuplicatePolicy.KeepMax, Input.CapacityHint(source.Length, 20));
+        var builder = new InteractionLogBuilder(path, DuplicatePolicy.KeepMax, Input.Capacity(Input.CountLines(path, 0).Lines));
         TableReader.ReadRows(source, Layout, builder, afterHeader: false);
         return builder.Build();
     }

@@ -21,8 +21,7 @@ public static class MsdTasteProfileReader
     public static InteractionLog Read(string path)
     {
         using var source = new LineSource(path);
-        // A typical line is 40 + 18 + a count + 3 separators, about 63 bytes.
-        var builder = new InteractionLogBuilder(path, DuplicatePolicy.Sum, Input.CapacityHint(source.Length, 60));
+        var builder = new InteractionLogBuilder(path, DuplicatePolicy.Sum, Input.Capacity(Input.CountLines(path, 0).Lines));
         TableReader.ReadRows(source, Layout, builder, afterHeader: false);
         return builder.Build();
     }

@@ -11,9 +11,6 @@ public enum NetflixLayout
     TrainingSet,
 }
 
-/// <summary>The training files of a Netflix Prize folder, in the order they are read.</summary>
-public sealed record NetflixFiles(NetflixLayout Layout, IReadOnlyList<string> Files);
-
 /// <summary>
 /// The Netflix Prize training ratings. A movie's ratings follow a <c>movieId:</c> line, one
 /// <c>userId,rating,date</c> per line (date as YYYY-MM-DD, checked, not kept).
@@ -28,10 +25,10 @@ public sealed record NetflixFiles(NetflixLayout Layout, IReadOnlyList<string> Fi
 /// </summary>
 public static partial class NetflixPrizeReader
 {
-    /// <summary>Which layout <paramref name="folder"/> holds, and its files in reading order.</summary>
+    /// <summary>Which layout <paramref name="folder"/> holds, and its files in reading order (a tuple, for F# callers).</summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="DataFormatException">The folder holds neither layout, or combined files are missing from the sequence.</exception>
-    public static NetflixFiles FindFiles(string folder)
+    public static Tuple<NetflixLayout, IReadOnlyList<string>> FindFiles(string folder)
     {
         Input.RequireFolder(folder, "Netflix Prize combined_data_N.txt or training_set/mv_N.txt files");
         var combined = Numbered(folder, CombinedName());
@@ -41,11 +38,11 @@ public static partial class NetflixPrizeReader
                 if (combined[k].Number != k + 1)
                     throw new DataFormatException(folder, 0,
                         $"expected combined_data_1.txt to combined_data_{combined.Count}.txt without gaps, but combined_data_{k + 1}.txt is missing");
-            return new(NetflixLayout.Combined, combined.Select(f => f.Path).ToArray());
+            return Tuple.Create(NetflixLayout.Combined, (IReadOnlyList<string>)combined.Select(f => f.Path).ToArray());
         }
         var trainingSet = Path.Combine(folder, "training_set");
         var perMovie = Numbered(Directory.Exists(trainingSet) ? trainingSet : folder, MovieFileName());
-        if (perMovie.Count > 0) return new(NetflixLayout.TrainingSet, perMovie.Select(f => f.Path).ToArray());
+        if (perMovie.Count > 0) return Tuple.Create(NetflixLayout.TrainingSet, (IReadOnlyList<string>)perMovie.Select(f => f.Path).ToArray());
         throw new DataFormatException(folder, 0,
             "expected combined_data_1.txt … combined_data_4.txt, or training_set/mv_0000001.txt …; found neither");
     }
@@ -55,9 +52,9 @@ public static partial class NetflixPrizeReader
     public static InteractionLog Read(string folder)
     {
         var (layout, files) = FindFiles(folder);
-        long bytes = files.Sum(f => new FileInfo(f).Length);
-        // A rating line is 17 to 21 bytes ("1488844,3,2005-09-06").
-        var builder = new InteractionLogBuilder(folder, DuplicatePolicy.KeepMax, Input.CapacityHint(bytes, 19));
+        // Ratings are the lines that are not movie headers, and only headers hold a ':'.
+        long ratings = files.Sum(f => Input.CountLines(f, (byte)':') is var (lines, colons) ? lines - colons : 0);
+        var builder = new InteractionLogBuilder(folder, DuplicatePolicy.KeepMax, Input.Capacity(ratings));
         foreach (var file in files)
         {
             long? expectedMovie = layout == NetflixLayout.TrainingSet ? Numbered([file], MovieFileName())[0].Number : null;

@@ -47,11 +47,20 @@ internal static class TableReader
         var delimiter = Encoding.ASCII.GetBytes(layout.Delimiter);
         Span<Range> fields = stackalloc Range[layout.ColumnCount + 1];
         var interner = layout.TextIds ? new IdInterner() : null;
+        bool fast = interner is null && delimiter.Length == 1;
         long rows = 0;
         var line = firstRow;
         while (hasFirstRow || source.TryReadLine(out line))
         {
             hasFirstRow = false;
+            if (fast && TryFastRow(line, delimiter[0], layout, out long fastUser, out long fastItem, out float fastValue))
+            {
+                builder.Add(fastUser, fastItem, fastValue);
+                rows++;
+                continue;
+            }
+            // The checked path: reads what the fast path declined (an exponent, a long decimal) or
+            // says exactly what is wrong with the line.
             int count = Ascii.Split(line, delimiter, fields);
             if (count != layout.ColumnCount) throw WrongFieldCount(source, layout, line, count);
             float value = 1f;
@@ -78,6 +87,69 @@ internal static class TableReader
             throw source.ErrorAtNextLine(afterHeader
                 ? $"expected a line of {layout.Columns} after the header, found end of file (the file has only a header)"
                 : $"expected a line of {layout.Columns}, found end of file (the file is empty)");
+    }
+
+    /// <summary>
+    /// One pass over a line of integer ids split by a one-byte delimiter, parsing each needed field
+    /// as it is met (ML-20M's 20M lines must parse in well under a second). False for anything
+    /// unusual: a value with more than 7 digits, a sign or an exponent, a malformed field, a wrong
+    /// field count; the checked path then handles the line.
+    /// </summary>
+    private static bool TryFastRow(ReadOnlySpan<byte> line, byte delimiter, TableLayout layout, out long user, out long item, out float value)
+    {
+        user = 0;
+        item = 0;
+        value = 1f;
+        int p = 0, column = 0, n = line.Length;
+        while (true)
+        {
+            int start = p;
+            if (column == layout.User || column == layout.Item || column == layout.Timestamp)
+            {
+                long number = 0;
+                while (p < n)
+                {
+                    uint digit = (uint)(line[p] - '0');
+                    if (digit > 9) break;
+                    number = number * 10 + digit;
+                    p++;
+                }
+                if (p == start || p - start > 18) return false;
+                if (column == layout.User) user = number;
+                else if (column == layout.Item) item = number;
+            }
+            else if (column == layout.Value)
+            {
+                uint mantissa = 0;
+                int digits = 0, fractionDigits = 0;
+                bool point = false;
+                while (p < n)
+                {
+                    byte c = line[p];
+                    uint digit = (uint)(c - '0');
+                    if (digit <= 9)
+                    {
+                        mantissa = mantissa * 10 + digit;
+                        digits++;
+                        if (point) fractionDigits++;
+                    }
+                    else if (c == (byte)'.' && !point) point = true;
+                    else break;
+                    p++;
+                }
+                if (digits == 0 || digits > 7) return false;
+                value = fractionDigits == 0 ? mantissa : mantissa / Ascii.PowersOfTen[fractionDigits];
+            }
+            else
+            {
+                int length = line[p..].IndexOf(delimiter);
+                p = length < 0 ? n : p + length;
+            }
+            column++;
+            if (p == n) return column == layout.ColumnCount;
+            if (line[p] != delimiter || column == layout.ColumnCount) return false;
+            p++;
+        }
     }
 
     public static string TextId(LineSource source, IdInterner interner, ReadOnlySpan<byte> field, string name)
