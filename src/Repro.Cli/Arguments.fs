@@ -31,7 +31,7 @@ type DataPrepareArgs =
             | Export_Pro_Sg _ -> "also write the split in the notebook's pro_sg layout to this folder."
 
 type DataArgs =
-    | [<CliPrefix(CliPrefix.None)>] List
+    | [<SubCommand; CliPrefix(CliPrefix.None)>] List
     | [<CliPrefix(CliPrefix.None)>] Fetch of ParseResults<DataFetchArgs>
     | [<CliPrefix(CliPrefix.None)>] Stats of ParseResults<DataStatsArgs>
     | [<CliPrefix(CliPrefix.None)>] Prepare of ParseResults<DataPrepareArgs>

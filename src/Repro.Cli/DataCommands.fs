@@ -33,8 +33,9 @@ let private withPrepared (dataDir: string, chosenBy: string) (name: string) (hel
             | Error why ->
                 let how =
                     match d.Source with
-                    | Datasets.Download -> sprintf "\n  get it with: repro data fetch --dataset %s" d.Name
-                    | Datasets.ByHand text -> "\n  " + text
+                    | Datasets.Catalog entry when entry.IsDownloadable -> sprintf "\n  get it with: repro data fetch --dataset %s" d.Name
+                    | Datasets.Catalog entry -> "\n" + entry.ByHandInstructions(dataDir)
+                    | Datasets.ByHand text -> "\n  " + text.Replace("<data-dir>", dataDir)
                     | Datasets.Generated -> ""
                 failWith (why + how)
             | Ok p ->
@@ -60,7 +61,8 @@ let list (dataDir: string, _chosenBy: string) =
         let present = match Datasets.locate dataDir d with Ok _ -> "yes" | Error _ -> "no"
         let how =
             match d.Source with
-            | Datasets.Download -> sprintf "repro data fetch --dataset %s" d.Name
+            | Datasets.Catalog entry when entry.IsDownloadable -> sprintf "repro data fetch --dataset %s" d.Name
+            | Datasets.Catalog _
             | Datasets.ByHand _ -> sprintf "by hand into %s/ (see 'repro data fetch --dataset %s')" d.Folder d.Name
             | Datasets.Generated -> "generated in memory"
         printfn "%-16s %-9s %s" d.Name present how

@@ -59,7 +59,7 @@ let prepare (dataDir: string) (cacheFolder: string) (d: Dataset) (heldOutCount: 
             try
                 say (sprintf "Reading %s from %s ..." d.Name (folderOf dataDir d))
                 let log = d.Read(folderOf dataDir d)
-                say (sprintf "  %d events, %d users, %d items read in %.1f s%s" log.Count log.UserCount log.ItemCount clock.Elapsed.TotalSeconds
+                say (sprintf "  %s events, %s users, %s items read in %.1f s%s" (log.Count.ToString "N0") (log.UserCount.ToString "N0") (log.ItemCount.ToString "N0") clock.Elapsed.TotalSeconds
                         (if log.DuplicatesMerged > 0 then sprintf "; %d repeated (user, item) events merged" log.DuplicatesMerged else ""))
                 let filtered = d.Preprocessing.Filter log
                 let split = StrongGeneralization.Split(filtered, heldOut)

@@ -19,6 +19,9 @@ public enum DuplicatePolicy
 /// first occurrence by a <see cref="DuplicatePolicy"/> and counted.
 /// Readers call either the numeric or the string overload of Add; if string ids arrive after numeric
 /// ones, every id is treated as a string from then on (ordinal order), as pandas does for mixed columns.
+/// <para>Build hands the collected arrays to the log without copying them when the capacity given
+/// was exact (readers count lines first for this: at ML-20M size every extra copy of the events is
+/// a quarter of a gigabyte), so a builder builds once.</para>
 /// </summary>
 public sealed class InteractionLogBuilder
 {
@@ -26,60 +29,94 @@ public sealed class InteractionLogBuilder
     private readonly DuplicatePolicy _duplicates;
     private readonly IdCoder _users = new();
     private readonly IdCoder _items = new();
-    private readonly List<int> _userOf = new();
-    private readonly List<int> _itemOf = new();
-    private readonly List<float> _valueOf = new();
+    private int[] _userOf;
+    private int[] _itemOf;
+    private float[] _valueOf;
+    private int _count;
+    private bool _built;
 
     public InteractionLogBuilder(string source, DuplicatePolicy duplicates = DuplicatePolicy.KeepMax, int capacity = 0)
     {
         _source = source;
         _duplicates = duplicates;
-        if (capacity > 0)
-        {
-            _userOf.Capacity = capacity;
-            _itemOf.Capacity = capacity;
-            _valueOf.Capacity = capacity;
-        }
+        capacity = Math.Clamp(capacity, 0, Array.MaxLength);
+        _userOf = new int[capacity];
+        _itemOf = new int[capacity];
+        _valueOf = new float[capacity];
     }
 
-    public int Count => _userOf.Count;
+    public int Count => _count;
 
     public void Add(long user, long item, float value)
     {
-        _userOf.Add(_users.Code(user));
-        _itemOf.Add(_items.Code(item));
-        _valueOf.Add(value);
+        if (_count == _userOf.Length) Grow();
+        _userOf[_count] = _users.Code(user);
+        _itemOf[_count] = _items.Code(item);
+        _valueOf[_count] = value;
+        _count++;
     }
 
     public void Add(string user, string item, float value)
     {
-        _userOf.Add(_users.Code(user));
-        _itemOf.Add(_items.Code(item));
-        _valueOf.Add(value);
+        if (_count == _userOf.Length) Grow();
+        _userOf[_count] = _users.Code(user);
+        _itemOf[_count] = _items.Code(item);
+        _valueOf[_count] = value;
+        _count++;
     }
 
+    /// <summary>The log of the events added so far; the builder cannot be used after this.</summary>
     public InteractionLog Build()
     {
-        var users = _userOf.ToArray();
-        var items = _itemOf.ToArray();
-        var values = _valueOf.ToArray();
+        if (_built) throw new InvalidOperationException("Build was already called: a builder hands its events to one log");
+        _built = true;
+        var users = Exact(_userOf, _count);
+        var items = Exact(_itemOf, _count);
+        var values = Exact(_valueOf, _count);
+        _userOf = [];
+        _itemOf = [];
+        _valueOf = [];
         var userIds = _users.Reorder(users);
         var itemIds = _items.Reorder(items);
         int merged = MergeDuplicates(ref users, ref items, ref values, userIds.Length, itemIds.Length, _duplicates);
         return new InteractionLog(_source, users, items, values, userIds, itemIds, merged);
     }
 
+    private void Grow()
+    {
+        if (_built) throw new InvalidOperationException("Build was already called: a builder hands its events to one log");
+        if (_count == Array.MaxLength) throw new InvalidOperationException($"more than {Array.MaxLength} events");
+        int capacity = (int)Math.Min(Array.MaxLength, Math.Max(16L, 2L * _count));
+        Array.Resize(ref _userOf, capacity);
+        Array.Resize(ref _itemOf, capacity);
+        Array.Resize(ref _valueOf, capacity);
+    }
+
+    private static T[] Exact<T>(T[] array, int count)
+    {
+        if (array.Length == count) return array;
+        Array.Resize(ref array, count);
+        return array;
+    }
+
     /// <summary>Merges repeated (user, item) pairs into their first occurrence; keeps file order.</summary>
-    private static int MergeDuplicates(ref int[] users, ref int[] items, ref float[] values, int userCount, int itemCount, DuplicatePolicy policy)
+    internal static int MergeDuplicates(ref int[] users, ref int[] items, ref float[] values, int userCount, int itemCount, DuplicatePolicy policy)
     {
         int n = users.Length;
         // Events grouped by user (stable), then a per-item stamp finds repeats within a user in O(n).
         var start = new int[userCount + 1];
         foreach (var u in users) start[u + 1]++;
         for (int u = 0; u < userCount; u++) start[u + 1] += start[u];
-        var next = (int[])start.Clone();
-        var byUser = new int[n];
-        for (int k = 0; k < n; k++) byUser[next[users[k]]++] = k;
+        // Files sorted by user (MovieLens, the MSD) are grouped already: skip the n-sized index.
+        int[]? byUser = null;
+        for (int k = 1; k < n; k++)
+        {
+            if (users[k] >= users[k - 1]) continue;
+            var next = (int[])start.Clone();
+            byUser = new int[n];
+            for (int e = 0; e < n; e++) byUser[next[users[e]]++] = e;
+            break;
+        }
 
         var stampUser = new int[itemCount];
         var firstEvent = new int[itemCount];
@@ -90,7 +127,7 @@ public sealed class InteractionLogBuilder
         {
             for (int p = start[u]; p < start[u + 1]; p++)
             {
-                int k = byUser[p], i = items[k];
+                int k = byUser is null ? p : byUser[p], i = items[k];
                 if (stampUser[i] != u)
                 {
                     stampUser[i] = u;
@@ -133,12 +170,34 @@ public sealed class InteractionLogBuilder
     {
         private Dictionary<long, int>? _numeric = new();
         private Dictionary<string, int>? _text;
+        // The id coded last: files list a user's events together, so most user lookups repeat it.
+        private long _lastNumeric = -1;
+        private string? _lastText;
+        private int _lastCode = -1;
+
+        // Codes of small ids by id (code + 1; 0 = not seen), a cache in front of the dictionary:
+        // dataset ids are mostly below a few million, and an array index beats a hash lookup.
+        private const long DirectLimit = 1 << 23;
+        private int[] _direct = [];
 
         public int Code(long id)
         {
             if (_numeric is null) return Code(id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (id == _lastNumeric && _lastCode >= 0) return _lastCode;
+            if ((ulong)id < (ulong)_direct.Length && _direct[id] != 0)
+            {
+                _lastNumeric = id;
+                return _lastCode = _direct[id] - 1;
+            }
             ref int code = ref CollectionsMarshal.GetValueRefOrAddDefault(_numeric, id, out bool exists);
             if (!exists) code = _numeric.Count - 1;
+            _lastNumeric = id;
+            _lastCode = code;
+            if ((ulong)id < DirectLimit)
+            {
+                if (id >= _direct.Length) Array.Resize(ref _direct, (int)Math.Min(DirectLimit, Math.Max(id + 1, 2L * _direct.Length)));
+                _direct[id] = code + 1;
+            }
             return code;
         }
 
@@ -149,9 +208,14 @@ public sealed class InteractionLogBuilder
                 _text = new Dictionary<string, int>(StringComparer.Ordinal);
                 foreach (var (key, code) in _numeric!) _text[key.ToString(System.Globalization.CultureInfo.InvariantCulture)] = code;
                 _numeric = null;
+                _direct = [];
+                _lastCode = -1;
             }
+            if (_lastCode >= 0 && string.Equals(id, _lastText, StringComparison.Ordinal)) return _lastCode;
             ref int c = ref CollectionsMarshal.GetValueRefOrAddDefault(_text, id, out bool exists);
             if (!exists) c = _text.Count - 1;
+            _lastText = id;
+            _lastCode = c;
             return c;
         }
 
