@@ -24,6 +24,14 @@ let builder =
                 let log = build DuplicatePolicy.Sum (int capacity) raw
                 expectLike log (reference Numeric DuplicatePolicy.Sum [ for (u, i, v) in raw -> string u, string i, v ])
 
+        testProperty "merges repeats the same way for events sorted by user, sorted by item or unsorted" <|
+            fun (rows: (byte * byte * byte) list) (policyChoice: byte) ->
+                let policy = [| DuplicatePolicy.KeepMax; DuplicatePolicy.Sum; DuplicatePolicy.KeepFirst |].[int policyChoice % 3]
+                let raw = [ for (u, i, v) in rows -> int64 (u % 6uy), int64 (i % 5uy) * 1000L, float32 (int v % 7) ]
+                for ordered in [ raw; List.sortBy (fun (u, _, _) -> u) raw; List.sortBy (fun (_, i, _) -> i) raw ] do
+                    let log = build policy 0 ordered
+                    expectLike log (reference Numeric policy [ for (u, i, v) in ordered -> string u, string i, v ])
+
         testCase "a capacity below or above the event count gives the same log" <| fun () ->
             let rows = [ 5L, 1L, 1.0f; 3L, 2L, 2.0f; 5L, 1L, 4.0f ]
             for capacity in [ 0; 1; 2; 3; 100 ] do

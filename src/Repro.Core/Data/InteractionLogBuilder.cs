@@ -103,48 +103,56 @@ public sealed class InteractionLogBuilder
     internal static int MergeDuplicates(ref int[] users, ref int[] items, ref float[] values, int userCount, int itemCount, DuplicatePolicy policy)
     {
         int n = users.Length;
-        // Events grouped by user (stable), then a per-item stamp finds repeats within a user in O(n).
-        var start = new int[userCount + 1];
-        foreach (var u in users) start[u + 1]++;
-        for (int u = 0; u < userCount; u++) start[u + 1] += start[u];
-        // Files sorted by user (MovieLens, the MSD) are grouped already: skip the n-sized index.
-        int[]? byUser = null;
-        for (int k = 1; k < n; k++)
+        // Repeats are found one group at a time with a stamp per member, in O(n): events grouped by
+        // user with a stamp per item or, for files sorted by item (Netflix), by item with a stamp per
+        // user. Input already sorted by its group needs no index (MovieLens and the MSD are sorted by
+        // user); otherwise a stable counting sort by user gives the visiting order.
+        int[] group, member;
+        int memberCount;
+        int[]? order = null;
+        bool byUserSorted = IsNonDecreasing(users);
+        if (byUserSorted || !IsNonDecreasing(items))
         {
-            if (users[k] >= users[k - 1]) continue;
-            var next = (int[])start.Clone();
-            byUser = new int[n];
-            for (int e = 0; e < n; e++) byUser[next[users[e]]++] = e;
-            break;
+            (group, member, memberCount) = (users, items, itemCount);
+            if (!byUserSorted)
+            {
+                var next = new int[userCount + 1];
+                foreach (var u in users) next[u + 1]++;
+                for (int u = 0; u < userCount; u++) next[u + 1] += next[u];
+                order = new int[n];
+                for (int k = 0; k < n; k++) order[next[users[k]]++] = k;
+            }
+        }
+        else
+        {
+            (group, member, memberCount) = (items, users, userCount);
         }
 
-        var stampUser = new int[itemCount];
-        var firstEvent = new int[itemCount];
-        Array.Fill(stampUser, -1);
+        // Per member: the group it was last seen in and that event (one cache line for both).
+        var seen = new (int Group, int Event)[memberCount];
+        seen.AsSpan().Fill((-1, 0));
         bool[]? drop = null;
         int dropped = 0;
-        for (int u = 0; u < userCount; u++)
+        for (int p = 0; p < n; p++)
         {
-            for (int p = start[u]; p < start[u + 1]; p++)
+            int k = order is null ? p : order[p];
+            int g = group[k], m = member[k];
+            ref var last = ref seen[m];
+            if (last.Group != g)
             {
-                int k = byUser is null ? p : byUser[p], i = items[k];
-                if (stampUser[i] != u)
-                {
-                    stampUser[i] = u;
-                    firstEvent[i] = k;
-                    continue;
-                }
-                int first = firstEvent[i];
-                values[first] = policy switch
-                {
-                    DuplicatePolicy.KeepMax => Math.Max(values[first], values[k]),
-                    DuplicatePolicy.Sum => values[first] + values[k],
-                    _ => values[first],
-                };
-                drop ??= new bool[n];
-                drop[k] = true;
-                dropped++;
+                last = (g, k);
+                continue;
             }
+            int first = last.Event;
+            values[first] = policy switch
+            {
+                DuplicatePolicy.KeepMax => Math.Max(values[first], values[k]),
+                DuplicatePolicy.Sum => values[first] + values[k],
+                _ => values[first],
+            };
+            drop ??= new bool[n];
+            drop[k] = true;
+            dropped++;
         }
         if (dropped == 0) return 0;
         var u2 = new int[n - dropped];
@@ -165,39 +173,57 @@ public sealed class InteractionLogBuilder
         return dropped;
     }
 
+    private static bool IsNonDecreasing(int[] codes)
+    {
+        for (int k = 1; k < codes.Length; k++)
+            if (codes[k] < codes[k - 1]) return false;
+        return true;
+    }
+
     /// <summary>Assigns codes to ids in order of first appearance, then renumbers them in sorted id order.</summary>
     private sealed class IdCoder
     {
-        private Dictionary<long, int>? _numeric = new();
+        // Numeric ids until a string id arrives: small ids (dataset ids are mostly below a few
+        // million) find their code by array index, larger ones in a dictionary; _numericIds lists
+        // every id by code. Null once ids are text.
+        private const long DirectLimit = 1 << 23;
+        private int[] _direct = [];
+        private Dictionary<long, int>? _large = new();
+        private List<long>? _numericIds = new();
         private Dictionary<string, int>? _text;
         // The id coded last: files list a user's events together, so most user lookups repeat it.
         private long _lastNumeric = -1;
         private string? _lastText;
         private int _lastCode = -1;
 
-        // Codes of small ids by id (code + 1; 0 = not seen), a cache in front of the dictionary:
-        // dataset ids are mostly below a few million, and an array index beats a hash lookup.
-        private const long DirectLimit = 1 << 23;
-        private int[] _direct = [];
-
         public int Code(long id)
         {
-            if (_numeric is null) return Code(id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (_numericIds is null) return Code(id.ToString(System.Globalization.CultureInfo.InvariantCulture));
             if (id == _lastNumeric && _lastCode >= 0) return _lastCode;
-            if ((ulong)id < (ulong)_direct.Length && _direct[id] != 0)
-            {
-                _lastNumeric = id;
-                return _lastCode = _direct[id] - 1;
-            }
-            ref int code = ref CollectionsMarshal.GetValueRefOrAddDefault(_numeric, id, out bool exists);
-            if (!exists) code = _numeric.Count - 1;
-            _lastNumeric = id;
-            _lastCode = code;
+            int code;
             if ((ulong)id < DirectLimit)
             {
                 if (id >= _direct.Length) Array.Resize(ref _direct, (int)Math.Min(DirectLimit, Math.Max(id + 1, 2L * _direct.Length)));
-                _direct[id] = code + 1;
+                ref int slot = ref _direct[id];
+                if (slot == 0)
+                {
+                    _numericIds.Add(id);
+                    slot = _numericIds.Count;
+                }
+                code = slot - 1;
             }
+            else
+            {
+                ref int slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_large!, id, out bool exists);
+                if (!exists)
+                {
+                    slot = _numericIds.Count;
+                    _numericIds.Add(id);
+                }
+                code = slot;
+            }
+            _lastNumeric = id;
+            _lastCode = code;
             return code;
         }
 
@@ -206,8 +232,10 @@ public sealed class InteractionLogBuilder
             if (_text is null)
             {
                 _text = new Dictionary<string, int>(StringComparer.Ordinal);
-                foreach (var (key, code) in _numeric!) _text[key.ToString(System.Globalization.CultureInfo.InvariantCulture)] = code;
-                _numeric = null;
+                for (int code = 0; code < _numericIds!.Count; code++)
+                    _text[_numericIds[code].ToString(System.Globalization.CultureInfo.InvariantCulture)] = code;
+                _numericIds = null;
+                _large = null;
                 _direct = [];
                 _lastCode = -1;
             }
@@ -224,10 +252,9 @@ public sealed class InteractionLogBuilder
         {
             string[] names;
             int[] rank;
-            if (_numeric is not null)
+            if (_numericIds is not null)
             {
-                var keys = new long[_numeric.Count];
-                foreach (var (key, code) in _numeric) keys[code] = key;
+                var keys = _numericIds.ToArray();
                 var order = Enumerable.Range(0, keys.Length).ToArray();
                 Array.Sort(keys.ToArray(), order);
                 rank = new int[keys.Length];
@@ -252,7 +279,11 @@ public sealed class InteractionLogBuilder
                     names[r] = keys[order[r]];
                 }
             }
-            for (int k = 0; k < codes.Length; k++) codes[k] = rank[codes[k]];
+            // Ids first seen in ascending order (a user-sorted file's users) keep their codes.
+            bool identity = true;
+            for (int r = 0; r < rank.Length && identity; r++) identity = rank[r] == r;
+            if (!identity)
+                for (int k = 0; k < codes.Length; k++) codes[k] = rank[codes[k]];
             return names;
         }
     }

@@ -46,8 +46,8 @@ internal static class TableReader
     {
         var delimiter = Encoding.ASCII.GetBytes(layout.Delimiter);
         Span<Range> fields = stackalloc Range[layout.ColumnCount + 1];
-        var interner = layout.TextIds ? new IdInterner() : null;
-        bool fast = interner is null && delimiter.Length == 1;
+        var (userText, itemText) = layout.TextIds ? (new TextIdColumn(), new TextIdColumn()) : (null, null);
+        bool fast = !layout.TextIds && delimiter.Length == 1;
         long rows = 0;
         var line = firstRow;
         while (hasFirstRow || source.TryReadLine(out line))
@@ -68,7 +68,7 @@ internal static class TableReader
                 throw source.Error($"expected a number as {layout.ValueName}, found {Ascii.Show(line[fields[layout.Value]])}");
             if (layout.Timestamp >= 0 && !Ascii.TryParseId(line[fields[layout.Timestamp]], out _))
                 throw source.Error($"expected an integer timestamp, found {Ascii.Show(line[fields[layout.Timestamp]])}");
-            if (interner is null)
+            if (userText is null || itemText is null)
             {
                 if (!Ascii.TryParseId(line[fields[layout.User]], out long user))
                     throw source.Error($"expected an integer {layout.UserName}, found {Ascii.Show(line[fields[layout.User]])}");
@@ -78,8 +78,8 @@ internal static class TableReader
             }
             else
             {
-                builder.Add(TextId(source, interner, line[fields[layout.User]], layout.UserName),
-                            TextId(source, interner, line[fields[layout.Item]], layout.ItemName), value);
+                builder.Add(TextId(source, userText, line[fields[layout.User]], layout.UserName),
+                            TextId(source, itemText, line[fields[layout.Item]], layout.ItemName), value);
             }
             rows++;
         }
@@ -152,10 +152,10 @@ internal static class TableReader
         }
     }
 
-    public static string TextId(LineSource source, IdInterner interner, ReadOnlySpan<byte> field, string name)
+    public static string TextId(LineSource source, TextIdColumn column, ReadOnlySpan<byte> field, string name)
     {
         if (field.IsEmpty) throw source.Error($"expected a {name}, found an empty field");
-        return interner.Intern(field) ?? throw source.Error($"expected a {name} in UTF-8, found bytes that are not UTF-8");
+        return column.Read(field) ?? throw source.Error($"expected a {name} in UTF-8, found bytes that are not UTF-8");
     }
 
     public static DataFormatException WrongFieldCount(LineSource source, TableLayout layout, ReadOnlySpan<byte> line, int count)
