@@ -1,0 +1,75 @@
+module Repro.Tests.CliTests
+
+open System
+open System.IO
+open Expecto
+open Repro.Tests.TempFiles
+
+/// Runs the CLI's entry point in-process, capturing what it prints.
+let private repro (args: string list) =
+    let out = new StringWriter()
+    let err = new StringWriter()
+    let savedOut, savedErr = Console.Out, Console.Error
+    Console.SetOut out
+    Console.SetError err
+    let code =
+        try Repro.Cli.Program.main (Array.ofList args)
+        finally
+            Console.SetOut savedOut
+            Console.SetError savedErr
+    code, out.ToString(), err.ToString()
+
+[<Tests>]
+let tests =
+    testSequenced <| testList "Cli" [
+        testCase "an unknown argument prints the usage and exits 2" <| fun () ->
+            let code, _, err = repro [ "data"; "stats"; "--dataset"; "ml-100k"; "--bogus" ]
+            Expect.equal code 2 "exit code"
+            Expect.stringContains err "unrecognized argument: '--bogus'" "names the argument"
+            Expect.stringContains err "USAGE: repro data stats" "usage text"
+
+        testCase "a bad value prints the usage and exits 2" <| fun () ->
+            let code, _, err = repro [ "data"; "stats"; "--dataset"; "ml-100k"; "--heldout"; "many" ]
+            Expect.equal code 2 "exit code"
+            Expect.stringContains err "--heldout" "names the option"
+
+        testCase "no command prints the usage and exits 2" <| fun () ->
+            let code, _, err = repro [ "--data-dir"; "x" ]
+            Expect.equal code 2 "exit code"
+            Expect.stringContains err "SUBCOMMANDS" "usage text"
+
+        testCase "an unknown dataset exits 1 and lists the known ones" <| fun () ->
+            withFolder (fun dir ->
+                let code, _, err = repro [ "--data-dir"; dir; "data"; "stats"; "--dataset"; "ml-21m" ]
+                Expect.equal code 1 "exit code"
+                Expect.stringContains err "unknown dataset 'ml-21m'" "names it"
+                Expect.stringContains err "ml-20m" "lists the known names")
+
+        testCase "a data folder that does not exist is named in the error" <| fun () ->
+            let missing = Path.Combine(Path.GetTempPath(), "repro-no-such-folder-" + Guid.NewGuid().ToString "N")
+            let code, _, err = repro [ "--data-dir"; missing; "data"; "stats"; "--dataset"; "ml-100k" ]
+            Expect.equal code 1 "exit code"
+            Expect.stringContains err missing "names the folder"
+
+        testCase "fetching Netflix explains where to obtain the files and where to put them" <| fun () ->
+            withFolder (fun dir ->
+                let code, _, err = repro [ "--data-dir"; dir; "data"; "fetch"; "--dataset"; "netflix" ]
+                Expect.equal code 1 "nothing was fetched"
+                Expect.stringContains err "Kaggle" "where to obtain it"
+                Expect.stringContains err (Path.Combine(dir, "netflix")) "where to put it")
+
+        SharedData.testWithData "ml-100k" "data prepare --export-pro-sg writes the reference split byte for byte" <| fun mlDir ->
+            withFolder (fun out ->
+                let dataDir = Path.GetDirectoryName mlDir
+                Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", Path.Combine(out, "cache"))
+                try
+                    let export = Path.Combine(out, "pro_sg")
+                    let code, stdout, _ = repro [ "--data-dir"; dataDir; "data"; "prepare"; "--dataset"; "ml-100k"; "--export-pro-sg"; export ]
+                    Expect.equal code 0 "exit code"
+                    Expect.stringContains stdout "55,361" "events after preprocessing"
+                    for name in [ "unique_sid.txt"; "train.csv"; "validation_tr.csv"; "validation_te.csv"; "test_tr.csv"; "test_te.csv" ] do
+                        let expected = File.ReadAllBytes(Path.Combine(mlDir, "reference-split", name))
+                        Expect.equal (File.ReadAllBytes(Path.Combine(export, name))) expected name
+                finally
+                    Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", null))
+    ]
