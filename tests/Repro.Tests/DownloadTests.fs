@@ -11,6 +11,7 @@ open Expecto
 open Repro.Core.Data
 open Repro.Core.Data.Download
 open Repro.Tests.Helpers
+open Repro.Tests.TempFiles
 open Repro.Tests.LocalHttpServer
 
 /// Deterministic pseudo-random bytes (a file large enough to arrive in several reads).
@@ -60,7 +61,7 @@ let tinyEntry (server: Server) (rows: int64) =
 let downloaderTests =
     testList "Data.Download.Downloader" [
         testCase "a file is downloaded whole, checked against its md5 and renamed from .partial" <| fun () ->
-            withTempDir <| fun dir ->
+            withFolder <| fun dir ->
                 let bytes = payload 300_000
                 use server = new Server(Map [ "f.bin", bytes ], honest)
                 let target = Path.Combine(dir, "f.bin")
@@ -72,7 +73,7 @@ let downloaderTests =
                 Expect.stringContains result.Verified (md5 bytes) "says which digest was checked"
 
         testCase "an interrupted partial resumes with a Range request for the missing bytes only" <| fun () ->
-            withTempDir <| fun dir ->
+            withFolder <| fun dir ->
                 let bytes = payload 200_000
                 use server = new Server(Map [ "f.bin", bytes ], honest)
                 let target = Path.Combine(dir, "f.bin")
@@ -83,7 +84,7 @@ let downloaderTests =
                 Expect.equal result.ResumedFrom 80_000L "resumed from the partial's end"
 
         testCase "a connection dropped mid-file is resumed automatically from where it stopped" <| fun () ->
-            withTempDir <| fun dir ->
+            withFolder <| fun dir ->
                 let bytes = payload 500_000
                 use server = new Server(Map [ "f.bin", bytes ], { honest with AbortFirstAfter = Some 120_000 })
                 let target = Path.Combine(dir, "f.bin")
@@ -96,7 +97,7 @@ let downloaderTests =
                 | other -> failtestf "expected a full request then one ranged request, got %A" other
 
         testCase "a server that ignores Range sends the whole file and the download restarts from zero" <| fun () ->
-            withTempDir <| fun dir ->
+            withFolder <| fun dir ->
                 let bytes = payload 200_000
                 use server = new Server(Map [ "f.bin", bytes ], { honest with IgnoreRange = true })
                 let target = Path.Combine(dir, "f.bin")
@@ -107,7 +108,7 @@ let downloaderTests =
                 Expect.equal result.Bytes 200_000L "size"
 
         testCase "a partial that already holds the whole file is completed by the server's 416 answer" <| fun () ->
-            withTempDir <| fun dir ->
+            withFolder <| fun dir ->
                 let bytes = payload 50_000
                 use server = new Server(Map [ "f.bin", bytes ], honest)
                 let target = Path.Combine(dir, "f.bin")
@@ -116,7 +117,7 @@ let downloaderTests =
                 Expect.sequenceEqual (File.ReadAllBytes target) bytes "the file's bytes"
 
         testCase "a checksum mismatch is rejected and the bad file is left neither under its name nor as a partial" <| fun () ->
-            withTempDir <| fun dir ->
+            withFolder <| fun dir ->
                 let bytes = payload 100_000
                 use server = new Server(Map [ "f.bin", bytes ], honest)
                 let target = Path.Combine(dir, "f.bin")
@@ -130,7 +131,7 @@ let downloaderTests =
                 Expect.stringContains e.Message "put it there by hand" "the message carries the by-hand advice"
 
         testCase "a wrong expected size is rejected and the file deleted" <| fun () ->
-            withTempDir <| fun dir ->
+            withFolder <| fun dir ->
                 let bytes = payload 10_000
                 use server = new Server(Map [ "f.bin", bytes ], honest)
                 let target = Path.Combine(dir, "f.bin")
@@ -139,7 +140,7 @@ let downloaderTests =
                 Expect.isFalse (File.Exists target) "nothing under the final name"
 
         testCase "a missing file on the server fails with its status and the URL" <| fun () ->
-            withTempDir <| fun dir ->
+            withFolder <| fun dir ->
                 use server = new Server(Map.empty, honest)
                 let e = raises<DownloadException> (fun () ->
                             download fastOptions (DownloadRequest(server.Url "nothing.zip", Path.Combine(dir, "x"))) null CancellationToken.None |> ignore)
@@ -147,7 +148,7 @@ let downloaderTests =
                 Expect.stringContains e.Message "nothing.zip" "URL"
 
         testCase "a server that stops sending fails after the stall timeout and keeps the partial for resume" <| fun () ->
-            withTempDir <| fun dir ->
+            withFolder <| fun dir ->
                 let bytes = payload 300_000
                 use server = new Server(Map [ "f.bin", bytes ], { honest with StallFirstAfter = Some 100_000 })
                 let target = Path.Combine(dir, "f.bin")
@@ -161,7 +162,7 @@ let downloaderTests =
                 Expect.isFalse (File.Exists target) "nothing under the final name"
 
         testCase "cancellation stops cleanly, keeps the partial, and a later download resumes from it" <| fun () ->
-            withTempDir <| fun dir ->
+            withFolder <| fun dir ->
                 let bytes = payload 300_000
                 use server = new Server(Map [ "f.bin", bytes ], { honest with StallFirstAfter = Some 100_000 })
                 let target = Path.Combine(dir, "f.bin")
@@ -178,7 +179,7 @@ let downloaderTests =
                 Expect.sequenceEqual (File.ReadAllBytes target) bytes "the file's bytes"
 
         testCase "progress ends at the full size with the server's total and a positive rate" <| fun () ->
-            withTempDir <| fun dir ->
+            withFolder <| fun dir ->
                 let bytes = payload 400_000
                 use server = new Server(Map [ "f.bin", bytes ], honest)
                 let recorder = Recorder<DownloadProgress>()
@@ -194,7 +195,7 @@ let downloaderTests =
 let zipTests =
     testList "Data.Download.SafeZipExtractor" [
         testCase "a zip-slip entry is refused with its name and nothing is extracted" <| fun () ->
-            withTempDir <| fun dir ->
+            withFolder <| fun dir ->
                 let zip = Path.Combine(dir, "evil.zip")
                 File.WriteAllBytes(zip, zipOf [ "good.txt", "fine"; "../evil.txt", "escaped" ])
                 let target = Path.Combine(dir, "out")
@@ -211,7 +212,7 @@ let zipTests =
                 Expect.isNull (SafeZipExtractor.ProblemWith name) $"'{name}' is fine"
 
         testCase "an ordinary zip is extracted with its folders and no .partial files remain" <| fun () ->
-            withTempDir <| fun dir ->
+            withFolder <| fun dir ->
                 let zip = Path.Combine(dir, "ok.zip")
                 File.WriteAllBytes(zip, zipOf [ "ml-x/ratings.csv", ratingsCsv; "ml-x/README.txt", "hello" ])
                 let target = Path.Combine(dir, "out")
@@ -257,7 +258,7 @@ let catalogTests =
             Expect.stringContains e.Message "ml-20m" "lists names"
 
         testCase "Netflix fetch gives guidance naming the source, the netflix folder and each file name" <| fun () ->
-            withTempDir <| fun dir ->
+            withFolder <| fun dir ->
                 use fetcher = new DatasetFetcher(dir)
                 let e = raises<ManualDownloadRequiredException> (fun () ->
                             fetcher.FetchAsync(DatasetCatalog.Netflix).GetAwaiter().GetResult() |> ignore)
@@ -267,7 +268,7 @@ let catalogTests =
                     Expect.stringContains e.Message (Path.Combine(dir, "netflix", $"combined_data_{i}.txt")) "each file's full path"
 
         testCase "a dataset placed by hand is reported as present and nothing is downloaded" <| fun () ->
-            withTempDir <| fun dir ->
+            withFolder <| fun dir ->
                 Directory.CreateDirectory(Path.Combine(dir, "netflix")) |> ignore
                 for i in 1 .. 4 do File.WriteAllText(Path.Combine(dir, "netflix", $"combined_data_{i}.txt"), ("1:\n": string))
                 use fetcher = new DatasetFetcher(dir)
@@ -282,7 +283,7 @@ let catalogTests =
             Expect.isNull (Checksum.ParseMd5Sidecar "<html>Not Found</html>") "no digest"
 
         testCase "line counts include a last line without a newline and count CRLF lines once" <| fun () ->
-            withTempDir <| fun dir ->
+            withFolder <| fun dir ->
                 let count text =
                     let path = Path.Combine(dir, "t.txt")
                     File.WriteAllText(path, (text: string))
@@ -297,7 +298,7 @@ let catalogTests =
 let fetcherTests =
     testList "Data.Download.DatasetFetcher" [
         testCase "connection refused on a closed 127.0.0.1 port fails within 15 s naming the URL and where to put the files" <| fun () ->
-            withTempDir <| fun dir ->
+            withFolder <| fun dir ->
                 let url = Uri(sprintf "http://127.0.0.1:%d/ml-20m.zip" (freePort ()))
                 use fetcher = new DatasetFetcher(dir)
                 let clock = Stopwatch.StartNew()
@@ -309,7 +310,7 @@ let fetcherTests =
                 Expect.stringContains e.Message "cd245b17a1ae2cc31bb14903e1204af3" "gives the digest to check a hand download against"
 
         testCase "a server that accepts the connection but never answers fails after the stall timeout" <| fun () ->
-            withTempDir <| fun dir ->
+            withFolder <| fun dir ->
                 // The kernel completes the handshake for a listening socket even though nobody accepts.
                 let silent = new Net.Sockets.TcpListener(Net.IPAddress.Loopback, 0)
                 silent.Start()
@@ -326,7 +327,7 @@ let fetcherTests =
                 finally silent.Stop()
 
         testCase "a fetch downloads, checks the md5 sidecar and row counts, and places the files under the data dir" <| fun () ->
-            withTempDir <| fun dir ->
+            withFolder <| fun dir ->
                 let zip = zipOf [ "tiny/ratings.csv", ratingsCsv; "tiny/movies.csv", "movieId,title\n" ]
                 let sidecar = Encoding.ASCII.GetBytes(sprintf "MD5 (tiny.zip) = %s\n" (md5 zip))
                 use server = new Server(Map [ "tiny.zip", zip; "tiny.zip.md5", sidecar ], honest)
@@ -346,7 +347,7 @@ let fetcherTests =
                 Expect.equal (server.Requests |> List.filter (fun (p, _) -> p = "tiny.zip") |> List.length) 1 "downloaded once"
 
         testCase "a wrong row count rejects the archive, names the file, and places nothing" <| fun () ->
-            withTempDir <| fun dir ->
+            withFolder <| fun dir ->
                 let zip = zipOf [ "tiny/ratings.csv", ratingsCsv ]
                 use server = new Server(Map [ "tiny.zip", zip ], honest) // no sidecar: 404
                 use fetcher = new DatasetFetcher(dir)
@@ -358,7 +359,7 @@ let fetcherTests =
                 Expect.isFalse (File.Exists(Path.Combine(dir, "downloads", "tiny.zip"))) "the unverified archive is deleted"
 
         testCase "an archive whose md5 differs from the sidecar is rejected and not kept" <| fun () ->
-            withTempDir <| fun dir ->
+            withFolder <| fun dir ->
                 let zip = zipOf [ "tiny/ratings.csv", ratingsCsv ]
                 let sidecar = Encoding.ASCII.GetBytes "MD5 (tiny.zip) = 00000000000000000000000000000000\n"
                 use server = new Server(Map [ "tiny.zip", zip; "tiny.zip.md5", sidecar ], honest)

@@ -5,14 +5,6 @@ open System
 open System.IO
 open Expecto
 
-/// A fresh temporary folder, deleted after the body.
-let withTempDir (body: string -> unit) =
-    let dir = Path.Combine(Path.GetTempPath(), "repro-tests-" + Guid.NewGuid().ToString("N"))
-    Directory.CreateDirectory dir |> ignore
-    try body dir
-    finally
-        try Directory.Delete(dir, true) with _ -> ()
-
 /// The exception of type 'E that the body throws (Expecto's throwsT does not return it).
 let raises<'E when 'E :> exn> (body: unit -> unit) : 'E =
     let caught = try body (); None with e -> Some e

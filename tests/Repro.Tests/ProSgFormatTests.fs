@@ -6,6 +6,7 @@ open Expecto
 open Repro.Core.Data
 open Repro.Core.Protocols
 open Repro.Tests.ProtocolTestData
+open Repro.Tests.TempFiles
 open Repro.Tests.StrongGeneralizationTests
 
 let private files =

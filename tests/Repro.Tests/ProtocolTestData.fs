@@ -34,11 +34,3 @@ let randomLog (seed: int) (users: int) (items: int) : InteractionLog =
     let shuffled = rows.ToArray()
     rnd.Shuffle shuffled
     logOf (List.ofArray shuffled)
-
-/// A fresh folder under the system temp folder, deleted when disposed.
-type TempFolder() =
-    let path = Path.Combine(Path.GetTempPath(), "repro-protocol-" + Guid.NewGuid().ToString "N")
-    do Directory.CreateDirectory path |> ignore
-    member _.Path = path
-    interface IDisposable with
-        member _.Dispose() = try Directory.Delete(path, true) with _ -> ()

@@ -5,6 +5,7 @@ open Expecto
 open Repro.Core.Data.Cache
 open Repro.Core.Protocols
 open Repro.Tests.ProtocolTestData
+open Repro.Tests.TempFiles
 
 /// A split of a random log with its statistics, and the pro_sg bytes it exports to.
 let private splitAndStats () =

@@ -7,6 +7,7 @@ open Expecto
 open FsCheck
 open Repro.Core.Data.Synthetic
 open Repro.Tests.Helpers
+open Repro.Tests.TempFiles
 
 let tiny seed = SyntheticGenerator.Generate(SyntheticShape.Tiny, seed)
 
@@ -90,7 +91,7 @@ let generatorTests =
             Expect.isFalse (c.Log.Items = a.Log.Items) "seed 2 differs"
 
         testCase "tiny seed 1's ratings.csv has a pinned sha256, so any change of output on any runtime shows" <| fun () ->
-            withTempDir <| fun dir ->
+            withFolder <| fun dir ->
                 let path = Path.Combine(dir, "ratings.csv")
                 (tiny 1L).WriteRatingsCsv path
                 let digest = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes path))
@@ -164,7 +165,7 @@ let generatorTests =
 let writerTests =
     testList "Data.Synthetic.MovieLensCsvWriter" [
         testCase "ratings.csv has ML-20M's header and row format, one row per event, written atomically" <| fun () ->
-            withTempDir <| fun dir ->
+            withFolder <| fun dir ->
                 let d = tiny 1L
                 let path = Path.Combine(dir, "ml", "ratings.csv")
                 d.WriteRatingsCsv path
@@ -181,7 +182,7 @@ let writerTests =
                 Expect.isEmpty (Directory.GetFiles(Path.Combine(dir, "ml"), "*.partial")) "no temporary file left"
 
         testCase "writing again replaces the file whole" <| fun () ->
-            withTempDir <| fun dir ->
+            withFolder <| fun dir ->
                 let path = Path.Combine(dir, "ratings.csv")
                 File.WriteAllText(path, "old content that is longer than nothing\n")
                 (tiny 2L).WriteRatingsCsv path

@@ -5,13 +5,18 @@ open System
 open System.IO
 open System.Text
 
+/// A fresh folder under the system temp folder, deleted when disposed.
+type TempFolder() =
+    let path = Path.Combine(Path.GetTempPath(), "repro-tests", Guid.NewGuid().ToString "N")
+    do Directory.CreateDirectory path |> ignore
+    member _.Path = path
+    interface IDisposable with
+        member _.Dispose() = try Directory.Delete(path, true) with _ -> ()
+
 /// Runs body with a new empty folder under the system temp folder, then deletes the folder.
 let withFolder (body: string -> 'a) : 'a =
-    let dir = Path.Combine(Path.GetTempPath(), "repro-tests", Guid.NewGuid().ToString "N")
-    Directory.CreateDirectory dir |> ignore
-    try body dir
-    finally
-        try Directory.Delete(dir, true) with _ -> ()
+    use folder = new TempFolder()
+    body folder.Path
 
 /// Writes text byte for byte (UTF-8, no byte-order mark, line ends as given) and returns the path.
 let writeText (dir: string) (name: string) (text: string) =

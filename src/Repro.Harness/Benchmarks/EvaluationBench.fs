@@ -12,14 +12,6 @@ let private users = 10_000
 let private items = 20_108
 let private seed = 98765UL
 
-/// SplitMix64: a small, fast, seedable generator; one stream per user row keeps scores identical
-/// whatever the batch size.
-let inline private splitMix (state: byref<uint64>) =
-    state <- state + 0x9E3779B97F4A7C15UL
-    let mutable z = state
-    z <- (z ^^^ (z >>> 30)) * 0xBF58476D1CE4E5B9UL
-    z <- (z ^^^ (z >>> 27)) * 0x94D049BB133111EBUL
-    z ^^^ (z >>> 31)
 
 /// Distinct random items per user: fold-in 30..80 (mean 55) and targets 7..21 (mean 14), disjoint.
 let private heldOutUsers () =
@@ -52,7 +44,7 @@ let private randomScorer =
             let mutable state = seed + uint64 (firstRow + r) * 0x632BE59BD9B4E019UL
             let row = scores.Slice(r * items, items)
             for i in 0 .. items - 1 do
-                row.[i] <- float32 (splitMix &state >>> 40) * (1.0f / 16777216.0f))
+                row.[i] <- float32 (Repro.Core.Data.Synthetic.SplitMix64.Next &state >>> 40) * (1.0f / 16777216.0f))
 
 let run () =
     let foldIn, targets = heldOutUsers ()

@@ -19,20 +19,11 @@ public static class CiteULikeReader
         {
             if (line.IsEmpty) throw source.Error("expected a count followed by that many item ids, found an empty line");
             long user = source.LineNumber - 1;
-            int end = line.IndexOf((byte)' ');
-            if (end < 0) end = line.Length;
-            if (!Ascii.TryParseId(line[..end], out long expected))
-                throw source.Error($"expected the number of item ids first, found {Ascii.Show(line[..end])}");
+            var ids = new SpaceSeparatedIds(source, line, "the number of item ids");
+            long expected = ids.Head;
             long found = 0;
-            while (end < line.Length)
+            while (ids.TryNext(out long item))
             {
-                int start = end + 1;
-                int length = line[start..].IndexOf((byte)' ');
-                end = length < 0 ? line.Length : start + length;
-                if (!Ascii.TryParseId(line[start..end], out long item))
-                    throw source.Error(start == end
-                        ? $"expected an integer item id after the space at column {start}, found {(end == line.Length ? "the end of the line" : "another space")}"
-                        : $"expected an integer item id, found {Ascii.Show(line[start..end])}");
                 builder.Add(user, item, 1f);
                 found++;
             }

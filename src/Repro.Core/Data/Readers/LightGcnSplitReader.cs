@@ -46,21 +46,9 @@ public static class LightGcnSplitReader
         {
             anyLine = true;
             if (line.IsEmpty) throw source.Error("expected a user id followed by item ids, found an empty line");
-            int end = line.IndexOf((byte)' ');
-            if (end < 0) end = line.Length;
-            if (!Ascii.TryParseId(line[..end], out long user))
-                throw source.Error($"expected an integer user id first, found {Ascii.Show(line[..end])}");
-            while (end < line.Length)
-            {
-                int start = end + 1;
-                int length = line[start..].IndexOf((byte)' ');
-                end = length < 0 ? line.Length : start + length;
-                if (!Ascii.TryParseId(line[start..end], out long item))
-                    throw source.Error(start == end
-                        ? $"expected an integer item id after the space at column {start}, found {(end == line.Length ? "the end of the line" : "another space")}"
-                        : $"expected an integer item id, found {Ascii.Show(line[start..end])}");
-                builder.Add(user, item, 1f);
-            }
+            var ids = new SpaceSeparatedIds(source, line, "an integer user id");
+            long user = ids.Head;
+            while (ids.TryNext(out long item)) builder.Add(user, item, 1f);
         }
         if (!anyLine) throw source.ErrorAtNextLine("expected a line of user id and item ids, found end of file (the file is empty)");
         return builder.Build();

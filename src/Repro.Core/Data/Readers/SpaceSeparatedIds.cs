@@ -1,0 +1,41 @@
+namespace Repro.Core.Data.Readers;
+
+/// <summary>
+/// The integer ids of a line of the form <c>head id id ...</c> separated by single spaces (LightGCN
+/// split files, CiteULike users.dat): <see cref="Head"/> is the first field, <see cref="TryNext"/>
+/// yields the rest, and anything that is not an integer id is reported with the line and column.
+/// </summary>
+internal ref struct SpaceSeparatedIds
+{
+    private readonly LineSource _source;
+    private readonly ReadOnlySpan<byte> _line;
+    private int _end;
+
+    /// <param name="headName">What the first field is, for the error message ("an integer user id").</param>
+    public SpaceSeparatedIds(LineSource source, ReadOnlySpan<byte> line, string headName)
+    {
+        _source = source;
+        _line = line;
+        _end = line.IndexOf((byte)' ');
+        if (_end < 0) _end = line.Length;
+        if (!Ascii.TryParseId(line[.._end], out long head))
+            throw source.Error($"expected {headName} first, found {Ascii.Show(line[.._end])}");
+        Head = head;
+    }
+
+    public long Head { get; }
+
+    public bool TryNext(out long item)
+    {
+        item = 0;
+        if (_end >= _line.Length) return false;
+        int start = _end + 1;
+        int length = _line[start..].IndexOf((byte)' ');
+        _end = length < 0 ? _line.Length : start + length;
+        if (!Ascii.TryParseId(_line[start.._end], out item))
+            throw _source.Error(start == _end
+                ? $"expected an integer item id after the space at column {start}, found {(_end == _line.Length ? "the end of the line" : "another space")}"
+                : $"expected an integer item id, found {Ascii.Show(_line[start.._end])}");
+        return true;
+    }
+}
