@@ -10,31 +10,40 @@ type DataFetchArgs =
             match a with
             | Dataset _ -> "dataset to download (ml-20m, ml-25m, ml-1m, ml-100k, ml-latest-small, msd; netflix explains where to put its files)."
 
-type DataStatsArgs =
+/// Options of `data stats` and `data prepare`: which dataset, how many held-out users, and the
+/// preprocessing knobs (each defaults to the dataset's own, the paper's for its three datasets).
+type SplitArgs =
     | [<Mandatory; AltCommandLine("-d")>] Dataset of name: string
     | Heldout of users: int
-    interface IArgParserTemplate with
-        member a.Usage =
-            match a with
-            | Dataset _ -> "dataset name (see 'repro data list'), or custom:PATH with --columns."
-            | Heldout _ -> "held-out users per set (validation and test each); default: the dataset's own."
-
-type DataPrepareArgs =
-    | [<Mandatory; AltCommandLine("-d")>] Dataset of name: string
-    | Heldout of users: int
+    | Min_Rating of rating: string
+    | Min_Items_Per_User of items: int
+    | Min_Users_Per_Item of users: int
+    | File of path: string
+    | Columns of user_item_value: string
+    | Delimiter of text: string
+    | Header
+    | Text_Ids
     | Export_Pro_Sg of dir: string
     interface IArgParserTemplate with
         member a.Usage =
             match a with
-            | Dataset _ -> "dataset name (see 'repro data list')."
-            | Heldout _ -> "held-out users per set (validation and test each); default: the dataset's own."
-            | Export_Pro_Sg _ -> "also write the split in the notebook's pro_sg layout to this folder."
+            | Dataset _ -> "dataset name (see 'repro data list'), or 'custom' for a delimited file given by --file and --columns."
+            | Heldout _ -> "held-out users per set (validation and test each); default: the dataset's own (required for custom)."
+            | Min_Rating _ -> "keep events whose value is > this ('none' keeps all); default: the dataset's (3.5 for ratings)."
+            | Min_Items_Per_User _ -> "keep users with at least this many events; default: the dataset's (5; MSD 20)."
+            | Min_Users_Per_Item _ -> "keep items with at least this many events, counted before the user filter; default: the dataset's (0; MSD 200)."
+            | File _ -> "custom only: the delimited file of events."
+            | Columns _ -> "custom only: user,item[,value] columns, as 0-based indexes or header names."
+            | Delimiter _ -> "custom only: the field delimiter (default ','; 'tab' for a tab)."
+            | Header -> "custom only: line 1 is a header."
+            | Text_Ids -> "custom only: user and item ids are text, not integers."
+            | Export_Pro_Sg _ -> "prepare only: also write the split in the notebook's pro_sg layout to this folder."
 
 type DataArgs =
     | [<SubCommand; CliPrefix(CliPrefix.None)>] List
     | [<CliPrefix(CliPrefix.None)>] Fetch of ParseResults<DataFetchArgs>
-    | [<CliPrefix(CliPrefix.None)>] Stats of ParseResults<DataStatsArgs>
-    | [<CliPrefix(CliPrefix.None)>] Prepare of ParseResults<DataPrepareArgs>
+    | [<CliPrefix(CliPrefix.None)>] Stats of ParseResults<SplitArgs>
+    | [<CliPrefix(CliPrefix.None)>] Prepare of ParseResults<SplitArgs>
     interface IArgParserTemplate with
         member a.Usage =
             match a with

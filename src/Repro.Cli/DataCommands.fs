@@ -4,32 +4,85 @@ module Repro.Cli.DataCommands
 open System
 open System.IO
 open Argu
+open Repro.Core.Data.Readers
 open Repro.Core.Protocols
 open Repro.Harness
 open Repro.Cli.Arguments
 
 let private say (text: string) = Console.Error.WriteLine text
 
+let private delimiterOf (args: ParseResults<SplitArgs>) =
+    match args.GetResult(Delimiter, defaultValue = ",") with
+    | "tab" | "\\t" -> "\t"
+    | d -> d
+
+let private idsOf (args: ParseResults<SplitArgs>) = if args.Contains Text_Ids then IdKind.Text else IdKind.Integer
+
 /// Exit codes: 0 done, 1 the work failed (message printed), 2 bad command line.
 let private failWith (message: string) =
     eprintfn "error: %s" message
     1
 
-let private findDataset (name: string) (onFound: Datasets.Dataset -> int) =
-    match Datasets.find name with
-    | Ok d -> onFound d
-    | Error why -> failWith why
-
 let private requireDataDir (dataDir: string) (chosenBy: string) =
     if Directory.Exists dataDir then Ok()
     else Error(sprintf "the data folder %s (chosen by %s) does not exist; create it, or pass --data-dir DIR or set REPRO_DATA_DIR" dataDir chosenBy)
 
-let private withPrepared (dataDir: string, chosenBy: string) (name: string) (heldOut: int option) (onPrepared: Prepare.Prepared -> int) =
-    findDataset name (fun d ->
-        match requireDataDir dataDir chosenBy with
+/// A column given as a 0-based index or a header name.
+let private column (text: string) : ColumnRef =
+    match Int32.TryParse text with
+    | true, index -> ColumnRef.At index
+    | _ -> ColumnRef.Named text
+
+/// The dataset the options name, with any preprocessing knob the user set.
+let private datasetOf (args: ParseResults<SplitArgs>) : Result<Datasets.Dataset, string> =
+    let name = args.GetResult SplitArgs.Dataset
+    let customOnly = [ args.Contains File, "--file"; args.Contains Columns, "--columns"; args.Contains Delimiter, "--delimiter"; args.Contains Header, "--header"; args.Contains Text_Ids, "--text-ids" ]
+    let baseDataset =
+        if name = "custom" then
+            match args.TryGetResult File, args.TryGetResult Columns, args.TryGetResult Heldout with
+            | None, _, _ -> Error "--dataset custom needs --file PATH"
+            | _, None, _ -> Error "--dataset custom needs --columns user,item[,value]"
+            | _, _, None -> Error "--dataset custom needs --heldout N (validation and test users each)"
+            | Some path, Some columns, Some heldOut ->
+                match columns.Split ',' |> Array.map (fun c -> c.Trim()) with
+                | [| u; i |] | [| u; i; "" |] ->
+                    Ok(Datasets.custom path (DelimitedFormat(delimiterOf args, args.Contains Header, column u, column i, Ids = idsOf args)) heldOut)
+                | [| u; i; v |] ->
+                    Ok(Datasets.custom path (DelimitedFormat(delimiterOf args, args.Contains Header, column u, column i, Nullable(column v), Ids = idsOf args)) heldOut)
+                | _ -> Error(sprintf "--columns takes user,item or user,item,value; got '%s'" columns)
+        else
+            match customOnly |> List.filter fst with
+            | (_, flag) :: _ -> Error(sprintf "%s is for --dataset custom only" flag)
+            | [] -> Datasets.find name
+    baseDataset
+    |> Result.bind (fun d ->
+        let p = d.Preprocessing
+        let rating =
+            match args.TryGetResult Min_Rating with
+            | None -> Ok p.MinRatingExclusive
+            | Some "none" -> Ok(Nullable())
+            | Some text ->
+                match Single.TryParse(text, Globalization.NumberStyles.Float, Globalization.CultureInfo.InvariantCulture) with
+                | true, r when Single.IsFinite r -> Ok(Nullable r)
+                | _ -> Error(sprintf "--min-rating takes a number or 'none'; got '%s'" text)
+        rating
+        |> Result.bind (fun rating ->
+            try
+                Ok { d with
+                        Preprocessing =
+                            Preprocessing(rating, args.GetResult(Min_Items_Per_User, defaultValue = p.MinItemsPerUser),
+                                          args.GetResult(Min_Users_Per_Item, defaultValue = p.MinUsersPerItem)) }
+            with :? ArgumentException as e -> Error e.Message))
+
+let private withPrepared (dataDir: string, chosenBy: string) (args: ParseResults<SplitArgs>) (onPrepared: Prepare.Prepared -> int) =
+    match datasetOf args with
+    | Error why -> failWith why
+    | Ok d ->
+        let isCustom = args.GetResult SplitArgs.Dataset = "custom"
+        match (if isCustom then Ok() else requireDataDir dataDir chosenBy) with
         | Error why -> failWith why
         | Ok() ->
-            match Prepare.prepare dataDir (Prepare.cacheDir dataDir) d heldOut say with
+            match Prepare.prepare dataDir (Prepare.cacheDir dataDir) d (args.TryGetResult Heldout) say with
             | Error why ->
                 let how =
                     match d.Source with
@@ -41,7 +94,7 @@ let private withPrepared (dataDir: string, chosenBy: string) (name: string) (hel
             | Ok p ->
                 if p.FromCache then say (sprintf "Loaded the cached split %s in %.2f s." p.CachePath p.Seconds)
                 else say (sprintf "Cached the split in %s." p.CachePath)
-                onPrepared p)
+                onPrepared p
 
 let private printStatistics (p: Prepare.Prepared) =
     printfn "%s: %s" p.Dataset.Name p.Dataset.Description
@@ -68,13 +121,14 @@ let list (dataDir: string, _chosenBy: string) =
         printfn "%-16s %-9s %s" d.Name present how
     0
 
-let stats dataDir (args: ParseResults<DataStatsArgs>) =
-    withPrepared dataDir (args.GetResult DataStatsArgs.Dataset) (args.TryGetResult DataStatsArgs.Heldout) (fun p ->
+let stats dataDir (args: ParseResults<SplitArgs>) =
+    if args.Contains Export_Pro_Sg then args.Raise("--export-pro-sg belongs to 'data prepare'", showUsage = true)
+    withPrepared dataDir args (fun p ->
         printStatistics p
         0)
 
-let prepare dataDir (args: ParseResults<DataPrepareArgs>) =
-    withPrepared dataDir (args.GetResult DataPrepareArgs.Dataset) (args.TryGetResult DataPrepareArgs.Heldout) (fun p ->
+let prepare dataDir (args: ParseResults<SplitArgs>) =
+    withPrepared dataDir args (fun p ->
         printStatistics p
         match args.TryGetResult Export_Pro_Sg with
         | Some dir ->

@@ -32,7 +32,10 @@ type Dataset =
       Preprocessing: Preprocessing
       /// Validation users, and again test users.
       HeldOut: int
-      Source: Source }
+      Source: Source
+      /// How the reader was configured, where that can vary (a custom file's layout); part of the
+      /// split cache's key.
+      ReaderSettings: string }
 
 let private file (name: string) (read: string -> InteractionLog) =
     fun (folder: string) -> read (Path.Combine(folder, name))
@@ -40,13 +43,13 @@ let private file (name: string) (read: string -> InteractionLog) =
 let private movieLensCsv (entry: DatasetEntry) description heldOut =
     { Name = entry.Name; Description = description; Folder = entry.Folder; Files = [ "ratings.csv" ]
       Read = file "ratings.csv" MovieLensCsvReader.Read; Preprocessing = Preprocessing.ExplicitRatings
-      HeldOut = heldOut; Source = Catalog entry }
+      HeldOut = heldOut; Source = Catalog entry; ReaderSettings = "" }
 
 let private synthetic (shape: SyntheticShape) heldOut =
     { Name = "synthetic-" + shape.Name
       Description = sprintf "synthetic data of the %s shape (%d users, %d items; generated, seed %d)" shape.Name shape.Users shape.Items SyntheticGenerator.DefaultSeed
       Folder = ""; Files = []; Read = fun _ -> (SyntheticGenerator.Generate shape).Log
-      Preprocessing = Preprocessing.ExplicitRatings; HeldOut = heldOut; Source = Generated }
+      Preprocessing = Preprocessing.ExplicitRatings; HeldOut = heldOut; Source = Generated; ReaderSettings = "" }
 
 /// Every known dataset, paper datasets first.
 let all : Dataset list =
@@ -54,35 +57,50 @@ let all : Dataset list =
           Preprocessing = Preprocessing.Ml20m }
       { Name = "netflix"; Description = "Netflix Prize: the paper's second dataset (ratings > 3.5, users >= 5)"
         Folder = "netflix"; Files = []; Read = NetflixPrizeReader.Read; Preprocessing = Preprocessing.Netflix
-        HeldOut = 40000; Source = Catalog DatasetCatalog.Netflix }
+        HeldOut = 40000; Source = Catalog DatasetCatalog.Netflix; ReaderSettings = "" }
       { Name = "msd"; Description = "Million Song Dataset taste profile: the paper's third dataset (users >= 20 songs, songs >= 200 users)"
         Folder = "msd"; Files = [ "train_triplets.txt" ]; Read = file "train_triplets.txt" MsdTasteProfileReader.Read
-        Preprocessing = Preprocessing.Msd; HeldOut = 50000; Source = Catalog DatasetCatalog.Msd }
+        Preprocessing = Preprocessing.Msd; HeldOut = 50000; Source = Catalog DatasetCatalog.Msd; ReaderSettings = "" }
       movieLensCsv DatasetCatalog.Ml25m "MovieLens-25M" 10000
       { Name = "ml-10m"; Description = "MovieLens-10M (ratings.dat)"; Folder = "ml-10M100K"; Files = [ "ratings.dat" ]
         Read = file "ratings.dat" MovieLensDatReader.Read; Preprocessing = Preprocessing.ExplicitRatings; HeldOut = 7000
-        Source = ByHand "Download ml-10m.zip from GroupLens (grouplens.org/datasets/movielens/10m/) and unzip it into <data-dir>, giving <data-dir>/ml-10M100K/ratings.dat." }
+        Source = ByHand "Download ml-10m.zip from GroupLens (grouplens.org/datasets/movielens/10m/) and unzip it into <data-dir>, giving <data-dir>/ml-10M100K/ratings.dat."; ReaderSettings = "" }
       { Name = "ml-1m"; Description = "MovieLens-1M (ratings.dat)"; Folder = "ml-1m"; Files = [ "ratings.dat" ]
         Read = file "ratings.dat" MovieLensDatReader.Read; Preprocessing = Preprocessing.ExplicitRatings; HeldOut = 600
-        Source = Catalog DatasetCatalog.Ml1m }
+        Source = Catalog DatasetCatalog.Ml1m; ReaderSettings = "" }
       { Name = "ml-100k"; Description = "MovieLens-100K (u.data); 100 + 100 held-out users give the reference split"
         Folder = "ml-100k"; Files = [ "u.data" ]; Read = file "u.data" MovieLens100KReader.Read
-        Preprocessing = Preprocessing.ExplicitRatings; HeldOut = 100; Source = Catalog DatasetCatalog.Ml100k }
+        Preprocessing = Preprocessing.ExplicitRatings; HeldOut = 100; Source = Catalog DatasetCatalog.Ml100k; ReaderSettings = "" }
       movieLensCsv DatasetCatalog.MlLatestSmall "MovieLens latest-small (development set, 610 users)" 50
       { Name = "gowalla"; Description = "Gowalla check-ins, LightGCN's split merged into one log for strong generalisation"
         Folder = "gowalla"; Files = [ "train.txt"; "test.txt" ]
         Read = fun folder -> let logs = LightGcnSplitReader.Read folder in InteractionLogs.Concat(logs.Train, logs.Test)
         Preprocessing = Preprocessing.ImplicitFeedback; HeldOut = 3000
-        Source = ByHand "Gowalla's LightGCN split (train.txt, test.txt) comes with the LightGCN and NGCF repositories (Data/gowalla/); put both files in <data-dir>/gowalla/." }
+        Source = ByHand "Gowalla's LightGCN split (train.txt, test.txt) comes with the LightGCN and NGCF repositories (Data/gowalla/); put both files in <data-dir>/gowalla/."; ReaderSettings = "" }
       { Name = "citeulike-a"; Description = "CiteULike-a user libraries (users.dat)"; Folder = "citeulike-a"; Files = [ "users.dat" ]
         Read = file "users.dat" CiteULikeReader.Read; Preprocessing = Preprocessing.ImplicitFeedback; HeldOut = 500
-        Source = ByHand "CiteULike-a's users.dat is in Hao Wang's citeulike-a repository; put it in <data-dir>/citeulike-a/users.dat." }
+        Source = ByHand "CiteULike-a's users.dat is in Hao Wang's citeulike-a repository; put it in <data-dir>/citeulike-a/users.dat."; ReaderSettings = "" }
       { Name = "lastfm-2k"; Description = "HetRec 2011 Last.fm 2K (user_artists.dat, play counts)"; Folder = "lastfm-2k"
         Files = [ "user_artists.dat" ]; Read = file "user_artists.dat" LastFmUserArtistsReader.Read
         Preprocessing = Preprocessing.ImplicitFeedback; HeldOut = 200
-        Source = ByHand "Download hetrec2011-lastfm-2k.zip from GroupLens (grouplens.org/datasets/hetrec-2011/) and put user_artists.dat in <data-dir>/lastfm-2k/." }
+        Source = ByHand "Download hetrec2011-lastfm-2k.zip from GroupLens (grouplens.org/datasets/hetrec-2011/) and put user_artists.dat in <data-dir>/lastfm-2k/."; ReaderSettings = "" }
       synthetic SyntheticShape.Tiny 30
       synthetic SyntheticShape.Ml20m 10000 ]
+
+/// A delimited file of events with a column mapping given by the user: explicit ratings when a
+/// value column is given (the ML-20M rule), implicit feedback otherwise; the held-out count must be
+/// chosen, as nothing else fixes it.
+let custom (path: string) (format: DelimitedFormat) (heldOut: int) : Dataset =
+    let full = Path.GetFullPath path
+    { Name = "custom-" + Path.GetFileNameWithoutExtension full
+      Description = sprintf "events from %s (%A)" full format
+      Folder = Path.GetDirectoryName full
+      Files = [ Path.GetFileName full ]
+      Read = fun folder -> DelimitedReader.Read(Path.Combine(folder, Path.GetFileName full), format)
+      Preprocessing = if format.Value.HasValue then Preprocessing.ExplicitRatings else Preprocessing.ImplicitFeedback
+      HeldOut = heldOut
+      Source = ByHand(sprintf "%s is your own file; check the path." full)
+      ReaderSettings = sprintf "%A" format }
 
 /// The three datasets of the paper's Table 2.
 let paperDatasets = [ "ml-20m"; "netflix"; "msd" ]

@@ -29,8 +29,8 @@ let cacheDir (dataDir: string) =
 /// Everything that decides the split's content, as text for the cache key.
 let settingsText (d: Dataset) (heldOut: HeldOutUsers) =
     let p = d.Preprocessing
-    sprintf "dataset=%s;rating>%s;minItemsPerUser=%d;minUsersPerItem=%d;heldout=%d;seed=%d;targetFraction=%g;minEventsForTargets=%d"
-        d.Name (match p.MinRatingExclusive |> Option.ofNullable with Some t -> string t | None -> "none")
+    sprintf "dataset=%s;reader=%s;rating>%s;minItemsPerUser=%d;minUsersPerItem=%d;heldout=%d;seed=%d;targetFraction=%g;minEventsForTargets=%d"
+        d.Name d.ReaderSettings (match p.MinRatingExclusive |> Option.ofNullable with Some t -> string t | None -> "none")
         p.MinItemsPerUser p.MinUsersPerItem heldOut.Count heldOut.Seed heldOut.TargetFraction heldOut.MinEventsForTargets
 
 /// The split of dataset <paramref name="d"/> with <paramref name="heldOutCount"/> validation and test

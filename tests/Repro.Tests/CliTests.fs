@@ -72,4 +72,40 @@ let tests =
                         Expect.equal (File.ReadAllBytes(Path.Combine(export, name))) expected name
                 finally
                     Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", null))
+    
+        SharedData.testWithData "ml-100k" "a custom delimited file with a column mapping splits like the built-in reader" <| fun mlDir ->
+            withFolder (fun dir ->
+                let uData = Path.Combine(mlDir, "u.data")
+                let builtIn = repro [ "--data-dir"; Path.GetDirectoryName mlDir; "data"; "stats"; "--dataset"; "ml-100k" ]
+                let custom = repro [ "--data-dir"; dir; "data"; "stats"; "--dataset"; "custom"; "--file"; uData; "--columns"; "0,1,2"; "--delimiter"; "tab"; "--heldout"; "100" ]
+                let code, stdout, _ = custom
+                Expect.equal code 0 "exit code"
+                let counts (_, (text: string), _) = text.Split('\n') |> Array.filter (fun l -> l.TrimStart().StartsWith "users" || l.Contains "events  ") |> Array.map (fun l -> l.Trim())
+                Expect.equal (counts custom) (counts builtIn) "same users and events"
+                Expect.stringContains stdout "55,361" "events after the rating > 3.5 filter")
+
+        SharedData.testWithData "ml-100k" "the preprocessing knobs change what is kept" <| fun mlDir ->
+            withFolder (fun dir ->
+                Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", dir)
+                try
+                    let code, stdout, _ = repro [ "--data-dir"; Path.GetDirectoryName mlDir; "data"; "stats"; "--dataset"; "ml-100k"; "--min-rating"; "none"; "--min-items-per-user"; "20" ]
+                    Expect.equal code 0 "exit code"
+                    // Every rating counts, and every MovieLens-100K user has at least 20 ratings.
+                    Expect.stringContains stdout "100,000" "all events kept"
+                    Expect.stringContains stdout "preprocessing: users >= 20 items" "the settings in force are printed"
+                finally
+                    Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", null))
+
+        testCase "custom-only options are refused for a named dataset" <| fun () ->
+            withFolder (fun dir ->
+                let code, _, err = repro [ "--data-dir"; dir; "data"; "stats"; "--dataset"; "ml-100k"; "--columns"; "0,1" ]
+                Expect.equal code 1 "exit code"
+                Expect.stringContains err "--columns is for --dataset custom only" "says why")
+
+        testCase "a custom dataset without --heldout says what is missing" <| fun () ->
+            withFolder (fun dir ->
+                let file = writeText dir "events.csv" "1,2\n"
+                let code, _, err = repro [ "--data-dir"; dir; "data"; "stats"; "--dataset"; "custom"; "--file"; file; "--columns"; "0,1" ]
+                Expect.equal code 1 "exit code"
+                Expect.stringContains err "--heldout" "names the option")
     ]

@@ -15,6 +15,11 @@ let main argv =
             summary = fun config summary ->
                 async {
                     do! inner.summary config summary
+                    // Tests that need data absent here say so (Expecto prints reasons only at debug level).
+                    for test, result in summary.ignored do
+                        match result.result with
+                        | TestResult.Ignored reason -> printfn "skipped: %s: %s" (String.concat "." test.name) reason
+                        | _ -> ()
                     counts <- Some (summary.passed.Length, summary.failed.Length + summary.errored.Length, summary.ignored.Length) } }
     let code = runTestsInAssemblyWithCLIArgs [ Printer printer ] argv
     match counts with
