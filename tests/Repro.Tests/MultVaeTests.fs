@@ -24,6 +24,14 @@ let private getParam (net: SparseAutoencoder) (name: string) = net.Parameters.Sp
 let private setParam (net: SparseAutoencoder) (name: string) (values: float32[]) =
     values.AsSpan().CopyTo(net.Parameters.Span(name))
 
+/// A weight's values laid out [in, out] whatever its storage (the output layer is stored [out, in]).
+let private asInByOut (net: SparseAutoencoder) (name: string) (values: float32[]) =
+    if net.IsStoredOutByIn name then
+        let s = net.Parameters.Segment name
+        let outs, ins = s.Rows, s.Columns
+        Array.init values.Length (fun k -> let i, j = k / outs, k % outs in values.[j * ins + i])
+    else values
+
 /// A random matrix whose users come from a few taste groups, each preferring a block of items.
 let private structured (users: int) (items: int) (seed: int) =
     let rnd = Random(seed)
@@ -47,7 +55,8 @@ let private maxAbs (a: float32[]) = a |> Array.fold (fun m x -> max m (abs (floa
 let private closedFormLoss (net: SparseAutoencoder) (x: float[][]) (beta: float) =
     let p name = getParam net name |> Array.map float
     let layer (input: float[]) (wName: string) (bName: string) (width: int) (tanh: bool) =
-        let w, b = p wName, p bName
+        let w = getParam net wName |> asInByOut net wName |> Array.map float
+        let b = p bName
         Array.init width (fun j ->
             let s = b.[j] + Array.sum (Array.mapi (fun i xi -> xi * w.[i * width + j]) input)
             if tanh then Math.Tanh s else s)
@@ -117,12 +126,13 @@ let private checkGradients (net: SparseAutoencoder) (data: CsrMatrix) (beta: flo
     let refLoss = reference.Backward(x, true, 1.0, beta, Option.toObj noise)
     Expect.floatClose { absolute = 1e-5; relative = 1e-4 } fast.Loss refLoss "the two formulations give the same loss"
     for s in net.Parameters.Segments do
-        let mine = getParam net s.Name
+        let weights = getParam net s.Name
         let mine =
             if s.IsWeight && net.WeightDecay > 0.0 then
                 // the penalty's gradient 2 lam W is added inside the Adam pass, so add it here
-                Array.map2 (fun g w -> g + float32 (2.0 * net.WeightDecay) * w) (net.Gradients.Span(s.Name).ToArray()) mine
+                Array.map2 (fun g w -> g + float32 (2.0 * net.WeightDecay) * w) (net.Gradients.Span(s.Name).ToArray()) weights
             else net.Gradients.Span(s.Name).ToArray()
+        let mine = if s.IsWeight then asInByOut net s.Name mine else mine
         let theirs = reference.Gradient s.Name
         let scale = max 1e-3 (maxAbs theirs)
         Expect.isLessThan (maxAbsDiff mine theirs / scale) 1e-4 (sprintf "gradient of %s agrees (max |g| = %g)" s.Name scale)

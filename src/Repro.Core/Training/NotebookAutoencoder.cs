@@ -65,12 +65,13 @@ public sealed class NotebookAutoencoder : IDisposable
         using var _ = torch.no_grad();
         foreach (var (name, w, biasName, b, _) in _layers)
         {
-            w.copy_(network.Parameters.Tensor(name));
+            var source = network.Parameters.Tensor(name);
+            w.copy_(network.IsStoredOutByIn(name) ? source.t() : source);
             b.copy_(network.Parameters.Tensor(biasName));
         }
     }
 
-    /// <summary>The gradient of a named parameter after <see cref="Loss"/>'s backward, flattened.</summary>
+    /// <summary>The gradient of a named parameter after <see cref="Loss"/>'s backward, flattened ([in, out] for weights).</summary>
     public float[] Gradient(string name)
     {
         foreach (var (wn, w, bn, b, _) in _layers)
@@ -152,6 +153,9 @@ public sealed class NotebookAutoencoder : IDisposable
         _adam.step();
         return loss;
     }
+
+    /// <summary>Only PyTorch's Adam step on the current gradients (to time the optimiser alone).</summary>
+    public void AdamStep() => _adam.step();
 
     /// <summary>Notebook-style scoring: dense fold-in batch, no dropout, z = mu, logits copied out.</summary>
     public void Score(CsrMatrix data, ReadOnlySpan<int> rows, Span<float> output)

@@ -24,6 +24,12 @@ public sealed class MultDae : IDisposable
     public long ParameterCount => Network.ParameterCount;
     internal SparseAutoencoder Network { get; }
 
+    /// <summary>Phase timings of the last training step.</summary>
+    public StepProfile LastStepProfile => Network.LastProfile;
+
+    /// <summary>Nonzeros that entered the first layer in the last training batch (after dropout).</summary>
+    public int LastInputNonZeros => Network.LastInputNonZeros;
+
     /// <summary>One Adam update on <paramref name="rows"/> of <paramref name="data"/> (dropout on); the loss is the batch's before the update.</summary>
     public BatchLoss TrainStep(CsrMatrix data, ReadOnlySpan<int> rows) => Network.TrainStep(data, rows, Hyper.KeepProbability, 0);
 

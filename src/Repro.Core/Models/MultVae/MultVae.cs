@@ -30,6 +30,12 @@ public sealed class MultVae : IDisposable
     public long ParameterCount => Network.ParameterCount;
     internal SparseAutoencoder Network { get; }
 
+    /// <summary>Phase timings of the last training step.</summary>
+    public StepProfile LastStepProfile => Network.LastProfile;
+
+    /// <summary>Nonzeros that entered the first layer in the last training batch (after dropout).</summary>
+    public int LastInputNonZeros => Network.LastInputNonZeros;
+
     /// <summary>One Adam update on <paramref name="rows"/> of <paramref name="data"/> (dropout on) with KL weight <paramref name="beta"/>; the loss is the batch's before the update.</summary>
     public BatchLoss TrainStep(CsrMatrix data, ReadOnlySpan<int> rows, double beta) =>
         Network.TrainStep(data, rows, Hyper.KeepProbability, beta);
