@@ -343,6 +343,19 @@ let models =
             finally
                 File.Delete path
 
+        testCase "a model built inside a caller's dispose scope outlives the scope" <| fun () ->
+            TorchRuntime.EnsureLoaded 2
+            let built =
+                use _scope = torch.NewDisposeScope()
+                new MultVae(20, MultVaeHyper(Hidden = 8, Latent = 2, BatchSize = 10), 1UL)
+            use vae = built
+            let data = structured 10 20 1
+            let loss = vae.TrainStep(data, 0.1)
+            Expect.isTrue (Double.IsFinite loss.Loss) "trains"
+            let scores = Array.zeroCreate (10 * 20)
+            vae.Score(data, Span scores)
+            Expect.isTrue (scores |> Array.exists Single.IsFinite) "scores"
+
         testCase "the same seed gives identical losses on a rerun; another seed does not" <| fun () ->
             TorchRuntime.EnsureLoaded 2
             let data = structured 80 50 6

@@ -36,9 +36,13 @@ public sealed class FlatParameters : IDisposable
         if (offset > Array.MaxLength) throw new ArgumentException($"{offset} parameters do not fit one array");
         Segments = segments;
         Data = GC.AllocateArray<float>((int)offset, pinned: true);
-        _whole = torch.frombuffer(Data, ScalarType.Float32);
+        // Long-lived: detached from any dispose scope the caller may have open.
+        _whole = torch.frombuffer(Data, ScalarType.Float32).DetachFromDisposeScope();
         foreach (var s in segments)
-            _views[s.Name] = _whole.narrow(0, s.Offset, s.Length).view(s.Rows, s.Columns);
+        {
+            using var slice = _whole.narrow(0, s.Offset, s.Length);
+            _views[s.Name] = slice.view(s.Rows, s.Columns).DetachFromDisposeScope();
+        }
     }
 
     /// <summary>A buffer with the same layout (for gradients and optimiser moments).</summary>

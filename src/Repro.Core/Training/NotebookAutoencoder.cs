@@ -43,12 +43,14 @@ public sealed class NotebookAutoencoder : IDisposable
 
     private void Add(string weight, string bias, int rows, int columns, bool tanh)
     {
-        var w = new Parameter(torch.empty(rows, columns));
-        var b = new Parameter(torch.empty(1, columns));
+        var w = new Parameter(torch.empty(rows, columns).DetachFromDisposeScope());
+        var b = new Parameter(torch.empty(1, columns).DetachFromDisposeScope());
+        w.DetachFromDisposeScope();
+        b.DetachFromDisposeScope();
         using (torch.no_grad())
         {
             nn.init.xavier_uniform_(w);
-            b.normal_(0, 0.001).clamp_(-0.002, 0.002);
+            nn.init.trunc_normal_(b, 0, 0.001, -0.002, 0.002);
         }
         _layers.Add((weight, w, bias, b, tanh));
     }

@@ -534,7 +534,7 @@ public sealed class SparseAutoencoder : IDisposable
         _out = _layers.Select(l => Pinned(rows * l.Out)).ToArray();
         _dPre = _layers.Select((l, i) => i == _layers.Length - 1 ? [] : Pinned(rows * l.Out)).ToArray();
         _outT = _layers.Select((l, i) => View(_out[i], rows, l.Out)).ToArray();
-        _dPreT = _layers.Select((l, i) => i == _layers.Length - 1 ? torch.empty(0) : View(_dPre[i], rows, l.Out)).ToArray();
+        _dPreT = _layers.Select((l, i) => i == _layers.Length - 1 ? torch.empty(0).DetachFromDisposeScope() : View(_dPre[i], rows, l.Out)).ToArray();
         if (Variational)
         {
             _z = Pinned(rows * _latent);
@@ -553,8 +553,9 @@ public sealed class SparseAutoencoder : IDisposable
 
     private static Tensor View(float[] data, int rows, int columns)
     {
+        // Long-lived buffers: detached from any dispose scope the caller may have open.
         using var flat = torch.frombuffer(data, ScalarType.Float32);
-        return flat.view(rows, columns);
+        return flat.view(rows, columns).DetachFromDisposeScope();
     }
 
     private void ForRows(int b, Action<int, int, int> body)
