@@ -118,7 +118,7 @@ let runWith (steps: int) (baselineSteps: int) =
             let r = t, vae.LastStepProfile, stepFlops vaeRest 600 batch vae.LastInputNonZeros
             floorTimes.Add(time floor.Run)
             r |]
-    let vaeMs = report "fast (sparse input, fused)" (vaeRuns |> Array.map (fun (t, _, _) -> t)) (vaeRuns |> Array.map (fun (_, _, f) -> f))
+    report "fast (sparse input, fused)" (vaeRuns |> Array.map (fun (t, _, _) -> t)) (vaeRuns |> Array.map (fun (_, _, f) -> f)) |> ignore
     let phase f = median (vaeRuns |> Array.map (fun (_, p, _) -> f p))
     printfn "    phases (median ms): batch %.1f, forward %.1f, likelihood %.1f, backward %.1f, Adam %.1f"
         (phase _.Batch) (phase _.Forward) (phase _.Likelihood) (phase _.Backward) (phase _.Optimizer)
@@ -151,33 +151,45 @@ let runWith (steps: int) (baselineSteps: int) =
         [| for k in warmup .. warmup + steps - 1 ->
             let t = time (fun () -> dae.TrainStep(data, ReadOnlySpan(rowsOf k)) |> ignore)
             t, stepFlops daeRest 200 batch dae.LastInputNonZeros |]
-    let daeMs = report "fast (sparse input, fused)" (Array.map fst daeRuns) (Array.map snd daeRuns)
+    report "fast (sparse input, fused)" (Array.map fst daeRuns) (Array.map snd daeRuns) |> ignore
     printfn "  peak RSS so far: %.0f MB" (peakRssMb ())
 
     // ---------------------------------------------------------------- notebook-literal baselines
     printfn "Notebook-literal baselines (dense X.toarray(), torch dropout, dense log_softmax * x, autograd, PyTorch Adam)"
-    let baseline name (net: NotebookAutoencoder) rest firstWidth fastMs keepBeta =
-        net.TrainStep(data, ReadOnlySpan(rowsOf 0), 0.5, keepBeta) |> ignore
-        let times = [| for k in 1 .. baselineSteps -> time (fun () -> net.TrainStep(data, ReadOnlySpan(rowsOf k), 0.5, keepBeta) |> ignore) |]
-        // the dense first layer costs 6 I x width MACs per user like the others (no input gradient: 4)
+    /// Alternates a fast step and a notebook step so both see the same load; ratios are per pair.
+    let baseline name (net: NotebookAutoencoder) rest firstWidth (fastStep: int -> unit) (fastAdam: unit -> float) beta =
+        net.TrainStep(data, ReadOnlySpan(rowsOf 0), 0.5, beta) |> ignore
+        // the dense first layer: forward and weight gradient over all I inputs (no input gradient)
         let flops = 6.0 * rest * float batch + 4.0 * float (items * firstWidth) * float batch
-        let m = report name times [| flops |]
-        printfn "    fast / notebook speed-up: %.1fx" (m / fastMs)
-        let adam = [| for _ in 1 .. 5 -> time net.AdamStep |]
-        printfn "    PyTorch Adam step alone: %.1f ms (median of 5)" (median adam)
-        m
+        let pairs =
+            [| for k in 1 .. baselineSteps ->
+                let tf = time (fun () -> fastStep k)
+                let fa = fastAdam ()
+                let tn = time (fun () -> net.TrainStep(data, ReadOnlySpan(rowsOf k), 0.5, beta) |> ignore)
+                let na = time net.AdamStep
+                tf, tn, fa, na |]
+        let pick f = pairs |> Array.map f
+        report (name + " notebook-literal") (pick (fun (_, tn, _, _) -> tn)) [| flops |] |> ignore
+        printfn "    same pairs, fast: %.1f ms/batch; notebook / fast: %.1fx (median of %d per-pair ratios)"
+            (median (pick (fun (tf, _, _, _) -> tf))) (median (pick (fun (tf, tn, _, _) -> tn / tf))) pairs.Length
+        printfn "    optimiser alone: PyTorch Adam %.1f ms, fused TF Adam (in the fast step) %.1f ms; ratio %.1fx"
+            (median (pick (fun (_, _, _, na) -> na))) (median (pick (fun (_, _, fa, _) -> fa))) (median (pick (fun (_, _, fa, na) -> na / fa)))
     use vaeRef = new NotebookAutoencoder([| items; 600; 200 |], [| 200; 600; items |], true, Likelihood.Multinomial, GaussianConfidence.Default, 1e-3, 0.0)
-    baseline "Mult-VAE^PR notebook-literal" vaeRef vaeRest 600 vaeMs 0.2 |> ignore
-    printfn "    fused TF Adam inside the fast step: %.1f ms (median)" (phase _.Optimizer)
+    baseline "Mult-VAE^PR" vaeRef vaeRest 600 (fun k -> vae.TrainStep(data, ReadOnlySpan(rowsOf (k + 100)), 0.2) |> ignore)
+        (fun () -> vae.LastStepProfile.Optimizer) 0.2
     let denseScores = Array.zeroCreate<float32> (chunk * items)
     vaeRef.Score(data, ReadOnlySpan(rows10k, 0, chunk), Span denseScores)
-    let refScoreMs =
-        time (fun () ->
-            for c in 0 .. chunk .. 9_999 do vaeRef.Score(data, ReadOnlySpan(rows10k, c, chunk), Span denseScores))
-    printfn "  notebook-literal scoring 10,000 users: %.2f s (fast is %.1fx)" (refScoreMs / 1000.0) (refScoreMs / scoreMs)
+    let scorePairs =
+        [| for c in 0 .. chunk .. 9_999 ->
+            let tf = time (fun () -> vae.Score(data, ReadOnlySpan(rows10k, c, chunk), Span scores))
+            let tn = time (fun () -> vaeRef.Score(data, ReadOnlySpan(rows10k, c, chunk), Span denseScores))
+            tf, tn |]
+    printfn "  scoring 10,000 users, alternating chunks: fast %.2f s, notebook-literal %.2f s; notebook / fast %.1fx (median per chunk)"
+        (Array.sumBy fst scorePairs / 1000.0) (Array.sumBy snd scorePairs / 1000.0) (median (scorePairs |> Array.map (fun (f, n) -> n / f)))
     vaeRef.Dispose()
     use daeRef = new NotebookAutoencoder([| items; 200 |], [| 200; items |], false, Likelihood.Multinomial, GaussianConfidence.Default, 1e-3, 2e-5)
-    baseline "Mult-DAE notebook-literal" daeRef daeRest 200 daeMs 0.0 |> ignore
+    baseline "Mult-DAE" daeRef daeRest 200 (fun k -> dae.TrainStep(data, ReadOnlySpan(rowsOf (k + 100))) |> ignore)
+        (fun () -> dae.LastStepProfile.Optimizer) 0.0
     printfn "peak RSS (whole run): %.0f MB" (peakRssMb ())
 
 let run () = runWith 30 5
