@@ -211,17 +211,6 @@ let models =
                 Expect.floatClose { absolute = 1e-6; relative = 1e-5 } got.Kl kl "KL"
                 Expect.floatClose { absolute = 1e-5; relative = 1e-5 } got.Loss loss "loss"
 
-        testCase "the DAE loss equals the closed form, penalty lam sum ||W||^2 on weights only" <| fun () ->
-            TorchRuntime.EnsureLoaded 2
-            use net = tinyDae 5UL
-            let data = csr 7 [ [ 0; 3 ]; [ 1; 2; 6 ]; [] ]
-            let got = net.Evaluate(data, ReadOnlySpan(allRows data), 0.0)
-            let loss, nll, _ = closedFormLoss net (denseOf data) 0.0
-            Expect.floatClose { absolute = 1e-5; relative = 1e-5 } got.NegLogLikelihood nll "neg log-likelihood (an empty user contributes 0, not NaN)"
-            Expect.floatClose { absolute = 1e-5; relative = 1e-5 } got.Loss loss "loss with penalty"
-            let expectedPenalty = 0.01 * (Array.sumBy (fun v -> float v * float v) (getParam net "q.W0") + Array.sumBy (fun v -> float v * float v) (getParam net "p.W0"))
-            Expect.floatClose { absolute = 1e-7; relative = 1e-5 } got.Penalty expectedPenalty "biases are not penalised"
-
         testCase "KL of mu = 0 and logvar = 0 is exactly 0" <| fun () ->
             TorchRuntime.EnsureLoaded 2
             use net = tinyVae Likelihood.Multinomial 2UL
@@ -241,37 +230,6 @@ let models =
             checkGradients dae data 0.0
             use shallow = new SparseAutoencoder([| 30; 5 |], [| 5; 30 |], true, Likelihood.Multinomial, GaussianConfidence.Default, 1e-3, 0.0, 9UL, 16)
             checkGradients shallow (csr 30 [ [ 1; 2 ]; []; [ 29 ] ]) 0.5
-
-        testCase "dropout acts on the nonzeros after normalisation: kept entries are x / (keep ||x||), about keep of them" <| fun () ->
-            let batch = SparseBatch()
-            let data = csr 10_000 [ [ 0 .. 9_999 ] ]
-            batch.Load(data, ReadOnlySpan [| 0 |], 0.5, SeededRandom(1UL))
-            let kept = batch.InputCount
-            Expect.isLessThan (abs (float kept / 10_000.0 - 0.5)) 0.03 "about half kept"
-            for k in 0 .. kept - 1 do
-                Expect.floatClose Accuracy.high (float batch.InputValue.[k]) (2.0 / 100.0) "scaled by 1 / keep"
-            Expect.equal (batch.TargetStart.[1]) 10_000 "the target stays whole"
-
-        testCase "Adam follows TF's update: lr_t = lr sqrt(1 - b2^t) / (1 - b1^t), eps added to sqrt(v)" <| fun () ->
-            TorchRuntime.EnsureLoaded 2
-            use p = new FlatParameters([| ("w", 1, 3, true); ("b", 1, 2, false) |])
-            use g = p.SameLayout()
-            [| 1.0f; -2.0f; 0.5f; 3.0f; 0.0f |].CopyTo(p.Data, 0)
-            [| 0.1f; 0.2f; -0.3f; 1.0f; 0.0f |].CopyTo(g.Data, 0)
-            let adam = TfAdam(p, g, 0.01)
-            let start = Array.copy p.Data
-            adam.Step(0.5) |> ignore
-            adam.Step(0.5) |> ignore
-            // reference in doubles, parameter by parameter
-            for i in 0 .. 4 do
-                let mutable w, m, v = float start.[i], 0.0, 0.0
-                for t in 1 .. 2 do
-                    let gi = float g.Data.[i] + (if i < 3 then 2.0 * 0.5 * w else 0.0)
-                    m <- 0.9 * m + 0.1 * gi
-                    v <- 0.999 * v + 0.001 * gi * gi
-                    let lrT = 0.01 * sqrt (1.0 - 0.999 ** float t) / (1.0 - 0.9 ** float t)
-                    w <- w - lrT * m / (sqrt v + 1e-8)
-                Expect.floatClose { absolute = 1e-6; relative = 1e-5 } (float p.Data.[i]) w (sprintf "parameter %d" i)
 
         testCase "training loss falls on a small structured matrix" <| fun () ->
             TorchRuntime.EnsureLoaded 2
@@ -366,4 +324,58 @@ let models =
                 [ for step in 0 .. 5 -> vae.TrainStep(data, ReadOnlySpan(if step % 2 = 0 then rows.[0..39] else rows.[40..79]), 0.1).Loss ]
             Expect.equal (run 4UL) (run 4UL) "identical"
             Expect.notEqual (run 4UL) (run 5UL) "seed matters"
+    ]
+
+[<Tests>]
+let daeModel =
+    testSequenced <| testList "Models.MultDae" [
+        testCase "the DAE loss equals the closed form, penalty lam sum ||W||^2 on weights only" <| fun () ->
+            TorchRuntime.EnsureLoaded 2
+            use net = tinyDae 5UL
+            let data = csr 7 [ [ 0; 3 ]; [ 1; 2; 6 ]; [] ]
+            let got = net.Evaluate(data, ReadOnlySpan(allRows data), 0.0)
+            let loss, nll, _ = closedFormLoss net (denseOf data) 0.0
+            Expect.floatClose { absolute = 1e-5; relative = 1e-5 } got.NegLogLikelihood nll "neg log-likelihood (an empty user contributes 0, not NaN)"
+            Expect.floatClose { absolute = 1e-5; relative = 1e-5 } got.Loss loss "loss with penalty"
+            let expectedPenalty = 0.01 * (Array.sumBy (fun v -> float v * float v) (getParam net "q.W0") + Array.sumBy (fun v -> float v * float v) (getParam net "p.W0"))
+            Expect.floatClose { absolute = 1e-7; relative = 1e-5 } got.Penalty expectedPenalty "biases are not penalised"
+    ]
+
+[<Tests>]
+let sparseBatch =
+    testList "Training.SparseBatch" [
+        testCase "dropout acts on the nonzeros after normalisation: kept entries are x / (keep ||x||), about keep of them" <| fun () ->
+            let batch = SparseBatch()
+            let data = csr 10_000 [ [ 0 .. 9_999 ] ]
+            batch.Load(data, ReadOnlySpan [| 0 |], 0.5, SeededRandom(1UL))
+            let kept = batch.InputCount
+            Expect.isLessThan (abs (float kept / 10_000.0 - 0.5)) 0.03 "about half kept"
+            for k in 0 .. kept - 1 do
+                Expect.floatClose Accuracy.high (float batch.InputValue.[k]) (2.0 / 100.0) "scaled by 1 / keep"
+            Expect.equal (batch.TargetStart.[1]) 10_000 "the target stays whole"
+    ]
+
+[<Tests>]
+let tfAdam =
+    testList "Training.TfAdam" [
+        testCase "Adam follows TF's update: lr_t = lr sqrt(1 - b2^t) / (1 - b1^t), eps added to sqrt(v)" <| fun () ->
+            TorchRuntime.EnsureLoaded 2
+            use p = new FlatParameters([| ("w", 1, 3, true); ("b", 1, 2, false) |])
+            use g = p.SameLayout()
+            [| 1.0f; -2.0f; 0.5f; 3.0f; 0.0f |].CopyTo(p.Data, 0)
+            [| 0.1f; 0.2f; -0.3f; 1.0f; 0.0f |].CopyTo(g.Data, 0)
+            let adam = TfAdam(p, g, 0.01)
+            let start = Array.copy p.Data
+            adam.Step(0.5) |> ignore
+            adam.Step(0.5) |> ignore
+            // reference in doubles, parameter by parameter
+            for i in 0 .. 4 do
+                let mutable w, m, v = float start.[i], 0.0, 0.0
+                for t in 1 .. 2 do
+                    let gi = float g.Data.[i] + (if i < 3 then 2.0 * 0.5 * w else 0.0)
+                    m <- 0.9 * m + 0.1 * gi
+                    v <- 0.999 * v + 0.001 * gi * gi
+                    let lrT = 0.01 * sqrt (1.0 - 0.999 ** float t) / (1.0 - 0.9 ** float t)
+                    w <- w - lrT * m / (sqrt v + 1e-8)
+                Expect.floatClose { absolute = 1e-6; relative = 1e-5 } (float p.Data.[i]) w (sprintf "parameter %d" i)
     ]
