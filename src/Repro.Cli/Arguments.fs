@@ -57,7 +57,7 @@ type BenchArgs =
     interface IArgParserTemplate with
         member a.Usage =
             match a with
-            | Suite _ -> "which benchmark: data (parse, preprocess, split, cache) or eval (top-k metrics)."
+            | Suite _ -> "which benchmark: data (parse, preprocess, split, cache), eval (top-k metrics) or vae (Mult-VAE/DAE training steps)."
 
 type ReproduceArgs =
     | Datasets of names: string list

@@ -12,6 +12,9 @@ let run (suite: string) (dataDir: string) : int =
     | "eval" ->
         EvaluationBench.run ()
         0
+    | "vae" ->
+        VaeBench.run ()
+        0
     | other ->
-        eprintfn "unknown benchmark '%s'; known: data, eval" other
+        eprintfn "unknown benchmark '%s'; known: data, eval, vae" other
         2

@@ -1,0 +1,65 @@
+using Repro.Core.Sparse;
+using Repro.Core.Training;
+
+namespace Repro.Core.Models.MultVae;
+
+/// <summary>
+/// Mult-VAE^PR (paper section 2.2): I -> Hidden -> (K mu, K logvar); z -> Hidden -> I, trained on
+/// the per-user-mean negative ELBO with KL weight beta. This class holds the network and its
+/// optimiser; the epoch loop, the beta schedule's counter, validation and checkpoints belong to the
+/// training driver, which calls <see cref="TrainStep(CsrMatrix, ReadOnlySpan{int}, double)"/> per
+/// minibatch with beta from <see cref="MultVaeHyper.NewAnnealingSchedule"/>.
+/// </summary>
+public sealed class MultVae : IDisposable
+{
+    /// <param name="items">Item columns of every matrix the model will see.</param>
+    /// <param name="seed">Fixes initial weights, dropout masks and the reparameterisation noise.</param>
+    public MultVae(int items, MultVaeHyper hyper, ulong seed)
+    {
+        hyper.Validate();
+        if (items <= 0) throw new ArgumentOutOfRangeException(nameof(items), $"items must be > 0, got {items}");
+        Hyper = hyper;
+        int[] q = hyper.Hidden > 0 ? [items, hyper.Hidden, hyper.Latent] : [items, hyper.Latent];
+        int[] p = hyper.Hidden > 0 ? [hyper.Latent, hyper.Hidden, items] : [hyper.Latent, items];
+        Network = new SparseAutoencoder(q, p, variational: true, hyper.Likelihood,
+            hyper.GaussianConfidence ?? GaussianConfidence.Default, hyper.LearningRate, hyper.WeightDecay, seed, hyper.BatchSize);
+    }
+
+    public MultVaeHyper Hyper { get; }
+    public int Items => Network.Items;
+    public long ParameterCount => Network.ParameterCount;
+    internal SparseAutoencoder Network { get; }
+
+    /// <summary>Phase timings of the last training step.</summary>
+    public StepProfile LastStepProfile => Network.LastProfile;
+
+    /// <summary>Nonzeros that entered the first layer in the last training batch (after dropout).</summary>
+    public int LastInputNonZeros => Network.LastInputNonZeros;
+
+    /// <summary>One Adam update on <paramref name="rows"/> of <paramref name="data"/> (dropout on) with KL weight <paramref name="beta"/>; the loss is the batch's before the update.</summary>
+    public BatchLoss TrainStep(CsrMatrix data, ReadOnlySpan<int> rows, double beta) =>
+        Network.TrainStep(data, rows, Hyper.KeepProbability, beta);
+
+    /// <summary>One update on every row of <paramref name="batch"/>.</summary>
+    public BatchLoss TrainStep(CsrMatrix batch, double beta) => TrainStep(batch, AllRows(batch), beta);
+
+    /// <summary>The negative ELBO on rows without dropout and with z = mu.</summary>
+    public BatchLoss Evaluate(CsrMatrix data, ReadOnlySpan<int> rows, double beta) => Network.Evaluate(data, rows, beta);
+
+    /// <summary>Logits f_u (z = mu, no dropout) for each row, fold-in items set to negative infinity; output is rows x Items.</summary>
+    public void Score(CsrMatrix foldIn, ReadOnlySpan<int> rows, Span<float> output) => Network.Score(foldIn, rows, output);
+
+    public void Score(CsrMatrix foldIn, Span<float> output) => Score(foldIn, AllRows(foldIn), output);
+
+    /// <summary>Writes the weights, and with <paramref name="withOptimizer"/> Adam's state, to <paramref name="path"/> atomically.</summary>
+    public void Save(string path, bool withOptimizer = false) => Network.Save(path, withOptimizer);
+
+    public void Load(string path) => Network.Load(path);
+
+    /// <summary>Restarts the dropout and noise stream (weights are unchanged).</summary>
+    public void Reseed(ulong seed) => Network.Reseed(seed);
+
+    internal static int[] AllRows(CsrMatrix m) => Enumerable.Range(0, m.Rows).ToArray();
+
+    public void Dispose() => Network.Dispose();
+}

@@ -1,0 +1,587 @@
+using System.Diagnostics;
+using System.Numerics;
+
+using System.Runtime.InteropServices;
+using Repro.Core.Data.Cache;
+using Repro.Core.Sparse;
+using TorchSharp;
+using static TorchSharp.torch;
+using Tensor = TorchSharp.torch.Tensor;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace Repro.Core.Training;
+
+/// <summary>The loss of one batch, each term a mean over the batch's users.</summary>
+/// <param name="Loss">negLL + beta KL + penalty, the quantity minimised (notebook: neg_ELBO / loss).</param>
+/// <param name="NegLogLikelihood">-mean_u log p(x_u | z_u).</param>
+/// <param name="Kl">mean_u KL(q(z_u | x_u) || N(0, I)); 0 for a non-variational network.</param>
+/// <param name="Penalty">lam sum ||W||^2 over weight matrices (the notebook's 2 l2_regularizer(lam)).</param>
+public readonly record struct BatchLoss(double Loss, double NegLogLikelihood, double Kl, double Penalty);
+
+/// <summary>Wall-clock milliseconds of the phases of the last training step (for benchmarks and progress).</summary>
+public readonly record struct StepProfile(double Batch, double Forward, double Likelihood, double Backward, double Optimizer)
+{
+    public double Total => Batch + Forward + Likelihood + Backward + Optimizer;
+}
+
+/// <summary>
+/// The network shared by Mult-VAE and Mult-DAE (spec 2.1 and 2.2, from the notebook's MultiVAE and MultiDAE classes): an MLP autoencoder whose
+/// first layer reads a sparse batch, with tanh on every hidden layer and none on the encoder's
+/// Gaussian parameters or on the output logits.
+/// Encoder dims q = [I, ..., K] and decoder dims p = [K, ..., I]. When variational, the encoder's
+/// last layer emits 2K units split into mu (first K) and logvar (last K), and
+/// z = mu + eps exp(logvar / 2) when training, z = mu when scoring. Otherwise the encoder's output
+/// (tanh) feeds the decoder directly, as in the notebook's MultiDAE.
+///
+/// Forward and backward are written out by hand rather than left to autograd, so that nothing of
+/// batch size times items is allocated per batch and the sparse input is never densified:
+/// - layer 1 computes x W1 as a sum of the rows of W1 picked by the batch's nonzeros, and its weight
+///   gradient touches only those rows;
+/// - every matrix product runs in libtorch (addmm_ into preallocated buffers, which are pinned C#
+///   arrays that libtorch views through torch.frombuffer);
+/// - the loss, the output bias, tanh and the reparameterisation run in C# over those arrays;
+/// - Adam is <see cref="TfAdam"/>, one fused pass over flat buffers.
+/// Weights are stored [in, out] (x W + b, as TF) except the output layer's, stored [out, in] (x W^T + b,
+/// as a PyTorch Linear) because its three large products run about 6% faster that way; initialised Glorot-uniform; biases truncated
+/// N(0, 0.001^2) (spec 2.1, "Init").
+/// </summary>
+public sealed class SparseAutoencoder : IDisposable
+{
+    /// <param name="OutByIn">The weight is stored [out, in] (the output layer, where that layout makes the three big products faster) rather than [in, out].</param>
+    private sealed record Layer(int Index, int In, int Out, bool Tanh, string Weight, string Bias, bool OutByIn = false);
+
+    private readonly Layer[] _layers;
+    private readonly int _bottleneck; // index of the layer emitting (mu, logvar), or -1
+    private readonly int _latent;
+    private readonly int _workers;
+    private readonly SeededRandom _random;
+    private readonly Tensor[] _weightT;
+    private readonly Tensor[] _weightGradT;
+    private readonly SparseBatch _batch = new();
+    private readonly bool[] _touched;
+    private readonly List<int> _dirtyRows = new();
+
+    private int _capacity;
+    private float[][] _out = [];
+    private float[][] _dPre = [];
+    private float[] _z = [], _eps = [], _dz = [];
+    private Tensor[] _outT = [], _dPreT = [];
+    private Tensor? _zT, _dzT;
+    private readonly float[][] _workerBias;
+    private readonly float[][] _workerScratch;
+
+    public SparseAutoencoder(int[] encoderDims, int[] decoderDims, bool variational, Likelihood likelihood,
+        GaussianConfidence gaussianConfidence, double learningRate, double weightDecay, ulong seed, int batchCapacity)
+    {
+        if (encoderDims.Length < 2 || decoderDims.Length < 2) throw new ArgumentException("encoder and decoder need at least one layer each");
+        if (encoderDims[^1] != decoderDims[0]) throw new ArgumentException($"encoder output {encoderDims[^1]} differs from decoder input {decoderDims[0]}");
+        if (encoderDims[0] != decoderDims[^1]) throw new ArgumentException($"input width {encoderDims[0]} differs from output width {decoderDims[^1]}");
+        if (!(weightDecay >= 0)) throw new ArgumentOutOfRangeException(nameof(weightDecay), $"weight decay must be >= 0, got {weightDecay}");
+        Items = encoderDims[0];
+        EncoderDims = (int[])encoderDims.Clone();
+        DecoderDims = (int[])decoderDims.Clone();
+        Variational = variational;
+        Likelihood = likelihood;
+        GaussianConfidence = gaussianConfidence;
+        WeightDecay = weightDecay;
+        _latent = encoderDims[^1];
+
+        var layers = new List<Layer>();
+        var layout = new List<(string, int, int, bool)>();
+        for (int j = 0; j + 1 < encoderDims.Length; j++)
+        {
+            bool last = j + 2 == encoderDims.Length;
+            int outWidth = last && variational ? 2 * encoderDims[j + 1] : encoderDims[j + 1];
+            layers.Add(new Layer(layers.Count, encoderDims[j], outWidth, !(last && variational), $"q.W{j}", $"q.b{j}"));
+        }
+        _bottleneck = variational ? layers.Count - 1 : -1;
+        for (int j = 0; j + 1 < decoderDims.Length; j++)
+        {
+            bool last = j + 2 == decoderDims.Length;
+            layers.Add(new Layer(layers.Count, decoderDims[j], decoderDims[j + 1], !last, $"p.W{j}", $"p.b{j}", OutByIn: last));
+        }
+        _layers = layers.ToArray();
+        foreach (var l in _layers)
+        {
+            layout.Add(l.OutByIn ? (l.Weight, l.Out, l.In, true) : (l.Weight, l.In, l.Out, true));
+            layout.Add((l.Bias, 1, l.Out, false));
+        }
+        Parameters = new FlatParameters(layout);
+        Gradients = Parameters.SameLayout();
+        Optimizer = new TfAdam(Parameters, Gradients, learningRate);
+        _weightT = _layers.Select(l => Parameters.Tensor(l.Weight)).ToArray();
+        _weightGradT = _layers.Select(l => Gradients.Tensor(l.Weight)).ToArray();
+        _touched = new bool[Items];
+
+        // Initialisation (spec 2.1 "Init"): Glorot-uniform weights, truncated N(0, 0.001^2) biases.
+        var init = new SeededRandom(seed);
+        foreach (var l in _layers)
+        {
+            init.FillGlorotUniform(Parameters.Span(l.Weight), l.In, l.Out);
+            init.FillTruncatedNormal(Parameters.Span(l.Bias), 0.001);
+        }
+        _random = new SeededRandom(seed ^ 0x5DEECE66DUL);
+
+        _workers = Math.Max(1, Environment.ProcessorCount);
+        _workerBias = Enumerable.Range(0, _workers).Select(_ => new float[Items]).ToArray();
+        _workerScratch = Enumerable.Range(0, _workers).Select(_ => new float[Items]).ToArray();
+        EnsureCapacity(Math.Max(1, batchCapacity));
+    }
+
+    public int Items { get; }
+    public int[] EncoderDims { get; }
+    public int[] DecoderDims { get; }
+    public bool Variational { get; }
+    public Likelihood Likelihood { get; }
+    public GaussianConfidence GaussianConfidence { get; }
+
+    /// <summary>lam in the penalty lam sum ||W||^2 (weights only).</summary>
+    public double WeightDecay { get; }
+
+    public FlatParameters Parameters { get; }
+    public FlatParameters Gradients { get; }
+    public TfAdam Optimizer { get; }
+    public long ParameterCount => Parameters.Count;
+
+    /// <summary>
+    /// True when the named weight is stored [out, in] (the output layer) instead of [in, out]:
+    /// x W + b becomes x W^T + b. Only the storage differs.
+    /// </summary>
+    public bool IsStoredOutByIn(string weight) =>
+        _layers.FirstOrDefault(l => l.Weight == weight) is { } layer ? layer.OutByIn : throw new KeyNotFoundException($"no weight named {weight}");
+
+    /// <summary>Phase timings of the last training step.</summary>
+    public StepProfile LastProfile { get; private set; }
+
+    /// <summary>Nonzeros that entered the first layer in the last batch (after dropout).</summary>
+    public int LastInputNonZeros => _batch.InputCount;
+
+    private static double Ms(long from, long to) => (to - from) * 1000.0 / Stopwatch.Frequency;
+
+    /// <summary>The reparameterisation noise of the last training batch, [rows, K] row-major (tests compare against autograd).</summary>
+    internal ReadOnlySpan<float> LastNoise => _eps.AsSpan(0, _batch.Rows * _latent);
+
+    /// <summary>Reseeds the generator of dropout masks and reparameterisation noise.</summary>
+    public void Reseed(ulong seed) => _random.Reseed(seed);
+
+    // ---------------------------------------------------------------- public operations
+
+    /// <summary>
+    /// One gradient update on <paramref name="rows"/> of <paramref name="data"/> with input keep
+    /// probability <paramref name="keep"/> and KL weight <paramref name="beta"/>; returns the batch's
+    /// loss before the update.
+    /// </summary>
+    public BatchLoss TrainStep(CsrMatrix data, ReadOnlySpan<int> rows, double keep, double beta)
+    {
+        var loss = ComputeGradients(data, rows, keep, beta, includePenalty: false);
+        long t0 = Stopwatch.GetTimestamp();
+        double squares = Optimizer.Step(WeightDecay);
+        ClearFirstLayerGradient();
+        LastProfile = LastProfile with { Optimizer = Stopwatch.GetElapsedTime(t0).TotalMilliseconds };
+        double penalty = WeightDecay * squares;
+        return loss with { Loss = loss.Loss + penalty, Penalty = penalty };
+    }
+
+    /// <summary>
+    /// Forward and backward on a batch, leaving d loss / d parameters in <see cref="Gradients"/>
+    /// (without the weight penalty's gradient, which <see cref="TfAdam"/> adds in its pass).
+    /// </summary>
+    internal BatchLoss ComputeGradients(CsrMatrix data, ReadOnlySpan<int> rows, double keep, double beta, bool includePenalty = true)
+    {
+        CheckMatrix(data);
+        if (rows.Length == 0) throw new ArgumentException("a batch needs at least one row", nameof(rows));
+        long t0 = Stopwatch.GetTimestamp();
+        ClearFirstLayerGradient();
+        _batch.Load(data, rows, keep, _random);
+        EnsureCapacity(_batch.Rows);
+        using var scope = torch.NewDisposeScope();
+        int b = _batch.Rows;
+        long t1 = Stopwatch.GetTimestamp();
+        double klSum = Forward(b, training: true);
+        long t2 = Stopwatch.GetTimestamp();
+        double nllSum = OutputPass(b, 1f / b, gradient: true);
+        long t3 = Stopwatch.GetTimestamp();
+        Backward(b, (float)beta);
+        long t4 = Stopwatch.GetTimestamp();
+        LastProfile = new StepProfile(Ms(t0, t1), Ms(t1, t2), Ms(t2, t3), Ms(t3, t4), 0);
+        double kl = klSum / b, nll = nllSum / b;
+        double penalty = includePenalty ? WeightDecay * SumSquaredWeights() : 0;
+        return new BatchLoss(nll + beta * kl + penalty, nll, kl, penalty);
+    }
+
+    /// <summary>The loss on a batch without dropout and with z = mu (no update, deterministic).</summary>
+    public BatchLoss Evaluate(CsrMatrix data, ReadOnlySpan<int> rows, double beta)
+    {
+        CheckMatrix(data);
+        double nll = 0, kl = 0;
+        for (int start = 0; start < rows.Length; start += _capacity)
+        {
+            var chunk = rows.Slice(start, Math.Min(_capacity, rows.Length - start));
+            _batch.Load(data, chunk, 1.0, null);
+            using var scope = torch.NewDisposeScope();
+            kl += Forward(chunk.Length, training: false);
+            nll += OutputPass(chunk.Length, 0f, gradient: false);
+        }
+        int n = Math.Max(1, rows.Length);
+        double penalty = WeightDecay * SumSquaredWeights();
+        return new BatchLoss(nll / n + beta * kl / n + penalty, nll / n, kl / n, penalty);
+    }
+
+    /// <summary>
+    /// Scores every item for each of <paramref name="rows"/> of <paramref name="foldIn"/> into
+    /// <paramref name="output"/> (rows.Length x Items, row-major): the output layer's f_u with z = mu and
+    /// no dropout (spec 7 pitfall 9). Items in a user's fold-in row get negative infinity, so a top-k
+    /// over the output never recommends them.
+    /// </summary>
+    public void Score(CsrMatrix foldIn, ReadOnlySpan<int> rows, Span<float> output)
+    {
+        CheckMatrix(foldIn);
+        if (output.Length < (long)rows.Length * Items) throw new ArgumentException($"output holds {output.Length} floats, needs {(long)rows.Length * Items}");
+        var bias = Parameters.Span(_layers[^1].Bias);
+        var logits = _out[^1];
+        for (int start = 0; start < rows.Length; start += _capacity)
+        {
+            var chunk = rows.Slice(start, Math.Min(_capacity, rows.Length - start));
+            _batch.Load(foldIn, chunk, 1.0, null);
+            using (torch.NewDisposeScope()) Forward(chunk.Length, training: false);
+            for (int u = 0; u < chunk.Length; u++)
+            {
+                var target = output.Slice((start + u) * Items, Items);
+                TensorPrimitives.Add(logits.AsSpan(u * Items, Items), bias, target);
+                for (int k = _batch.TargetStart[u]; k < _batch.TargetStart[u + 1]; k++)
+                    target[_batch.TargetColumn[k]] = float.NegativeInfinity;
+            }
+        }
+    }
+
+    public double SumSquaredWeights()
+    {
+        double total = 0;
+        foreach (var s in Parameters.Segments)
+            if (s.IsWeight) total += TensorPrimitives.SumOfSquares(Parameters.Span(s.Name));
+        return total;
+    }
+
+    // ---------------------------------------------------------------- save and load
+
+    private const string ArchiveKind = "SparseAutoencoder";
+    private const int ArchiveVersion = 1;
+
+    /// <summary>Writes the weights (and, with <paramref name="withOptimizer"/>, Adam's moments and step count) atomically.</summary>
+    public void Save(string path, bool withOptimizer = false) =>
+        BinaryArchive.Write(path, ArchiveKind, ArchiveVersion, Parameters.LayoutKey, w =>
+        {
+            w.Write(Parameters.Data);
+            w.Write(withOptimizer ? 1 : 0);
+            if (withOptimizer)
+            {
+                w.Write(Optimizer.Steps);
+                w.Write(Optimizer.FirstMoment);
+                w.Write(Optimizer.SecondMoment);
+            }
+        });
+
+    /// <summary>Reads what <see cref="Save"/> wrote for a network of this shape; restores Adam's state when the file holds it.</summary>
+    public void Load(string path) =>
+        BinaryArchive.Read(path, ArchiveKind, ArchiveVersion, Parameters.LayoutKey, r =>
+        {
+            var p = r.ReadSingleArray();
+            if (p.Length != Parameters.Data.Length) throw new StaleCacheException(path, $"holds {p.Length} parameters, expected {Parameters.Data.Length}");
+            bool withOptimizer = r.ReadInt32() == 1;
+            if (withOptimizer)
+            {
+                long steps = r.ReadInt64();
+                var m = r.ReadSingleArray();
+                var v = r.ReadSingleArray();
+                Optimizer.Restore(steps, m, v);
+            }
+            p.CopyTo(Parameters.Data, 0);
+            return 0;
+        });
+
+    // ---------------------------------------------------------------- forward
+
+    private Tensor Rows(Tensor full, int b) => full.narrow(0, 0, b);
+
+    private Tensor InputTensor(int l, int b) =>
+        Variational && l == _bottleneck + 1 ? Rows(_zT!, b) : Rows(_outT[l - 1], b);
+
+    /// <summary>Runs the network on the loaded batch; returns the summed KL (0 when not variational).</summary>
+    private double Forward(int b, bool training)
+    {
+        SparseFirstLayer(b);
+        double kl = 0;
+        if (_bottleneck == 0) kl = Bottleneck(b, training);
+        for (int l = 1; l < _layers.Length; l++)
+        {
+            Rows(_outT[l], b).addmm_(InputTensor(l, b), _layers[l].OutByIn ? _weightT[l].t() : _weightT[l], 0f, 1f);
+            if (l < _layers.Length - 1) BiasAndActivation(l, b); // the output bias joins the loss pass
+            if (l == _bottleneck) kl = Bottleneck(b, training);
+        }
+        return kl;
+    }
+
+    private void SparseFirstLayer(int b)
+    {
+        var layer = _layers[0];
+        int width = layer.Out;
+        var w = Parameters.Data;
+        int wOffset = (int)Parameters.Segment(layer.Weight).Offset;
+        var p = Parameters.Data;
+        int biasOffset = (int)Parameters.Segment(layer.Bias).Offset;
+        var output = _out[0];
+        var batch = _batch;
+        ForRows(b, (from, to, _) =>
+        {
+            for (int u = from; u < to; u++)
+            {
+                var row = output.AsSpan(u * width, width);
+                p.AsSpan(biasOffset, width).CopyTo(row);
+                for (int k = batch.InputStart[u]; k < batch.InputStart[u + 1]; k++)
+                    TensorPrimitives.MultiplyAdd(w.AsSpan(wOffset + batch.InputColumn[k] * width, width), batch.InputValue[k], row, row);
+                if (layer.Tanh) TensorPrimitives.Tanh(row, row);
+            }
+        });
+    }
+
+    private void BiasAndActivation(int l, int b)
+    {
+        var layer = _layers[l];
+        var bias = Parameters.Span(layer.Bias);
+        var output = _out[l].AsSpan(0, b * layer.Out);
+        for (int u = 0; u < b; u++)
+        {
+            var row = output.Slice(u * layer.Out, layer.Out);
+            TensorPrimitives.Add(row, bias, row);
+        }
+        if (layer.Tanh) TensorPrimitives.Tanh(output, output);
+    }
+
+    /// <summary>Splits the bottleneck layer's output into mu and logvar, forms z, returns the summed KL.</summary>
+    private double Bottleneck(int b, bool training)
+    {
+        int k = _latent;
+        var h = _out[_bottleneck];
+        double kl = 0;
+        for (int u = 0; u < b; u++)
+        {
+            var mu = h.AsSpan(u * 2 * k, k);
+            var logVar = h.AsSpan(u * 2 * k + k, k);
+            var z = _z.AsSpan(u * k, k);
+            var eps = _eps.AsSpan(u * k, k);
+            for (int j = 0; j < k; j++)
+            {
+                double lv = logVar[j], m = mu[j];
+                kl += 0.5 * (-lv + Math.Exp(lv) + m * m - 1);
+                if (training)
+                {
+                    float e = (float)_random.NextNormal();
+                    eps[j] = e;
+                    z[j] = mu[j] + e * MathF.Exp(0.5f * logVar[j]);
+                }
+                else
+                {
+                    eps[j] = 0;
+                    z[j] = mu[j];
+                }
+            }
+        }
+        return kl;
+    }
+
+    /// <summary>The output bias and the likelihood over the logits; with a gradient, leaves d loss / d logits in place.</summary>
+    private double OutputPass(int b, float gradientScale, bool gradient)
+    {
+        var last = _layers[^1];
+        var p = Parameters.Data;
+        int biasOffset = (int)Parameters.Segment(last.Bias).Offset;
+        var logits = _out[^1];
+        var sums = new double[_workers];
+        foreach (var acc in _workerBias) Array.Clear(acc);
+        var batch = _batch;
+        ForRows(b, (from, to, worker) =>
+        {
+            sums[worker] = OutputLoss.Rows(Likelihood, GaussianConfidence, logits, Items, p.AsSpan(biasOffset, Items), batch, from, to,
+                gradient ? gradientScale : 0f, _workerBias[worker], _workerScratch[worker]);
+        });
+        if (gradient)
+        {
+            var gb = Gradients.Span(last.Bias);
+            gb.Clear();
+            foreach (var acc in _workerBias) TensorPrimitives.Add(gb, acc, gb);
+        }
+        double total = 0;
+        foreach (var s in sums) total += s;
+        return total;
+    }
+
+    // ---------------------------------------------------------------- backward
+
+    private void Backward(int b, float beta)
+    {
+        for (int l = _layers.Length - 1; l >= 1; l--)
+        {
+            var layer = _layers[l];
+            var dPre = l == _layers.Length - 1 ? Rows(_outT[l], b) : Rows(_dPreT[l], b);
+            if (layer.OutByIn) _weightGradT[l].addmm_(dPre.t(), InputTensor(l, b), 0f, 1f);
+            else _weightGradT[l].addmm_(InputTensor(l, b).t(), dPre, 0f, 1f);
+            var weightForInput = layer.OutByIn ? _weightT[l] : _weightT[l].t();
+            if (l < _layers.Length - 1) ColumnSums(_dPre[l], b, layer.Out, Gradients.Span(layer.Bias));
+            if (Variational && l == _bottleneck + 1)
+            {
+                Rows(_dzT!, b).addmm_(dPre, weightForInput, 0f, 1f);
+                BottleneckBackward(b, beta);
+            }
+            else
+            {
+                Rows(_dPreT[l - 1], b).addmm_(dPre, weightForInput, 0f, 1f);
+                if (_layers[l - 1].Tanh) TanhBackward(_dPre[l - 1], _out[l - 1], b * _layers[l - 1].Out);
+            }
+        }
+        if (_layers.Length == 1) throw new InvalidOperationException("unreachable: the network has an encoder and a decoder layer");
+        SparseFirstLayerBackward(b);
+    }
+
+    /// <summary>d loss / d (mu, logvar) from d loss / d z and the KL term.</summary>
+    private void BottleneckBackward(int b, float beta)
+    {
+        int k = _latent;
+        var h = _out[_bottleneck];
+        var d = _dPre[_bottleneck];
+        float scale = beta / b;
+        for (int u = 0; u < b; u++)
+        {
+            for (int j = 0; j < k; j++)
+            {
+                float mu = h[u * 2 * k + j], lv = h[u * 2 * k + k + j];
+                float dz = _dz[u * k + j], e = _eps[u * k + j];
+                // z = mu + e exp(lv / 2); KL = 0.5 (-lv + exp(lv) + mu^2 - 1)
+                d[u * 2 * k + j] = dz + scale * mu;
+                d[u * 2 * k + k + j] = dz * e * 0.5f * MathF.Exp(0.5f * lv) + scale * 0.5f * (MathF.Exp(lv) - 1);
+            }
+        }
+    }
+
+    private static void TanhBackward(float[] gradient, float[] activation, int count)
+    {
+        var g = MemoryMarshal.Cast<float, Vector<float>>(gradient.AsSpan(0, count));
+        var a = MemoryMarshal.Cast<float, Vector<float>>(activation.AsSpan(0, count));
+        for (int i = 0; i < g.Length; i++) g[i] *= Vector<float>.One - a[i] * a[i];
+        for (int i = g.Length * Vector<float>.Count; i < count; i++) gradient[i] *= 1 - activation[i] * activation[i];
+    }
+
+    private static void ColumnSums(float[] matrix, int rows, int width, Span<float> target)
+    {
+        target.Clear();
+        for (int u = 0; u < rows; u++) TensorPrimitives.Add(target, matrix.AsSpan(u * width, width), target);
+    }
+
+    /// <summary>
+    /// dW1[i] += x_ui dpre1[u] over the batch's nonzeros only; workers own disjoint item residues, so no
+    /// row is written by two threads and the summation order is fixed.
+    /// </summary>
+    private void SparseFirstLayerBackward(int b)
+    {
+        var layer = _layers[0];
+        int width = layer.Out;
+        var d = _dPre[0];
+        ColumnSums(d, b, width, Gradients.Span(layer.Bias));
+        var g = Gradients.Data;
+        int gOffset = (int)Gradients.Segment(layer.Weight).Offset;
+        var batch = _batch;
+        int workers = _workers;
+        Parallel.For(0, workers, worker =>
+        {
+            for (int u = 0; u < b; u++)
+            {
+                var du = d.AsSpan(u * width, width);
+                for (int k = batch.InputStart[u]; k < batch.InputStart[u + 1]; k++)
+                {
+                    int item = batch.InputColumn[k];
+                    if (item % workers != worker) continue;
+                    var target = g.AsSpan(gOffset + item * width, width);
+                    TensorPrimitives.MultiplyAdd(du, batch.InputValue[k], target, target);
+                    _touched[item] = true;
+                }
+            }
+        });
+        for (int k = 0; k < batch.InputCount; k++)
+        {
+            int item = batch.InputColumn[k];
+            if (_touched[item]) { _touched[item] = false; _dirtyRows.Add(item); }
+        }
+    }
+
+    /// <summary>Zeroes the first layer's gradient rows written by the last batch (all others are zero already).</summary>
+    private void ClearFirstLayerGradient()
+    {
+        if (_dirtyRows.Count == 0) return;
+        var layer = _layers[0];
+        int width = layer.Out;
+        var g = Gradients.Data;
+        int gOffset = (int)Gradients.Segment(layer.Weight).Offset;
+        foreach (var item in _dirtyRows) g.AsSpan(gOffset + item * width, width).Clear();
+        _dirtyRows.Clear();
+    }
+
+    // ---------------------------------------------------------------- buffers
+
+    private void EnsureCapacity(int rows)
+    {
+        if (rows <= _capacity) return;
+        DisposeBuffers();
+        _capacity = rows;
+        _out = _layers.Select(l => Pinned(rows * l.Out)).ToArray();
+        _dPre = _layers.Select((l, i) => i == _layers.Length - 1 ? [] : Pinned(rows * l.Out)).ToArray();
+        _outT = _layers.Select((l, i) => View(_out[i], rows, l.Out)).ToArray();
+        _dPreT = _layers.Select((l, i) => i == _layers.Length - 1 ? torch.empty(0).DetachFromDisposeScope() : View(_dPre[i], rows, l.Out)).ToArray();
+        if (Variational)
+        {
+            _z = Pinned(rows * _latent);
+            _eps = Pinned(rows * _latent);
+            _dz = Pinned(rows * _latent);
+            _zT = View(_z, rows, _latent);
+            _dzT = View(_dz, rows, _latent);
+        }
+    }
+
+    private static float[] Pinned(long length)
+    {
+        if (length > Array.MaxLength) throw new ArgumentException($"a buffer of {length} floats does not fit one array; use smaller batches");
+        return GC.AllocateArray<float>((int)length, pinned: true);
+    }
+
+    private static Tensor View(float[] data, int rows, int columns)
+    {
+        // Long-lived buffers: detached from any dispose scope the caller may have open.
+        using var flat = torch.frombuffer(data, ScalarType.Float32);
+        return flat.view(rows, columns).DetachFromDisposeScope();
+    }
+
+    private void ForRows(int b, Action<int, int, int> body)
+    {
+        int workers = Math.Min(_workers, b);
+        if (workers == 1) { body(0, b, 0); return; }
+        Parallel.For(0, workers, w => body(b * w / workers, b * (w + 1) / workers, w));
+    }
+
+    private void CheckMatrix(CsrMatrix data)
+    {
+        if (data.Columns != Items) throw new ArgumentException($"the matrix has {data.Columns} item columns, the network {Items}");
+    }
+
+    private void DisposeBuffers()
+    {
+        foreach (var t in _outT) t.Dispose();
+        foreach (var t in _dPreT) t.Dispose();
+        _zT?.Dispose();
+        _dzT?.Dispose();
+    }
+
+    public void Dispose()
+    {
+        DisposeBuffers();
+        Parameters.Dispose();
+        Gradients.Dispose();
+    }
+}

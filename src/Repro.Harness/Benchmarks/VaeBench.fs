@@ -1,0 +1,195 @@
+/// Speed of Mult-VAE^PR and Mult-DAE training steps and scoring on data of ML-20M's shape, against
+/// the notebook's literal formulation (dense batch, torch dropout, dense log_softmax * x, autograd,
+/// PyTorch Adam) in the same process. Prints figures; asserts nothing (timings are noisy here).
+/// Set GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736 before the
+/// process starts (../shared/notes/platform.md).
+module Repro.Harness.Benchmarks.VaeBench
+
+open System
+open System.Diagnostics
+open Repro.Core
+open Repro.Core.Sparse
+open Repro.Core.Training
+open Repro.Core.Models.MultVae
+open Repro.Core.Models.MultDae
+
+/// ML-20M after the notebook's preprocessing: training users, items, mean items per user (spec 1.3, 6).
+let trainUsers, items, meanPerUser = 116_677, 20_108, 73.0
+
+/// Random binary users-by-items data: per-user counts 5 + lognormal (mean about meanPerUser), items
+/// drawn from a power-law popularity (weight 1 / (rank + 10)^0.9), no repeats within a user.
+let synthetic (users: int) (items: int) (meanPerUser: float) (seed: int) : CsrMatrix =
+    let rnd = Random(seed)
+    let cumulative = Array.zeroCreate<float> items
+    let mutable total = 0.0
+    for i in 0 .. items - 1 do
+        total <- total + 1.0 / Math.Pow(float i + 10.0, 0.9)
+        cumulative.[i] <- total
+    let normal () =
+        let u1, u2 = 1.0 - rnd.NextDouble(), rnd.NextDouble()
+        sqrt (-2.0 * log u1) * cos (2.0 * Math.PI * u2)
+    let sigma = 1.0
+    let mu = log (meanPerUser - 5.0) - sigma * sigma / 2.0
+    let rowStart = Array.zeroCreate (users + 1)
+    let columns = ResizeArray<int>(int (float users * meanPerUser * 1.1))
+    let stamp = Array.create items -1
+    for u in 0 .. users - 1 do
+        let n = min (items / 4) (5 + int (exp (mu + sigma * normal ())))
+        let mutable got = 0
+        while got < n do
+            let i = Array.BinarySearch(cumulative, rnd.NextDouble() * total)
+            let i = if i < 0 then min (items - 1) (~~~i) else i
+            if stamp.[i] <> u then
+                stamp.[i] <- u
+                columns.Add i
+                got <- got + 1
+        rowStart.[u + 1] <- columns.Count
+    CsrMatrix(users, items, rowStart, columns.ToArray())
+
+let private median (xs: float seq) =
+    let a = Seq.toArray xs |> Array.sort
+    if a.Length = 0 then nan else a.[a.Length / 2]
+
+let private time (f: unit -> unit) =
+    let sw = Stopwatch.StartNew()
+    f ()
+    sw.Elapsed.TotalMilliseconds
+
+let private peakRssMb () =
+    use p = Process.GetCurrentProcess()
+    p.Refresh()
+    float p.PeakWorkingSet64 / 1e6
+
+/// Training FLOPs of one batch with the sparse first layer (spec 6): 6 MACs-worth per dense-layer MAC
+/// (forward, weight gradient, input gradient) plus 4 per first-layer MAC at the kept nonzeros.
+let private stepFlops (denseMacsPerUser: float) (firstWidth: int) (batch: int) (inputNonZeros: int) =
+    6.0 * denseMacsPerUser * float batch + 4.0 * float firstWidth * float inputNonZeros
+
+/// The three products of batch x hidden x items that dominate a Mult-VAE step (forward logits,
+/// output weight gradient, hidden gradient), alone, on preallocated tensors: the floor a step cannot
+/// beat on this machine at this moment. Timed between steps so that both see the same load.
+type private GemmFloor(batch: int, hidden: int, items: int) =
+    let mk (r: int) (c: int) = TorchSharp.torch.empty(int64 r, int64 c).uniform_(-0.1, 0.1)
+    // the output weight stored [items, hidden], as the model stores it
+    let h, w, g = mk batch hidden, mk items hidden, mk batch items
+    let dw, dh = mk items hidden, mk batch hidden
+    member _.Flops = 3.0 * 2.0 * float batch * float hidden * float items
+    member _.Run() =
+        g.addmm_(h, w.t(), 0.0f, 1.0f) |> ignore
+        dw.addmm_(g.t(), h, 0.0f, 1.0f) |> ignore
+        dh.addmm_(g, w, 0.0f, 1.0f) |> ignore
+    interface IDisposable with
+        member _.Dispose() = for t in [ h; w; g; dw; dh ] do t.Dispose()
+
+/// Runs <c>steps</c> timed fast steps and <c>baselineSteps</c> notebook-literal steps per model.
+let runWith (steps: int) (baselineSteps: int) =
+    TorchRuntime.EnsureLoaded Environment.ProcessorCount
+    printfn "VaeBench: %s, %d cores, GLIBC_TUNABLES %s" (TorchRuntime.Describe()) Environment.ProcessorCount
+        (match Environment.GetEnvironmentVariable "GLIBC_TUNABLES" with null | "" -> "NOT set" | v -> "= " + v)
+    let sw = Stopwatch.StartNew()
+    let data = synthetic trainUsers items meanPerUser 98765
+    printfn "data: %d users x %d items, %d nonzeros (%.1f per user), built in %.1f s"
+        data.Rows data.Columns data.NonZeros (float data.NonZeros / float data.Rows) sw.Elapsed.TotalSeconds
+    let batch = 500
+    let stepsPerEpoch = (trainUsers + batch - 1) / batch
+    let order = Array.init trainUsers id
+    Random(1).Shuffle order
+    let rowsOf k = let s = (k * batch) % (trainUsers - batch) in order.[s .. s + batch - 1]
+    let warmup = 3
+
+    let report name (times: float[]) (flops: float[]) =
+        let m = median times
+        printfn "  %-34s %8.1f ms/batch (median of %d)  -> %6.1f s/epoch (x%d)  %6.1f GFLOP/s"
+            name m times.Length (m * float stepsPerEpoch / 1000.0) stepsPerEpoch (median flops / m / 1e6)
+        m
+
+    // ---------------------------------------------------------------- Mult-VAE^PR
+    printfn "Mult-VAE^PR [I-600-200-600-I], batch %d, keep 0.5, beta 0.2" batch
+    let vaeRest = float (600 * 400 + 200 * 600 + 600 * items)
+    use vae = new MultVae(items, MultVaeHyper.Paper, 1UL)
+    printfn "  parameters: %d" vae.ParameterCount
+    for k in 0 .. warmup - 1 do vae.TrainStep(data, ReadOnlySpan(rowsOf k), 0.2) |> ignore
+    use floor = new GemmFloor(batch, 600, items)
+    floor.Run()
+    let floorTimes = ResizeArray()
+    let vaeRuns =
+        [| for k in warmup .. warmup + steps - 1 ->
+            let t = time (fun () -> vae.TrainStep(data, ReadOnlySpan(rowsOf k), 0.2) |> ignore)
+            let r = t, vae.LastStepProfile, stepFlops vaeRest 600 batch vae.LastInputNonZeros
+            floorTimes.Add(time floor.Run)
+            r |]
+    report "fast (sparse input, fused)" (vaeRuns |> Array.map (fun (t, _, _) -> t)) (vaeRuns |> Array.map (fun (_, _, f) -> f)) |> ignore
+    let phase f = median (vaeRuns |> Array.map (fun (_, p, _) -> f p))
+    printfn "    phases (median ms): batch %.1f, forward %.1f, likelihood %.1f, backward %.1f, Adam %.1f"
+        (phase _.Batch) (phase _.Forward) (phase _.Likelihood) (phase _.Backward) (phase _.Optimizer)
+    let floorMs = median floorTimes
+    let ratios = Array.map2 (fun (t, _, _) f -> t / f) vaeRuns (floorTimes.ToArray())
+    printfn "    GEMM floor now (3 products of 500x600x%d alone, between steps): %.1f ms = %.1f GFLOP/s" items floorMs (floor.Flops / floorMs / 1e6)
+    printfn "    step / floor: %.2f (median of per-step ratios)  -> at a quiet machine's 150 GFLOP/s floor: %.1f s/epoch"
+        (median ratios) (median ratios * floor.Flops / 150e9 * float stepsPerEpoch)
+    let minStep = vaeRuns |> Array.map (fun (t, _, _) -> t) |> Array.min
+    let minFloor = Seq.min floorTimes
+    printfn "    least-contended: fastest step %.1f ms (%.1f s/epoch), fastest floor %.1f ms (%.1f GFLOP/s), ratio %.2f"
+        minStep (minStep * float stepsPerEpoch / 1000.0) minFloor (floor.Flops / minFloor / 1e6) (minStep / minFloor)
+    let rows10k = order.[0 .. 9_999]
+    let chunk = 2000
+    let scores = Array.zeroCreate<float32> (chunk * items)
+    vae.Score(data, ReadOnlySpan(rows10k, 0, chunk), Span scores) // warm
+    let scoreMs =
+        time (fun () ->
+            for c in 0 .. chunk .. 9_999 do vae.Score(data, ReadOnlySpan(rows10k, c, chunk), Span scores))
+    let scoreFlops = 2.0 * (vaeRest + 600.0 * float (rows10k |> Array.sumBy data.RowLength) / 10_000.0) * 10_000.0
+    printfn "  scoring 10,000 users (chunks of %d): %.2f s, %.0f users/s, %.1f GFLOP/s" chunk (scoreMs / 1000.0) (10_000.0 / scoreMs * 1000.0) (scoreFlops / scoreMs / 1e6)
+    printfn "  peak RSS so far: %.0f MB" (peakRssMb ())
+
+    // ---------------------------------------------------------------- Mult-DAE
+    printfn "Mult-DAE [I-200-I], batch %d, keep 0.5, lam 2e-5" batch
+    let daeRest = float (200 * items)
+    use dae = new MultDae(items, MultDaeHyper.Paper, 1UL)
+    for k in 0 .. warmup - 1 do dae.TrainStep(data, ReadOnlySpan(rowsOf k)) |> ignore
+    let daeRuns =
+        [| for k in warmup .. warmup + steps - 1 ->
+            let t = time (fun () -> dae.TrainStep(data, ReadOnlySpan(rowsOf k)) |> ignore)
+            t, stepFlops daeRest 200 batch dae.LastInputNonZeros |]
+    report "fast (sparse input, fused)" (Array.map fst daeRuns) (Array.map snd daeRuns) |> ignore
+    printfn "  peak RSS so far: %.0f MB" (peakRssMb ())
+
+    // ---------------------------------------------------------------- notebook-literal baselines
+    printfn "Notebook-literal baselines (dense X.toarray(), torch dropout, dense log_softmax * x, autograd, PyTorch Adam)"
+    /// Alternates a fast step and a notebook step so both see the same load; ratios are per pair.
+    let baseline name (net: NotebookAutoencoder) rest firstWidth (fastStep: int -> unit) (fastAdam: unit -> float) beta =
+        net.TrainStep(data, ReadOnlySpan(rowsOf 0), 0.5, beta) |> ignore
+        // the dense first layer: forward and weight gradient over all I inputs (no input gradient)
+        let flops = 6.0 * rest * float batch + 4.0 * float (items * firstWidth) * float batch
+        let pairs =
+            [| for k in 1 .. baselineSteps ->
+                let tf = time (fun () -> fastStep k)
+                let fa = fastAdam ()
+                let tn = time (fun () -> net.TrainStep(data, ReadOnlySpan(rowsOf k), 0.5, beta) |> ignore)
+                let na = time net.AdamStep
+                tf, tn, fa, na |]
+        let pick f = pairs |> Array.map f
+        report (name + " notebook-literal") (pick (fun (_, tn, _, _) -> tn)) [| flops |] |> ignore
+        printfn "    same pairs, fast: %.1f ms/batch; notebook / fast: %.1fx (median of %d per-pair ratios)"
+            (median (pick (fun (tf, _, _, _) -> tf))) (median (pick (fun (tf, tn, _, _) -> tn / tf))) pairs.Length
+        printfn "    optimiser alone: PyTorch Adam %.1f ms, fused TF Adam (in the fast step) %.1f ms; ratio %.1fx"
+            (median (pick (fun (_, _, _, na) -> na))) (median (pick (fun (_, _, fa, _) -> fa))) (median (pick (fun (_, _, fa, na) -> na / fa)))
+    use vaeRef = new NotebookAutoencoder([| items; 600; 200 |], [| 200; 600; items |], true, Likelihood.Multinomial, GaussianConfidence.Default, 1e-3, 0.0)
+    baseline "Mult-VAE^PR" vaeRef vaeRest 600 (fun k -> vae.TrainStep(data, ReadOnlySpan(rowsOf (k + 100)), 0.2) |> ignore)
+        (fun () -> vae.LastStepProfile.Optimizer) 0.2
+    let denseScores = Array.zeroCreate<float32> (chunk * items)
+    vaeRef.Score(data, ReadOnlySpan(rows10k, 0, chunk), Span denseScores)
+    let scorePairs =
+        [| for c in 0 .. chunk .. 9_999 ->
+            let tf = time (fun () -> vae.Score(data, ReadOnlySpan(rows10k, c, chunk), Span scores))
+            let tn = time (fun () -> vaeRef.Score(data, ReadOnlySpan(rows10k, c, chunk), Span denseScores))
+            tf, tn |]
+    printfn "  scoring 10,000 users, alternating chunks: fast %.2f s, notebook-literal %.2f s; notebook / fast %.1fx (median per chunk)"
+        (Array.sumBy fst scorePairs / 1000.0) (Array.sumBy snd scorePairs / 1000.0) (median (scorePairs |> Array.map (fun (f, n) -> n / f)))
+    vaeRef.Dispose()
+    use daeRef = new NotebookAutoencoder([| items; 200 |], [| 200; items |], false, Likelihood.Multinomial, GaussianConfidence.Default, 1e-3, 2e-5)
+    baseline "Mult-DAE" daeRef daeRest 200 (fun k -> dae.TrainStep(data, ReadOnlySpan(rowsOf (k + 100))) |> ignore)
+        (fun () -> dae.LastStepProfile.Optimizer) 0.0
+    printfn "peak RSS (whole run): %.0f MB" (peakRssMb ())
+
+let run () = runWith 30 5
