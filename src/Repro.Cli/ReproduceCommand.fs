@@ -51,10 +51,12 @@ let run (dataDir: string, chosenBy: string) (names: string list) : int =
         printfn ""
         printfn "None of the paper's datasets is available here, so nothing of Table 2 can be reproduced on this machine yet."
         printfn "Put the files where the messages above say, or run 'repro data fetch --dataset NAME' on a machine with network access."
-        printfn "Local datasets present in %s:" dataDir
-        for d in Datasets.all do
-            match d.Source, Datasets.locate dataDir d with
-            | Datasets.Generated, _ -> ()
-            | _, Ok _ when not (List.contains d.Name Datasets.paperDatasets) -> printfn "  %s (try: repro data stats --dataset %s)" d.Name d.Name
-            | _ -> ()
+        let local =
+            Datasets.all
+            |> List.filter (fun d ->
+                not (List.contains d.Name Datasets.paperDatasets)
+                && (match d.Source with Datasets.Generated -> false | _ -> true)
+                && Result.isOk (Datasets.locate dataDir d))
+        printfn "Local datasets present in %s:%s" dataDir (if local.IsEmpty then " (none)" else "")
+        for d in local do printfn "  %s (try: repro data stats --dataset %s)" d.Name d.Name
     0
