@@ -1,0 +1,104 @@
+/// What one run leaves behind, so that every number can be traced to its configuration, seed and
+/// commit: run.json (what was run), metrics.json (aggregate metrics with standard errors) and
+/// test-users.tsv (per-user values, for paired tests and activity breakdowns). The training driver
+/// adds epochs.tsv and the weights. Files appear by write-then-rename.
+module Repro.Harness.RunFolder
+
+open System
+open System.Diagnostics
+open System.IO
+open System.Text
+open System.Text.Json
+open System.Text.Json.Nodes
+open Repro.Core.Metrics
+
+type RunDescription =
+    { Dataset: string
+      Model: string
+      /// Every hyperparameter, as the command line names them.
+      Settings: (string * string) list
+      Seed: uint64
+      /// "strong generalisation, 10000 + 10000 held-out users" and the like.
+      Protocol: string
+      Command: string }
+
+let private writeAtomically (path: string) (text: string) =
+    let temp = path + ".tmp"
+    File.WriteAllText(temp, text, UTF8Encoding false)
+    File.Move(temp, path, true)
+
+/// The checkout's commit (with "-dirty" when files differ from it), or "unknown" outside git.
+let commit () =
+    let git (args: string) =
+        try
+            let psi = ProcessStartInfo("git", args, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
+            use p = Process.Start psi
+            let text = p.StandardOutput.ReadToEnd().Trim()
+            p.WaitForExit()
+            if p.ExitCode = 0 then Some text else None
+        with _ -> None
+    match git "rev-parse HEAD" with
+    | None -> "unknown"
+    | Some hash ->
+        match git "status --porcelain --untracked-files=no" with
+        | Some "" -> hash
+        | _ -> hash + "-dirty"
+
+let private indented = JsonSerializerOptions(WriteIndented = true)
+
+/// Writes run.json: the description plus commit, versions and start time.
+let describe (folder: string) (run: RunDescription) =
+    Directory.CreateDirectory folder |> ignore
+    let settings = JsonObject()
+    for name, value in run.Settings do settings.[name] <- JsonValue.Create value
+    let json =
+        JsonObject(
+            [ Collections.Generic.KeyValuePair("dataset", JsonValue.Create run.Dataset :> JsonNode)
+              Collections.Generic.KeyValuePair("model", JsonValue.Create run.Model)
+              Collections.Generic.KeyValuePair("settings", settings)
+              Collections.Generic.KeyValuePair("seed", JsonValue.Create run.Seed)
+              Collections.Generic.KeyValuePair("protocol", JsonValue.Create run.Protocol)
+              Collections.Generic.KeyValuePair("command", JsonValue.Create run.Command)
+              Collections.Generic.KeyValuePair("commit", JsonValue.Create(commit ()))
+              Collections.Generic.KeyValuePair("dotnet", JsonValue.Create(Environment.Version.ToString()))
+              Collections.Generic.KeyValuePair("torchsharp", JsonValue.Create(typeof<TorchSharp.torch>.Assembly.GetName().Version.ToString()))
+              Collections.Generic.KeyValuePair("threads", JsonValue.Create(TorchSharp.torch.get_num_threads ()))
+              Collections.Generic.KeyValuePair("started", JsonValue.Create(DateTimeOffset.UtcNow.ToString "o")) ])
+    writeAtomically (Path.Combine(folder, "run.json")) (json.ToJsonString indented)
+
+/// Writes metrics.json (mean, standard error, users used and excluded per metric, for one part such
+/// as "test") and <part>-users.tsv (row, then one column per metric; excluded users are listed with
+/// empty values, never NaN).
+let writeMetrics (folder: string) (part: string) (result: EvaluationResult) (extra: (string * float) list) =
+    Directory.CreateDirectory folder |> ignore
+    let path = Path.Combine(folder, "metrics.json")
+    let root =
+        if File.Exists path then JsonNode.Parse(File.ReadAllText path).AsObject() else JsonObject()
+    let partNode = JsonObject()
+    for m in result.Metrics do
+        let s = m.Summary
+        partNode.[m.Metric.Name] <-
+            JsonObject(
+                [ Collections.Generic.KeyValuePair("mean", JsonValue.Create s.Mean :> JsonNode)
+                  Collections.Generic.KeyValuePair("standardError", JsonValue.Create s.StandardError)
+                  Collections.Generic.KeyValuePair("users", JsonValue.Create s.UsersUsed)
+                  Collections.Generic.KeyValuePair("excluded", JsonValue.Create s.UsersExcluded) ])
+    for name, value in extra do partNode.[name] <- JsonValue.Create value
+    root.[part] <- partNode
+    writeAtomically path (root.ToJsonString indented)
+
+    let text = StringBuilder()
+    text.Append("row") |> ignore
+    for m in result.Metrics do text.Append('\t').Append(m.Metric.Name) |> ignore
+    text.Append('\n') |> ignore
+    let byRow = result.Metrics |> Seq.map (fun m -> Seq.zip m.Rows m.Values |> dict) |> Array.ofSeq
+    let rows = Array.append result.IncludedRows result.ExcludedRows |> Array.sort
+    for r in rows do
+        text.Append(r) |> ignore
+        for values in byRow do
+            text.Append('\t') |> ignore
+            match values.TryGetValue r with
+            | true, v -> text.Append(v.ToString("R", Globalization.CultureInfo.InvariantCulture)) |> ignore
+            | _ -> ()
+        text.Append('\n') |> ignore
+    writeAtomically (Path.Combine(folder, part + "-users.tsv")) (text.ToString())
