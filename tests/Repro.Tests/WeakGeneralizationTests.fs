@@ -30,3 +30,23 @@ let tests =
             let b = Repro.Core.Sparse.CsrMatrix.FromPairs(3, 3, ReadOnlySpan [| 0 |], ReadOnlySpan [| 1 |])
             Expect.throwsT<ArgumentException> (fun () -> WeakGeneralizationSplit(a, b) |> ignore) "rows differ"
     ]
+
+[<Tests>]
+let weakValidationTests =
+    testList "Protocols.WeakValidation" [
+        testProperty "carving splits each training row into disjoint fit and validation parts that make it up" <| fun (seed: int) ->
+            let rnd = System.Random seed
+            let users, items = 30, 50
+            let rows = [| for u in 0 .. users - 1 do for i in 0 .. items - 1 do if rnd.NextDouble() < 0.3 then yield u, i |]
+            let train = Repro.Core.Sparse.CsrMatrix.FromPairs(users, items, System.ReadOnlySpan(Array.map fst rows), System.ReadOnlySpan(Array.map snd rows))
+            let carved = Repro.Core.Protocols.WeakValidation.Carve(train, 0.2)
+            for u in 0 .. users - 1 do
+                let whole = train.Row(u).ToArray() |> Set.ofArray
+                let fit = carved.Fit.Row(u).ToArray() |> Set.ofArray
+                let target = carved.Validation.Target.Row(u).ToArray() |> Set.ofArray
+                Expect.isEmpty (Set.intersect fit target) "disjoint"
+                Expect.equal (Set.union fit target) whole "together the training row"
+                let n = whole.Count
+                Expect.equal target.Count (if n >= 5 then int (0.2 * float n) else 0) "int(0.2 n) carved"
+                Expect.equal (carved.Validation.FoldIn.Row(u).ToArray() |> Set.ofArray) fit "validation input is the fit row"
+    ]
