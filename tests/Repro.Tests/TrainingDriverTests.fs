@@ -95,6 +95,7 @@ type private FakeModel(schedule: AnnealingSchedule option, epochs: int, nanAt: i
         if withSteps then steps <- r.ReadInt32()
     interface ITrainableRecommender with
         member _.Items = items
+        member _.Settings = "fake"
         member _.Epochs = epochs
         member _.BatchSize = 32
         member _.UsesAnnealing = schedule.IsSome
@@ -231,4 +232,28 @@ let tests =
                 Expect.throwsT<InvalidOperationException>
                     (fun () -> TrainingDriver.Run(other, train, validation, optionsWith 1UL dir) |> ignore)
                     "another seed")
+
+        testCase "an interrupted Mult-VAE run is not resumed by a model with other settings" <| fun () ->
+            TorchRuntime.EnsureLoaded 1
+            withFolder (fun dir ->
+                use cts = new CancellationTokenSource()
+                use model = newVae ()
+                let part = TrainingDriver.Run(model, train, validation, options dir, cancelAt cts 1 2, cts.Token)
+                Expect.equal part.Status TrainingStatus.Interrupted "interrupted"
+                use other = new MultVae(items, MultVaeHyper(Hidden = 16, Latent = 8, BatchSize = 32, Epochs = 4, TotalAnnealSteps = 20L, LearningRate = 2e-2), 7UL)
+                Expect.throwsT<InvalidOperationException> (fun () -> run other dir |> ignore) "another learning rate")
+
+        testCase "progress is reported after every minibatch and before every validation, with a rate and time left" <| fun () ->
+            withFolder (fun dir ->
+                use model = new FakeModel(None, 2, -1)
+                let reports = ResizeArray<TrainingProgress>()
+                TrainingDriver.Run(model, train, validation, options dir, onProgress reports.Add, CancellationToken.None) |> ignore
+                let training = reports |> Seq.filter (fun p -> p.Phase = TrainingPhase.Training) |> List.ofSeq
+                Expect.equal training.Length 14 "7 batches x 2 epochs"
+                Expect.equal (reports |> Seq.filter (fun p -> p.Phase = TrainingPhase.Validating) |> Seq.length) 2 "one validation per epoch"
+                Expect.sequenceEqual [ for p in training -> p.Epoch, p.Batch ] [ for e in 1 .. 2 do for b in 1 .. 7 -> e, b ] "positions"
+                Expect.all training (fun p -> p.BatchesPerEpoch = 7 && p.Epochs = 2) "sizes"
+                let lastReport = training |> List.last
+                Expect.equal lastReport.Remaining (Some TimeSpan.Zero |> Option.toNullable) "nothing left at the end"
+                Expect.floatClose Accuracy.veryHigh lastReport.MeanLoss ([ for k in 8 .. 14 -> 1.0 / float k ] |> List.average) "epoch mean so far")
     ]

@@ -13,6 +13,12 @@ namespace Repro.Core.Models;
 /// </summary>
 public interface ITrainableRecommender : IRecommender
 {
+    /// <summary>
+    /// The model's settings as text (its hyper record, culture-invariant). A saved training state is
+    /// resumed only by a model with the same settings, so a changed setting is never silently mixed in.
+    /// </summary>
+    string Settings { get; }
+
     /// <summary>Training epochs (all are run; selection is by validation, spec 1.4 and 7.14).</summary>
     int Epochs { get; }
 

@@ -279,10 +279,10 @@ public static class TrainingDriver
         WriteAtomically(Path.Combine(dir, EpochLogFileName), path =>
             File.WriteAllLines(path, [EpochRecord.TsvHeader, .. records.Select(r => r.ToTsv())]));
 
-    /// <summary>What a state.bin must match to be resumed: the data's shape, the model's schedule and sizes, the seed.</summary>
+    /// <summary>What a state.bin must match to be resumed: the data's shape, the model's settings and schedule, the seed.</summary>
     private static string RunKey(ITrainableRecommender model, CsrMatrix train, HeldOutSet validation, TrainingOptions options, AnnealingSchedule? schedule) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"seed={options.Seed};items={model.Items};epochs={model.Epochs};batch={model.BatchSize};" +
+            $"seed={options.Seed};items={model.Items};epochs={model.Epochs};batch={model.BatchSize};settings={model.Settings};" +
             $"anneal={(schedule is null ? "none" : $"{schedule.Cap:R}/{schedule.TotalSteps}")};" +
             $"train={train.Rows}x{train.Columns}/{train.NonZeros};validation={validation.Users}/{validation.FoldIn.NonZeros}/{validation.Target.NonZeros}");
 

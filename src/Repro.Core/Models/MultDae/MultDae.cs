@@ -48,6 +48,7 @@ public sealed class MultDae : ITrainableRecommender
     public void Load(string path) => Network.Load(path);
 
     // ITrainableRecommender: the driver's view. No KL term, so no annealing and beta is ignored.
+    string ITrainableRecommender.Settings => SettingsText.Of(Hyper);
     int ITrainableRecommender.Epochs => Hyper.Epochs;
     int ITrainableRecommender.BatchSize => Hyper.BatchSize;
     bool ITrainableRecommender.UsesAnnealing => false;

@@ -57,6 +57,7 @@ public sealed class MultVae : ITrainableRecommender
     public void Load(string path) => Network.Load(path);
 
     // ITrainableRecommender: the driver's view (epochs, batch size and schedule come from the hyper record).
+    string ITrainableRecommender.Settings => SettingsText.Of(Hyper);
     int ITrainableRecommender.Epochs => Hyper.Epochs;
     int ITrainableRecommender.BatchSize => Hyper.BatchSize;
     bool ITrainableRecommender.UsesAnnealing => true;
