@@ -21,6 +21,27 @@ public sealed class SeededRandom
         _hasSpare = false;
     }
 
+    /// <summary>The generator's full state (four words, then the pending normal's bits and a flag), so a stream can be saved and continued exactly.</summary>
+    public ulong[] GetState() =>
+        [_s0, _s1, _s2, _s3, BitConverter.DoubleToUInt64Bits(_spareNormal), _hasSpare ? 1UL : 0UL];
+
+    /// <summary>Continues the stream from what <see cref="GetState"/> returned.</summary>
+    public void SetState(ReadOnlySpan<ulong> state)
+    {
+        if (state.Length != 6) throw new ArgumentException($"a generator state has 6 words, got {state.Length}", nameof(state));
+        if ((state[0] | state[1] | state[2] | state[3]) == 0) throw new ArgumentException("the generator state must not be all zero", nameof(state));
+        (_s0, _s1, _s2, _s3) = (state[0], state[1], state[2], state[3]);
+        _spareNormal = BitConverter.UInt64BitsToDouble(state[4]);
+        _hasSpare = state[5] != 0;
+    }
+
+    /// <summary>Uniform integer in [0, <paramref name="bound"/>): the high word of a 64 x 64-bit product (bias below bound / 2^64).</summary>
+    public int NextBelow(int bound)
+    {
+        if (bound <= 0) throw new ArgumentOutOfRangeException(nameof(bound), $"bound must be > 0, got {bound}");
+        return (int)Math.BigMul(NextUInt64(), (ulong)bound, out _);
+    }
+
     private static ulong SplitMix(ref ulong x)
     {
         ulong z = x += 0x9E3779B97F4A7C15UL;

@@ -8,7 +8,7 @@ namespace Repro.Core.Models.MultDae;
 /// on the per-user-mean multinomial NLL plus lam sum ||W||^2. Epoch loop and checkpoints belong to the
 /// training driver.
 /// </summary>
-public sealed class MultDae : IDisposable
+public sealed class MultDae : ITrainableRecommender
 {
     public MultDae(int items, MultDaeHyper hyper, ulong seed)
     {
@@ -46,6 +46,18 @@ public sealed class MultDae : IDisposable
     public void Save(string path, bool withOptimizer = false) => Network.Save(path, withOptimizer);
 
     public void Load(string path) => Network.Load(path);
+
+    // ITrainableRecommender: the driver's view. No KL term, so no annealing and beta is ignored.
+    string ITrainableRecommender.Settings => SettingsText.Of(Hyper);
+    int ITrainableRecommender.Epochs => Hyper.Epochs;
+    int ITrainableRecommender.BatchSize => Hyper.BatchSize;
+    bool ITrainableRecommender.UsesAnnealing => false;
+    AnnealingSchedule? ITrainableRecommender.NewAnnealingSchedule() => null;
+    BatchLoss ITrainableRecommender.TrainStep(CsrMatrix data, ReadOnlySpan<int> rows, double beta) => TrainStep(data, rows);
+    void IRecommender.Save(string path) => Save(path, withOptimizer: false);
+    void ITrainableRecommender.SaveState(string path) => Save(path, withOptimizer: true);
+    void ITrainableRecommender.LoadState(string path) => Load(path);
+    void ITrainableRecommender.LoadWeights(string path) => Load(path);
 
     public void Reseed(ulong seed) => Network.Reseed(seed);
 

@@ -10,7 +10,7 @@ namespace Repro.Core.Models.MultVae;
 /// training driver, which calls <see cref="TrainStep(CsrMatrix, ReadOnlySpan{int}, double)"/> per
 /// minibatch with beta from <see cref="MultVaeHyper.NewAnnealingSchedule"/>.
 /// </summary>
-public sealed class MultVae : IDisposable
+public sealed class MultVae : ITrainableRecommender
 {
     /// <param name="items">Item columns of every matrix the model will see.</param>
     /// <param name="seed">Fixes initial weights, dropout masks and the reparameterisation noise.</param>
@@ -55,6 +55,17 @@ public sealed class MultVae : IDisposable
     public void Save(string path, bool withOptimizer = false) => Network.Save(path, withOptimizer);
 
     public void Load(string path) => Network.Load(path);
+
+    // ITrainableRecommender: the driver's view (epochs, batch size and schedule come from the hyper record).
+    string ITrainableRecommender.Settings => SettingsText.Of(Hyper);
+    int ITrainableRecommender.Epochs => Hyper.Epochs;
+    int ITrainableRecommender.BatchSize => Hyper.BatchSize;
+    bool ITrainableRecommender.UsesAnnealing => true;
+    AnnealingSchedule? ITrainableRecommender.NewAnnealingSchedule() => Hyper.NewAnnealingSchedule();
+    void IRecommender.Save(string path) => Save(path, withOptimizer: false);
+    void ITrainableRecommender.SaveState(string path) => Save(path, withOptimizer: true);
+    void ITrainableRecommender.LoadState(string path) => Load(path);
+    void ITrainableRecommender.LoadWeights(string path) => Load(path);
 
     /// <summary>Restarts the dropout and noise stream (weights are unchanged).</summary>
     public void Reseed(ulong seed) => Network.Reseed(seed);

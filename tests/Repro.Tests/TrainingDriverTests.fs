@@ -1,0 +1,259 @@
+module Repro.Tests.TrainingDriverTests
+
+open System
+open System.IO
+open System.Threading
+open Expecto
+open Repro.Core
+open Repro.Core.Sparse
+open Repro.Core.Metrics
+open Repro.Core.Models
+open Repro.Core.Protocols
+open Repro.Core.Training
+open Repro.Core.Models.MultVae
+open Repro.Core.Models.MultDae
+open Repro.Tests.TempFiles
+
+// ------------------------------------------------------------------ data
+
+let private csr (items: int) (rows: int list list) =
+    let rowOf = [| for (u, r) in List.indexed rows do for _ in r -> u |]
+    let colOf = [| for r in rows do yield! r |]
+    CsrMatrix.FromPairs(List.length rows, items, ReadOnlySpan rowOf, ReadOnlySpan colOf)
+
+let private items = 64
+
+/// Users from four taste groups, each preferring a block of 16 items, with one random item each.
+let private structuredRows (users: int) (seed: int) =
+    let rnd = Random(seed)
+    [ for u in 0 .. users - 1 ->
+        let g = u % 4
+        let block = [ g * 16 .. g * 16 + 15 ]
+        [ for i in block do if rnd.NextDouble() < 0.5 then i ] @ [ rnd.Next items ] |> List.distinct |> List.sort ]
+
+/// 200 training users (7 batches of 32, the last one short) and 60 validation users whose every
+/// third item is a target.
+let private train = csr items (structuredRows 200 1)
+let private validation =
+    let rows = structuredRows 60 2
+    let foldIn = rows |> List.map (List.indexed >> List.filter (fun (k, _) -> k % 3 <> 0) >> List.map snd)
+    let target = rows |> List.map (List.indexed >> List.filter (fun (k, _) -> k % 3 = 0) >> List.map snd)
+    HeldOutSet(csr items foldIn, csr items target, 0, [| 0 .. 59 |], null)
+
+let private vaeHyper epochs = MultVaeHyper(Hidden = 16, Latent = 8, BatchSize = 32, Epochs = epochs, TotalAnnealSteps = 20L, LearningRate = 1e-2)
+let private newVae () = new MultVae(items, vaeHyper 4, 7UL)
+
+let private optionsWith seed dir = TrainingOptions(RunDirectory = dir, Seed = seed, Threads = 1)
+let private options dir = optionsWith 42UL dir
+
+let private scores (model: IRecommender) =
+    let out = Array.zeroCreate<float32> (validation.Users * items)
+    model.Score(validation.FoldIn, ReadOnlySpan [| 0 .. validation.Users - 1 |], Span out)
+    out
+
+let private validationNdcg (model: IRecommender) =
+    let rows = [| 0 .. 1999 |]
+    let result =
+        Evaluator.Evaluate(BatchScorer(fun batch _ s -> model.Score(batch, ReadOnlySpan(rows, 0, batch.Rows), s)),
+                           validation.FoldIn, validation.Target, [| TrainingDriver.ValidationMetric |], maxDegreeOfParallelism = 1)
+    result.[TrainingDriver.ValidationMetric].Summary.Mean
+
+/// Calls back synchronously (Progress<T> would post to the thread pool, too late to cancel exactly).
+let private onProgress (f: TrainingProgress -> unit) = { new IProgress<TrainingProgress> with member _.Report p = f p }
+
+/// Cancels after minibatch `batch` (1-based) of epoch `epoch`.
+let private cancelAt (cts: CancellationTokenSource) epoch batch =
+    onProgress (fun p -> if p.Phase = TrainingPhase.Training && p.Epoch = epoch && p.Batch = batch then cts.Cancel())
+
+let private expectSameRecords (a: EpochRecord seq) (b: EpochRecord seq) what =
+    let a, b = Array.ofSeq a, Array.ofSeq b
+    Expect.equal a.Length b.Length $"{what}: epoch count"
+    for x, y in Array.zip a b do
+        Expect.isTrue (x.SameResultsAs y) $"{what}: epoch {x.Epoch} differs: %A{x} vs %A{y}"
+
+let private run model dir = TrainingDriver.Run(model, train, validation, options dir, null, CancellationToken.None)
+
+// ------------------------------------------------------------------ a recording fake model
+
+/// Scores items by a weight vector that a seeded random walk changes at every step, so validation
+/// NDCG moves up and down between epochs; records the beta of every step; the loss is 1 / step, or
+/// NaN at step `nanAt`.
+type private FakeModel(schedule: AnnealingSchedule option, epochs: int, nanAt: int) =
+    let weights = Array.init items (fun i -> float32 (items - i) * 0.01f)
+    let random = SeededRandom 0UL
+    let mutable steps = 0
+    member val Betas = ResizeArray<float>()
+    member _.Steps = steps
+    member _.Weights = Array.copy weights
+    member private _.Write(path: string, withSteps: bool) =
+        use w = new BinaryWriter(File.Create path)
+        for x in weights do w.Write x
+        if withSteps then w.Write steps
+    member private _.Read(path: string, withSteps: bool) =
+        use r = new BinaryReader(File.OpenRead path)
+        for i in 0 .. items - 1 do weights.[i] <- r.ReadSingle()
+        if withSteps then steps <- r.ReadInt32()
+    interface ITrainableRecommender with
+        member _.Items = items
+        member _.Settings = "fake"
+        member _.Epochs = epochs
+        member _.BatchSize = 32
+        member _.UsesAnnealing = schedule.IsSome
+        member _.NewAnnealingSchedule() = Option.toObj schedule
+        member this.TrainStep(_, rows, beta) =
+            this.Betas.Add beta
+            steps <- steps + 1
+            for i in 0 .. items - 1 do weights.[i] <- weights.[i] + float32 (random.NextNormal() * 0.05)
+            let loss = if steps = nanAt then nan else 1.0 / float steps
+            BatchLoss(loss, loss, 0.0, 0.0)
+        member _.Reseed seed = random.Reseed seed
+        member this.SaveState path = this.Write(path, true)
+        member this.LoadState path = this.Read(path, true)
+        member this.LoadWeights path = this.Read(path, false)
+        member this.Save path = this.Write(path, false)
+        member _.Score(_, rows, output) =
+            for u in 0 .. rows.Length - 1 do weights.AsSpan().CopyTo(output.Slice(u * items, items))
+        member _.Dispose() = ()
+
+// ------------------------------------------------------------------ tests
+
+[<Tests>]
+let tests =
+    testSequenced <| testList "Training.Driver" [
+        testCase "an interrupted and resumed run gives bit-identical epoch records and final scores" <| fun () ->
+            TorchRuntime.EnsureLoaded 1
+            withFolder (fun root ->
+                use whole = newVae ()
+                let expected = run whole (Path.Combine(root, "whole"))
+                Expect.equal expected.Status TrainingStatus.Completed "uninterrupted run completes"
+                // Mid-epoch (epoch 2 after batch 3), at the end of an epoch's batches (epoch 3 batch 7: stops after validating), then to the end.
+                let dir = Path.Combine(root, "parts")
+                let mutable last = Unchecked.defaultof<TrainingOutcome>
+                for epoch, batch in [ 2, 3; 3, 7 ] do
+                    use cts = new CancellationTokenSource()
+                    use part = newVae ()
+                    last <- TrainingDriver.Run(part, train, validation, options dir, cancelAt cts epoch batch, cts.Token)
+                    Expect.equal last.Status TrainingStatus.Interrupted $"cancelled in epoch {epoch}"
+                    Expect.isTrue (File.Exists(Path.Combine(dir, TrainingDriver.StateFileName))) "state.bin written"
+                Expect.equal last.Epochs.Count 3 "three epochs finished before the second interruption"
+                use resumed = newVae ()
+                let outcome = run resumed dir
+                Expect.equal outcome.Status TrainingStatus.Completed "resumed run completes"
+                expectSameRecords outcome.Epochs expected.Epochs "resumed vs uninterrupted"
+                Expect.equal outcome.BestEpoch expected.BestEpoch "same best epoch"
+                Expect.sequenceEqual (scores resumed) (scores whole) "final (best-epoch) scores are bit-identical"
+                let logLines = File.ReadAllLines(Path.Combine(dir, TrainingDriver.EpochLogFileName))
+                Expect.equal logLines.Length 5 "epochs.tsv: header and one line per epoch, none repeated"
+                Expect.equal logLines.[0] EpochRecord.TsvHeader "header"
+                Expect.isEmpty (Directory.GetFiles(dir, "state-model.*")) "a completed run keeps no model state")
+
+        testCase "a finished run is marked complete: running it again trains nothing and loads the best weights" <| fun () ->
+            withFolder (fun dir ->
+                use first = new FakeModel(None, 3, -1)
+                let done1 = run first dir
+                Expect.equal done1.Status TrainingStatus.Completed "first run"
+                use again = new FakeModel(None, 3, -1)
+                let done2 = run again dir
+                Expect.equal done2.Status TrainingStatus.Completed "second run"
+                Expect.equal done2.BatchesTrained 0 "no batch trained again"
+                Expect.equal again.Steps 0 "the model took no step"
+                expectSameRecords done2.Epochs done1.Epochs "records come from the state"
+                Expect.sequenceEqual again.Weights first.Weights "best weights loaded")
+
+        testCase "the same seed and thread count give identical records and scores on a rerun; another seed does not" <| fun () ->
+            TorchRuntime.EnsureLoaded 1
+            withFolder (fun root ->
+                use a = newVae ()
+                use b = newVae ()
+                use c = newVae ()
+                let ra = run a (Path.Combine(root, "a"))
+                let rb = run b (Path.Combine(root, "b"))
+                let rc = TrainingDriver.Run(c, train, validation, optionsWith 43UL (Path.Combine(root, "c")))
+                expectSameRecords ra.Epochs rb.Epochs "rerun"
+                Expect.sequenceEqual (scores a) (scores b) "rerun scores"
+                Expect.notEqual rc.Epochs.[0].MeanLoss ra.Epochs.[0].MeanLoss "another seed shuffles and drops out differently")
+
+        testCase "the best epoch is the one with the highest validation NDCG@100, and its weights are restored" <| fun () ->
+            withFolder (fun dir ->
+                use model = new FakeModel(None, 8, -1)
+                let outcome = run model dir
+                let ndcgs = outcome.Epochs |> Seq.map (fun r -> r.ValidationNdcg) |> Array.ofSeq
+                let best = Array.IndexOf(ndcgs, Array.max ndcgs) + 1
+                Expect.equal outcome.BestEpoch best "argmax (first on ties)"
+                Expect.notEqual best ndcgs.Length "the walk makes an earlier epoch the best (else this test proves little)"
+                Expect.equal outcome.BestValidationNdcg ndcgs.[best - 1] "best value"
+                Expect.equal (validationNdcg model) ndcgs.[best - 1] "the model scores as the best epoch did")
+
+        testCase "beta = min(cap, updates / total), with the update count kept across epochs" <| fun () ->
+            withFolder (fun dir ->
+                use model = new FakeModel(Some(AnnealingSchedule(0.15, 100L)), 3, -1)
+                let outcome = run model dir
+                let expected = [ for k in 0 .. 20 do min 0.15 (float k / 100.0) ]
+                Expect.sequenceEqual model.Betas expected "betas received, 7 batches x 3 epochs"
+                Expect.sequenceEqual [ for r in outcome.Epochs -> r.Updates ] [ 7L; 14L; 21L ] "updates at epoch ends"
+                Expect.sequenceEqual [ for r in outcome.Epochs -> r.Beta ] [ 6.0 / 100.0; 13.0 / 100.0; 0.15 ] "beta of each epoch's last update")
+
+        testCase "a model without annealing gets beta 0" <| fun () ->
+            withFolder (fun dir ->
+                use model = new FakeModel(None, 1, -1)
+                run model dir |> ignore
+                Expect.all model.Betas (fun b -> b = 0.0) "beta 0")
+
+        testCase "a NaN loss stops the run as diverged, naming epoch and batch, and keeps the last good best.weights" <| fun () ->
+            withFolder (fun dir ->
+                use model = new FakeModel(None, 4, 7 * 2 + 3) // epoch 3, batch 3
+                let outcome = run model dir
+                Expect.equal outcome.Status TrainingStatus.Diverged "diverged"
+                Expect.stringContains outcome.Message "epoch 3, batch 3 of 7" "message names where"
+                Expect.equal outcome.Epochs.Count 2 "two epochs finished"
+                Expect.isTrue (File.Exists outcome.BestWeightsPath) "best.weights kept"
+                Expect.equal (validationNdcg model) outcome.BestValidationNdcg "the model holds the best good weights"
+                use again = new FakeModel(None, 4, -1)
+                let second = run again dir
+                Expect.equal second.Status TrainingStatus.Diverged "a diverged run stays diverged"
+                Expect.equal again.Steps 0 "without training again")
+
+        testCase "Mult-VAE and Mult-DAE training loss falls on structured data under the driver" <| fun () ->
+            TorchRuntime.EnsureLoaded 1
+            withFolder (fun root ->
+                use vae = new MultVae(items, vaeHyper 8, 3UL)
+                use dae = new MultDae(items, MultDaeHyper(Hidden = 16, BatchSize = 32, Epochs = 8, LearningRate = 1e-2), 3UL)
+                for name, model in [ "vae", vae :> ITrainableRecommender; "dae", dae ] do
+                    let outcome = run model (Path.Combine(root, name))
+                    let first, last = outcome.Epochs.[0], outcome.Epochs.[outcome.Epochs.Count - 1]
+                    Expect.isLessThan last.MeanNegLogLikelihood first.MeanNegLogLikelihood $"{name}: neg-LL falls"
+                    Expect.isGreaterThan outcome.BestValidationNdcg 0.3 $"{name}: validation NDCG@100 well above chance")
+
+        testCase "a run directory holding another run's state is refused" <| fun () ->
+            withFolder (fun dir ->
+                use model = new FakeModel(None, 2, -1)
+                run model dir |> ignore
+                use other = new FakeModel(None, 2, -1)
+                Expect.throwsT<InvalidOperationException>
+                    (fun () -> TrainingDriver.Run(other, train, validation, optionsWith 1UL dir) |> ignore)
+                    "another seed")
+
+        testCase "an interrupted Mult-VAE run is not resumed by a model with other settings" <| fun () ->
+            TorchRuntime.EnsureLoaded 1
+            withFolder (fun dir ->
+                use cts = new CancellationTokenSource()
+                use model = newVae ()
+                let part = TrainingDriver.Run(model, train, validation, options dir, cancelAt cts 1 2, cts.Token)
+                Expect.equal part.Status TrainingStatus.Interrupted "interrupted"
+                use other = new MultVae(items, MultVaeHyper(Hidden = 16, Latent = 8, BatchSize = 32, Epochs = 4, TotalAnnealSteps = 20L, LearningRate = 2e-2), 7UL)
+                Expect.throwsT<InvalidOperationException> (fun () -> run other dir |> ignore) "another learning rate")
+
+        testCase "progress is reported after every minibatch and before every validation, with a rate and time left" <| fun () ->
+            withFolder (fun dir ->
+                use model = new FakeModel(None, 2, -1)
+                let reports = ResizeArray<TrainingProgress>()
+                TrainingDriver.Run(model, train, validation, options dir, onProgress reports.Add, CancellationToken.None) |> ignore
+                let training = reports |> Seq.filter (fun p -> p.Phase = TrainingPhase.Training) |> List.ofSeq
+                Expect.equal training.Length 14 "7 batches x 2 epochs"
+                Expect.equal (reports |> Seq.filter (fun p -> p.Phase = TrainingPhase.Validating) |> Seq.length) 2 "one validation per epoch"
+                Expect.sequenceEqual [ for p in training -> p.Epoch, p.Batch ] [ for e in 1 .. 2 do for b in 1 .. 7 -> e, b ] "positions"
+                Expect.all training (fun p -> p.BatchesPerEpoch = 7 && p.Epochs = 2) "sizes"
+                let lastReport = training |> List.last
+                Expect.equal lastReport.Remaining (Some TimeSpan.Zero |> Option.toNullable) "nothing left at the end"
+                Expect.floatClose Accuracy.veryHigh lastReport.MeanLoss ([ for k in 8 .. 14 -> 1.0 / float k ] |> List.average) "epoch mean so far")
+    ]
