@@ -52,6 +52,44 @@ type DataArgs =
             | Stats _ -> "print a dataset's statistics after the paper's preprocessing, next to the paper's Table 1."
             | Prepare _ -> "build (or load from cache) the strong-generalisation split; optionally export it."
 
+type TrainArgs =
+    | [<Mandatory; AltCommandLine("-d")>] Dataset of name: string
+    | [<Mandatory; AltCommandLine("-m")>] Model of name: string
+    | Likelihood of kind: string
+    | Epochs of count: int
+    | Seed of seed: uint64
+    | Set of assignment: string
+    | Split of spec: string
+    | Protocol of kind: string
+    | Heldout of users: int
+    | Threads of count: int
+    | [<Mandatory; AltCommandLine("-o")>] Out of dir: string
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Dataset _ -> "dataset name (see 'repro data list'); with --split, a label for the imported split."
+            | Model _ -> "mult-vae (Mult-VAE^PR) or mult-dae."
+            | Likelihood _ -> "multinomial (default), gaussian or logistic."
+            | Epochs _ -> "training epochs (default: the model's, 200 as the paper)."
+            | Seed _ -> "seed of initialisation, shuffling, dropout and noise (default 98765)."
+            | Set _ -> "any hyperparameter as name=value (repeatable), e.g. --set anneal-cap=0.3; unknown names are errors."
+            | Split _ -> "pro-sg:DIR trains on a split in the notebook's pro_sg layout instead of building one."
+            | Protocol _ -> "strong (default, the paper's) or weak (the dataset's fixed train/test split, as LightGCN; LightGCN metrics @20 added)."
+            | Heldout _ -> "held-out users per set for the strong protocol (default: the dataset's own)."
+            | Threads _ -> "libtorch and evaluation threads (default: all cores); results are reproducible for a fixed count."
+            | Out _ -> "the run folder: settings, seed, commit, per-epoch log, best weights, test metrics; an interrupted run here resumes."
+
+type RecommendArgs =
+    | [<Mandatory>] Run of dir: string
+    | [<Mandatory>] Items of ids: string
+    | [<AltCommandLine("-n")>] Count of n: int
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Run _ -> "a run folder written by 'repro train'."
+            | Items _ -> "the new user's items, as the dataset's original ids: ID,ID,..."
+            | Count _ -> "how many recommendations (default 10)."
+
 type BenchArgs =
     | [<MainCommand; Mandatory>] Suite of suite: string
     interface IArgParserTemplate with
@@ -69,6 +107,8 @@ type ReproduceArgs =
 type CliArgs =
     | [<Inherit>] Data_Dir of dir: string
     | [<CliPrefix(CliPrefix.None)>] Data of ParseResults<DataArgs>
+    | [<CliPrefix(CliPrefix.None)>] Train of ParseResults<TrainArgs>
+    | [<CliPrefix(CliPrefix.None)>] Recommend of ParseResults<RecommendArgs>
     | [<CliPrefix(CliPrefix.None)>] Bench of ParseResults<BenchArgs>
     | [<CliPrefix(CliPrefix.None)>] Reproduce of ParseResults<ReproduceArgs>
     interface IArgParserTemplate with
@@ -76,5 +116,7 @@ type CliArgs =
             match a with
             | Data_Dir _ -> "data folder (default: $REPRO_DATA_DIR, else ./data)."
             | Data _ -> "datasets: list, fetch, stats, prepare."
+            | Train _ -> "train Mult-VAE^PR or Mult-DAE and report test Recall@20, Recall@50, NDCG@100."
+            | Recommend _ -> "top-N items for a new user from a trained run."
             | Bench _ -> "benchmarks that print figures."
             | Reproduce _ -> "locate or download the paper's datasets, prepare their splits, print Table 1 statistics."

@@ -39,7 +39,7 @@ let private datasetOf (args: ParseResults<SplitArgs>) : Result<Datasets.Dataset,
     let customOnly = [ args.Contains File, "--file"; args.Contains Columns, "--columns"; args.Contains Delimiter, "--delimiter"; args.Contains Header, "--header"; args.Contains Text_Ids, "--text-ids" ]
     let baseDataset =
         if name = "custom" then
-            match args.TryGetResult File, args.TryGetResult Columns, args.TryGetResult Heldout with
+            match args.TryGetResult File, args.TryGetResult Columns, args.TryGetResult SplitArgs.Heldout with
             | None, _, _ -> Error "--dataset custom needs --file PATH"
             | _, None, _ -> Error "--dataset custom needs --columns user,item[,value]"
             | _, _, None -> Error "--dataset custom needs --heldout N (validation and test users each)"
@@ -82,7 +82,7 @@ let private withPrepared (dataDir: string, chosenBy: string) (args: ParseResults
         match (if isCustom then Ok() else requireDataDir dataDir chosenBy) with
         | Error why -> failWith why
         | Ok() ->
-            match Prepare.prepare dataDir (Prepare.cacheDir dataDir) d (args.TryGetResult Heldout) say with
+            match Prepare.prepare dataDir (Prepare.cacheDir dataDir) d (args.TryGetResult SplitArgs.Heldout) say with
             | Error why ->
                 let how =
                     match d.Source with

@@ -1,12 +1,13 @@
 module Repro.Cli.Program
 
+open System
 open Argu
 open Repro.Harness
 open Repro.Cli.Arguments
 
 let private parser = ArgumentParser.Create<CliArgs>(programName = "repro")
 
-let private dispatch (args: ParseResults<CliArgs>) : int =
+let private dispatch (argv: string[]) (args: ParseResults<CliArgs>) : int =
     let dataDir = DataDir.resolve (args.TryGetResult Data_Dir)
     match args.GetSubCommand() with
     | Data data ->
@@ -15,6 +16,8 @@ let private dispatch (args: ParseResults<CliArgs>) : int =
         | Fetch f -> FetchCommand.run (fst dataDir) (f.GetResult DataFetchArgs.Dataset)
         | Stats s -> DataCommands.stats dataDir s
         | Prepare p -> DataCommands.prepare dataDir p
+    | Train t -> TrainCommand.run (fst dataDir) t ("repro " + String.Join(" ", argv))
+    | Recommend r -> RecommendCommand.run (fst dataDir) r
     | Bench b -> Bench.run (b.GetResult Suite) (fst dataDir)
     | Reproduce r -> ReproduceCommand.run dataDir (r.GetResult(Datasets, defaultValue = Repro.Harness.Datasets.paperDatasets))
     | Data_Dir _ -> args.Raise("a command is required", showUsage = true)
@@ -23,7 +26,7 @@ let private dispatch (args: ParseResults<CliArgs>) : int =
 let main argv =
     try
         let args = parser.ParseCommandLine(argv, raiseOnUsage = true)
-        dispatch args
+        dispatch argv args
     with
     | :? ArguParseException as e ->
         // Argu's message is the usage text with the problem on its first line; --help is not an error.

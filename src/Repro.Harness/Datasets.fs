@@ -35,7 +35,10 @@ type Dataset =
       Source: Source
       /// How the reader was configured, where that can vary (a custom file's layout); part of the
       /// split cache's key.
-      ReaderSettings: string }
+      ReaderSettings: string
+      /// A published fixed train/test split (weak generalisation, as LightGCN evaluates), when the
+      /// dataset has one: reads it from the folder, with the original id of each item column.
+      FixedSplit: (string -> WeakGeneralizationSplit * string[]) option }
 
 let private file (name: string) (read: string -> InteractionLog) =
     fun (folder: string) -> read (Path.Combine(folder, name))
@@ -43,13 +46,19 @@ let private file (name: string) (read: string -> InteractionLog) =
 let private movieLensCsv (entry: DatasetEntry) description heldOut =
     { Name = entry.Name; Description = description; Folder = entry.Folder; Files = [ "ratings.csv" ]
       Read = file "ratings.csv" MovieLensCsvReader.Read; Preprocessing = Preprocessing.ExplicitRatings
-      HeldOut = heldOut; Source = Catalog entry; ReaderSettings = "" }
+      HeldOut = heldOut; Source = Catalog entry; ReaderSettings = ""; FixedSplit = None }
+
+/// LightGCN's train.txt / test.txt as a weak-generalisation split over their shared id space.
+let private lightGcnSplit (folder: string) =
+    let logs = LightGcnSplitReader.Read folder
+    let train, test = logs.Train, logs.Test
+    WeakGeneralizationSplit.FromPairs(train.UserCount, train.ItemCount, train.Users, train.Items, test.Users, test.Items), train.ItemIds
 
 let private synthetic (shape: SyntheticShape) heldOut =
     { Name = "synthetic-" + shape.Name
       Description = sprintf "synthetic data of the %s shape (%d users, %d items; generated, seed %d)" shape.Name shape.Users shape.Items SyntheticGenerator.DefaultSeed
       Folder = ""; Files = []; Read = fun _ -> (SyntheticGenerator.Generate shape).Log
-      Preprocessing = Preprocessing.ExplicitRatings; HeldOut = heldOut; Source = Generated; ReaderSettings = "" }
+      Preprocessing = Preprocessing.ExplicitRatings; HeldOut = heldOut; Source = Generated; ReaderSettings = ""; FixedSplit = None }
 
 /// Every known dataset, paper datasets first.
 let all : Dataset list =
@@ -57,33 +66,33 @@ let all : Dataset list =
           Preprocessing = Preprocessing.Ml20m }
       { Name = "netflix"; Description = "Netflix Prize: the paper's second dataset (ratings > 3.5, users >= 5)"
         Folder = "netflix"; Files = []; Read = NetflixPrizeReader.Read; Preprocessing = Preprocessing.Netflix
-        HeldOut = 40000; Source = Catalog DatasetCatalog.Netflix; ReaderSettings = "" }
+        HeldOut = 40000; Source = Catalog DatasetCatalog.Netflix; ReaderSettings = ""; FixedSplit = None }
       { Name = "msd"; Description = "Million Song Dataset taste profile: the paper's third dataset (users >= 20 songs, songs >= 200 users)"
         Folder = "msd"; Files = [ "train_triplets.txt" ]; Read = file "train_triplets.txt" MsdTasteProfileReader.Read
-        Preprocessing = Preprocessing.Msd; HeldOut = 50000; Source = Catalog DatasetCatalog.Msd; ReaderSettings = "" }
+        Preprocessing = Preprocessing.Msd; HeldOut = 50000; Source = Catalog DatasetCatalog.Msd; ReaderSettings = ""; FixedSplit = None }
       movieLensCsv DatasetCatalog.Ml25m "MovieLens-25M" 10000
       { Name = "ml-10m"; Description = "MovieLens-10M (ratings.dat)"; Folder = "ml-10M100K"; Files = [ "ratings.dat" ]
         Read = file "ratings.dat" MovieLensDatReader.Read; Preprocessing = Preprocessing.ExplicitRatings; HeldOut = 7000
-        Source = ByHand "Download ml-10m.zip from GroupLens (grouplens.org/datasets/movielens/10m/) and unzip it into <data-dir>, giving <data-dir>/ml-10M100K/ratings.dat."; ReaderSettings = "" }
+        Source = ByHand "Download ml-10m.zip from GroupLens (grouplens.org/datasets/movielens/10m/) and unzip it into <data-dir>, giving <data-dir>/ml-10M100K/ratings.dat."; ReaderSettings = ""; FixedSplit = None }
       { Name = "ml-1m"; Description = "MovieLens-1M (ratings.dat)"; Folder = "ml-1m"; Files = [ "ratings.dat" ]
         Read = file "ratings.dat" MovieLensDatReader.Read; Preprocessing = Preprocessing.ExplicitRatings; HeldOut = 600
-        Source = Catalog DatasetCatalog.Ml1m; ReaderSettings = "" }
+        Source = Catalog DatasetCatalog.Ml1m; ReaderSettings = ""; FixedSplit = None }
       { Name = "ml-100k"; Description = "MovieLens-100K (u.data); 100 + 100 held-out users give the reference split"
         Folder = "ml-100k"; Files = [ "u.data" ]; Read = file "u.data" MovieLens100KReader.Read
-        Preprocessing = Preprocessing.ExplicitRatings; HeldOut = 100; Source = Catalog DatasetCatalog.Ml100k; ReaderSettings = "" }
+        Preprocessing = Preprocessing.ExplicitRatings; HeldOut = 100; Source = Catalog DatasetCatalog.Ml100k; ReaderSettings = ""; FixedSplit = None }
       movieLensCsv DatasetCatalog.MlLatestSmall "MovieLens latest-small (development set, 610 users)" 50
       { Name = "gowalla"; Description = "Gowalla check-ins, LightGCN's split merged into one log for strong generalisation"
         Folder = "gowalla"; Files = [ "train.txt"; "test.txt" ]
         Read = fun folder -> let logs = LightGcnSplitReader.Read folder in InteractionLogs.Concat(logs.Train, logs.Test)
         Preprocessing = Preprocessing.ImplicitFeedback; HeldOut = 3000
-        Source = ByHand "Gowalla's LightGCN split (train.txt, test.txt) comes with the LightGCN and NGCF repositories (Data/gowalla/); put both files in <data-dir>/gowalla/."; ReaderSettings = "" }
+        Source = ByHand "Gowalla's LightGCN split (train.txt, test.txt) comes with the LightGCN and NGCF repositories (Data/gowalla/); put both files in <data-dir>/gowalla/."; ReaderSettings = ""; FixedSplit = Some lightGcnSplit }
       { Name = "citeulike-a"; Description = "CiteULike-a user libraries (users.dat)"; Folder = "citeulike-a"; Files = [ "users.dat" ]
         Read = file "users.dat" CiteULikeReader.Read; Preprocessing = Preprocessing.ImplicitFeedback; HeldOut = 500
-        Source = ByHand "CiteULike-a's users.dat is in Hao Wang's citeulike-a repository; put it in <data-dir>/citeulike-a/users.dat."; ReaderSettings = "" }
+        Source = ByHand "CiteULike-a's users.dat is in Hao Wang's citeulike-a repository; put it in <data-dir>/citeulike-a/users.dat."; ReaderSettings = ""; FixedSplit = None }
       { Name = "lastfm-2k"; Description = "HetRec 2011 Last.fm 2K (user_artists.dat, play counts)"; Folder = "lastfm-2k"
         Files = [ "user_artists.dat" ]; Read = file "user_artists.dat" LastFmUserArtistsReader.Read
         Preprocessing = Preprocessing.ImplicitFeedback; HeldOut = 200
-        Source = ByHand "Download hetrec2011-lastfm-2k.zip from GroupLens (grouplens.org/datasets/hetrec-2011/) and put user_artists.dat in <data-dir>/lastfm-2k/."; ReaderSettings = "" }
+        Source = ByHand "Download hetrec2011-lastfm-2k.zip from GroupLens (grouplens.org/datasets/hetrec-2011/) and put user_artists.dat in <data-dir>/lastfm-2k/."; ReaderSettings = ""; FixedSplit = None }
       synthetic SyntheticShape.Tiny 30
       synthetic SyntheticShape.Ml20m 10000 ]
 
@@ -100,7 +109,7 @@ let custom (path: string) (format: DelimitedFormat) (heldOut: int) : Dataset =
       Preprocessing = if format.Value.HasValue then Preprocessing.ExplicitRatings else Preprocessing.ImplicitFeedback
       HeldOut = heldOut
       Source = ByHand(sprintf "%s is your own file; check the path." full)
-      ReaderSettings = sprintf "%A" format }
+      ReaderSettings = sprintf "%A" format; FixedSplit = None }
 
 /// The three datasets of the paper's Table 2.
 let paperDatasets = [ "ml-20m"; "netflix"; "msd" ]
@@ -128,3 +137,20 @@ let locate (dataDir: string) (d: Dataset) : Result<string list, string> =
         let missing = d.Files |> List.filter (fun f -> not (File.Exists(Path.Combine(folder, f))))
         if missing.IsEmpty then Ok(d.Files |> List.map (fun f -> Path.Combine(folder, f)))
         else Error(sprintf "%s is not complete: %s missing in %s" d.Name (String.Join(", ", missing)) folder)
+
+/// Item titles of a dataset, where it ships them (MovieLens movies, Last.fm artists), keyed by
+/// original item id; None when the dataset has none or its title file is absent.
+let titles (dataDir: string) (name: string) : Collections.Generic.IReadOnlyDictionary<string, string> option =
+    match find name with
+    | Error _ -> None
+    | Ok d ->
+        let folder = folderOf dataDir d
+        let from (file: string) (read: string -> Collections.Generic.IReadOnlyDictionary<string, string>) =
+            let path = Path.Combine(folder, file)
+            if File.Exists path then Some(read path) else None
+        match d.Name with
+        | "ml-100k" -> from "u.item" ItemTitles.ReadMovieLens100K
+        | "ml-20m" | "ml-25m" | "ml-latest-small" -> from "movies.csv" ItemTitles.ReadMovieLensCsv
+        | "ml-1m" | "ml-10m" -> from "movies.dat" ItemTitles.ReadMovieLensDat
+        | "lastfm-2k" -> from "artists.dat" ItemTitles.ReadLastFmArtists
+        | _ -> None

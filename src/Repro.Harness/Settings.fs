@@ -22,7 +22,7 @@ let kebab (name: string) =
 let private parse (t: Type) (text: string) : Result<obj, string> =
     let inv = CultureInfo.InvariantCulture
     let target = match Nullable.GetUnderlyingType t with null -> t | u -> u
-    if Nullable.GetUnderlyingType t <> null && (text = "none" || text = "null") then Ok null
+    if (not t.IsValueType || Nullable.GetUnderlyingType t <> null) && (text = "none" || text = "null") then Ok null
     elif target = typeof<int> then match Int32.TryParse(text, NumberStyles.Integer, inv) with | true, v -> Ok(box v) | _ -> Error "an integer"
     elif target = typeof<int64> then match Int64.TryParse(text.Replace("_", ""), NumberStyles.Integer, inv) with | true, v -> Ok(box v) | _ -> Error "an integer"
     elif target = typeof<float> then match Double.TryParse(text, NumberStyles.Float, inv) with | true, v when Double.IsFinite v -> Ok(box v) | _ -> Error "a finite number"
@@ -45,6 +45,14 @@ let describe (record: obj) : (string * string) list =
             | :? IFormattable as f -> f.ToString(null, CultureInfo.InvariantCulture)
             | v -> string v
         kebab p.Name, text ]
+
+/// The assignments that turn <paramref name="baseline"/> into a record whose describe is <paramref name="settings"/>.
+let differences (baseline: obj) (settings: (string * string) list) : string list =
+    let now = describe baseline |> Map.ofList
+    [ for name, value in settings do
+        match now.TryFind name with
+        | Some v when v = value -> ()
+        | _ -> yield name + "=" + value ]
 
 /// Applies "name=value" assignments to a copy of <paramref name="record"/>.
 let apply<'T when 'T: not struct> (record: 'T) (assignments: string list) : Result<'T, string> =
