@@ -1,0 +1,103 @@
+module Repro.Tests.TrainCommandTests
+
+open System
+open System.IO
+open System.Text.Json
+open Expecto
+open Repro.Tests.TempFiles
+
+/// Runs the CLI in-process with a cache folder of its own, capturing what it prints.
+let private repro (cache: string) (args: string list) =
+    let out = new StringWriter()
+    let err = new StringWriter()
+    let savedOut, savedErr = Console.Out, Console.Error
+    Console.SetOut out
+    Console.SetError err
+    Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", cache)
+    let code =
+        try Repro.Cli.Program.main (Array.ofList args)
+        finally
+            Console.SetOut savedOut
+            Console.SetError savedErr
+            Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", null)
+    code, out.ToString(), err.ToString()
+
+/// A small Mult-VAE on the synthetic tiny dataset: seconds, not minutes.
+let private small = [ "--set"; "hidden=16"; "--set"; "latent=8"; "--set"; "batch-size=32"; "--epochs"; "3"; "--threads"; "1" ]
+
+let private train (dir: string) (out: string) (extra: string list) =
+    repro (Path.Combine(dir, "cache")) ([ "--data-dir"; dir; "train"; "--dataset"; "synthetic-tiny"; "--model"; "mult-vae"; "--seed"; "7"; "--out"; out ] @ small @ extra)
+
+[<Tests>]
+let tests =
+    testSequenced <| testList "Cli.Train" [
+        testCase "train writes a complete run folder and prints test metrics with standard errors" <| fun () ->
+            withFolder (fun dir ->
+                let out = Path.Combine(dir, "run")
+                let code, stdout, err = train dir out []
+                Expect.equal code 0 (sprintf "exit code; stderr: %s" err)
+                for metric in [ "Recall@20"; "Recall@50"; "Ndcg@100" ] do Expect.stringContains stdout metric "printed"
+                Expect.stringContains stdout "±" "with a standard error"
+                for file in [ "run.json"; "epochs.tsv"; "metrics.json"; "test-users.tsv"; "best.weights"; "items.txt" ] do
+                    Expect.isTrue (File.Exists(Path.Combine(out, file))) file
+                use run = JsonDocument.Parse(File.ReadAllText(Path.Combine(out, "run.json")))
+                let root = run.RootElement
+                Expect.equal (root.GetProperty("seed").GetUInt64()) 7UL "seed recorded"
+                Expect.equal (root.GetProperty("settings").GetProperty("hidden").GetString()) "16" "settings recorded"
+                Expect.equal (root.GetProperty("settings").GetProperty("anneal-cap").GetString()) "0.2" "defaults recorded too"
+                Expect.isTrue (root.GetProperty("commit").GetString().Length > 0) "commit recorded"
+                Expect.equal (File.ReadAllLines(Path.Combine(out, "epochs.tsv")).Length) 4 "header and three epochs"
+                use metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(out, "metrics.json")))
+                let ndcg = metrics.RootElement.GetProperty("test").GetProperty("Ndcg@100")
+                Expect.isTrue (ndcg.GetProperty("mean").GetDouble() > 0.0) "a real value"
+                Expect.isTrue (ndcg.GetProperty("standardError").GetDouble() > 0.0) "a standard error")
+
+        testCase "the same command on a finished run does not train again and reports the same metrics" <| fun () ->
+            withFolder (fun dir ->
+                let out = Path.Combine(dir, "run")
+                let _, first, _ = train dir out []
+                let epochs = File.ReadAllText(Path.Combine(out, "epochs.tsv"))
+                let code, second, _ = train dir out []
+                Expect.equal code 0 "exit code"
+                let metricLines (text: string) = text.Split('\n') |> Array.filter (fun l -> l.Contains "±")
+                Expect.equal (metricLines second) (metricLines first) "same test metrics"
+                Expect.equal (File.ReadAllText(Path.Combine(out, "epochs.tsv"))) epochs "no epoch added")
+
+        testCase "recommend lists top-N items without the user's own, from a finished run" <| fun () ->
+            withFolder (fun dir ->
+                let out = Path.Combine(dir, "run")
+                train dir out [] |> ignore
+                let items = File.ReadAllLines(Path.Combine(out, "items.txt"))
+                let given = [ items.[0]; items.[1]; items.[2] ]
+                let code, stdout, err = repro dir [ "--data-dir"; dir; "recommend"; "--run"; out; "--items"; String.Join(",", given); "-n"; "5" ]
+                Expect.equal code 0 (sprintf "exit code; stderr: %s" err)
+                let ranked =
+                    stdout.Split('\n')
+                    |> Array.filter (fun l -> l.Length > 4 && l.[3] = '.')
+                    |> Array.map (fun l -> l.Substring(5).Trim().Split(' ').[0])
+                Expect.equal ranked.Length 5 "five recommendations"
+                for g in given do Expect.isFalse (Array.contains g ranked) "the user's own items are not recommended")
+
+        testCase "recommend names items the model does not know" <| fun () ->
+            withFolder (fun dir ->
+                let out = Path.Combine(dir, "run")
+                train dir out [] |> ignore
+                let code, _, err = repro dir [ "recommend"; "--run"; out; "--items"; "no-such-item" ]
+                Expect.equal code 1 "exit code"
+                Expect.stringContains err "no-such-item" "names the item")
+
+        testCase "an unknown hyperparameter is refused before training, listing the known ones" <| fun () ->
+            withFolder (fun dir ->
+                let out = Path.Combine(dir, "run")
+                let code, _, err = train dir out [ "--set"; "anneal-kap=0.1" ]
+                Expect.equal code 1 "exit code"
+                Expect.stringContains err "unknown setting 'anneal-kap'" "names it"
+                Expect.stringContains err "anneal-cap" "lists the known settings"
+                Expect.isFalse (Directory.Exists out) "nothing written")
+
+        testCase "the weak protocol needs a dataset with a fixed split" <| fun () ->
+            withFolder (fun dir ->
+                let code, _, err = train dir (Path.Combine(dir, "run")) [ "--protocol"; "weak" ]
+                Expect.equal code 1 "exit code"
+                Expect.stringContains err "no fixed train/test split" "says why")
+    ]
