@@ -90,6 +90,15 @@ type RecommendArgs =
             | Items _ -> "the new user's items, as the dataset's original ids: ID,ID,..."
             | Count _ -> "how many recommendations (default 10)."
 
+type SummarizeArgs =
+    | [<MainCommand; Mandatory>] Runs of folders: string list
+    | [<AltCommandLine("-o")>] Output of file: string
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Runs _ -> "run folders written by 'repro train' (several seeds of the same models)."
+            | Output _ -> "write the markdown table to this file (default: print it)."
+
 type BenchArgs =
     | [<MainCommand; Mandatory>] Suite of suite: string
     interface IArgParserTemplate with
@@ -109,6 +118,7 @@ type CliArgs =
     | [<CliPrefix(CliPrefix.None)>] Data of ParseResults<DataArgs>
     | [<CliPrefix(CliPrefix.None)>] Train of ParseResults<TrainArgs>
     | [<CliPrefix(CliPrefix.None)>] Recommend of ParseResults<RecommendArgs>
+    | [<CliPrefix(CliPrefix.None)>] Summarize of ParseResults<SummarizeArgs>
     | [<CliPrefix(CliPrefix.None)>] Bench of ParseResults<BenchArgs>
     | [<CliPrefix(CliPrefix.None)>] Reproduce of ParseResults<ReproduceArgs>
     interface IArgParserTemplate with
@@ -118,5 +128,6 @@ type CliArgs =
             | Data _ -> "datasets: list, fetch, stats, prepare."
             | Train _ -> "train Mult-VAE^PR or Mult-DAE and report test Recall@20, Recall@50, NDCG@100."
             | Recommend _ -> "top-N items for a new user from a trained run."
+            | Summarize _ -> "mean and across-seed standard error of test metrics over run folders, as markdown."
             | Bench _ -> "benchmarks that print figures."
             | Reproduce _ -> "locate or download the paper's datasets, prepare their splits, print Table 1 statistics."

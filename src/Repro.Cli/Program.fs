@@ -18,6 +18,19 @@ let private dispatch (argv: string[]) (args: ParseResults<CliArgs>) : int =
         | Prepare p -> DataCommands.prepare dataDir p
     | Train t -> TrainCommand.run (fst dataDir) t ("repro " + String.Join(" ", argv))
     | Recommend r -> RecommendCommand.run (fst dataDir) r
+    | Summarize s ->
+        let folders = s.GetResult Runs |> List.sort
+        match Summary.markdown folders ("repro summarize " + String.Join(" ", argv |> Array.skip 1)) with
+        | Error why ->
+            eprintfn "error: %s" why
+            1
+        | Ok text ->
+            match s.TryGetResult Output with
+            | Some file ->
+                IO.File.WriteAllText(file, text)
+                printfn "Wrote %s" file
+            | None -> printf "%s" text
+            0
     | Bench b -> Bench.run (b.GetResult Suite) (fst dataDir)
     | Reproduce r -> ReproduceCommand.run dataDir (r.GetResult(Datasets, defaultValue = Repro.Harness.Datasets.paperDatasets))
     | Data_Dir _ -> args.Raise("a command is required", showUsage = true)

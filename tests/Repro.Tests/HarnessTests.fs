@@ -123,3 +123,30 @@ let tests =
                     Environment.SetEnvironmentVariable("REPRO_DATA_DIR", saved)
         ]
     ]
+
+[<Tests>]
+let summaryTests =
+    testList "Harness.Summary" [
+        testCase "the table gives the mean over seeds and the across-seed standard error" <| fun () ->
+            withFolder (fun dir ->
+                let run seed (ndcg: float) (se: float) =
+                    let folder = Path.Combine(dir, sprintf "run%d" seed)
+                    Directory.CreateDirectory folder |> ignore
+                    File.WriteAllText(Path.Combine(folder, "run.json"), sprintf """{"dataset":"d","model":"m","seed":%d,"commit":"abc"}""" seed)
+                    File.WriteAllText(Path.Combine(folder, "metrics.json"), sprintf """{"test":{"Ndcg@100":{"mean":%g,"standardError":%g,"users":10,"excluded":0},"bestEpoch":3}}""" ndcg se)
+                    folder
+                // Values 0.40 and 0.44: mean 0.42, sample std 0.028284, / sqrt 2 = 0.0200; user SEs average 0.015.
+                let folders = [ run 1 0.40 0.01; run 2 0.44 0.02 ]
+                match Summary.markdown folders "cmd" with
+                | Error e -> failtest e
+                | Ok text ->
+                    Expect.stringContains text "| d | m | 1, 2 | 0.4200 ± 0.0200 (users: ± 0.0150) |" "the row"
+                    Expect.stringContains text "Regenerate with: `cmd`" "the command"
+                    Expect.stringContains text "commit `abc`" "the runs' commits")
+
+        testCase "a folder that is not a finished run is named" <| fun () ->
+            withFolder (fun dir ->
+                match Summary.markdown [ dir ] "cmd" with
+                | Ok _ -> failtest "accepted a folder without a run"
+                | Error e -> Expect.stringContains e dir "names the folder")
+    ]
