@@ -44,7 +44,8 @@ let commit () =
         | Some "" -> hash
         | _ -> hash + "-dirty"
 
-let private indented = JsonSerializerOptions(WriteIndented = true)
+// Relaxed escaping keeps "+" and the like readable in files people read.
+let private indented = JsonSerializerOptions(WriteIndented = true, Encoder = Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping)
 
 /// Writes run.json: the description plus commit, versions and start time.
 let describe (folder: string) (run: RunDescription) =
