@@ -195,14 +195,14 @@ let tests =
                 let scores = scoreAll model foldIn
                 let expected = Seq.sum (seq { for r in 0 .. k - 1 -> got.[r] * y.[5 * k + r] })
                 Expect.floatClose { absolute = 1e-5; relative = 1e-4 } (float scores.[5]) expected "score of item 5 for user 0"
-            testCase "the training objective never increases over ALS sweeps and falls overall" <| fun () ->
+            testCase "the training objective never increases over ALS sweeps (to float32 rounding) and falls overall" <| fun () ->
                 let train = randomCsr 5 60 20 0.25
                 let objectives = ResizeArray()
                 use _model = Wmf.Fit(train, WmfHyper(Factors = 5, Confidence = 10.0, Lambda = 0.1, Iterations = 8), 11UL,
                                      fun it -> objectives.Add(it.Objective.Invoke()))
                 Expect.equal objectives.Count 8 "one objective per sweep"
                 for a in 1 .. objectives.Count - 1 do
-                    Expect.isLessThanOrEqual objectives.[a] (objectives.[a - 1] * (1.0 + 1e-12)) (sprintf "sweep %d: %g then %g" a objectives.[a - 1] objectives.[a])
+                    Expect.isLessThanOrEqual objectives.[a] (objectives.[a - 1] * (1.0 + 1e-6)) (sprintf "sweep %d: %g then %g" a objectives.[a - 1] objectives.[a])
                 Expect.isLessThan objectives.[objectives.Count - 1] (objectives.[0] * 0.999) "falls overall"
             contract "WMF contract" (fun t -> Wmf.Fit(t, tinyWmf, 1UL)) (fun p -> Wmf.Load p) true
         ]
