@@ -31,10 +31,20 @@ let private median (xs: float seq) =
     let a = Seq.toArray xs |> Array.sort
     if a.Length = 0 then nan elif a.Length % 2 = 1 then a.[a.Length / 2] else (a.[a.Length / 2 - 1] + a.[a.Length / 2]) / 2.0
 
+let private cpuSeconds () =
+    use p = Process.GetCurrentProcess()
+    p.TotalProcessorTime.TotalSeconds
+
 let private seconds (f: unit -> 'a) =
     let sw = Stopwatch.StartNew()
     let r = f ()
     r, sw.Elapsed.TotalSeconds
+
+/// Wall seconds and process CPU seconds: on a loaded machine, CPU / cores estimates the unloaded wall time.
+let private timed (f: unit -> 'a) =
+    let cpu = cpuSeconds ()
+    let r, wall = seconds f
+    r, wall, cpuSeconds () - cpu
 
 let private ndcg100 (model: IRecommender) (held: HeldOutSet) =
     let scorer = BatchScorer(fun batch _ scores -> model.Score(batch, ReadOnlySpan [| 0 .. batch.Rows - 1 |], scores))
@@ -63,9 +73,9 @@ let runWith (wmfIterations: int) (slimSample: int) =
     printfn "popularity: validation NDCG@100 %.4f" (ndcg100 popularity split.Validation)
 
     // EASE^R at the paper's lambda.
-    let ease, easeSeconds = seconds (fun () -> Ease.Fit(train, EaseHyper.Paper))
-    printfn "EASE (lambda %g): fit %.1f s (target <= 180 s); peak working set %.0f MB; load %s"
-        EaseHyper.Paper.Lambda easeSeconds (peakMb ()) (loadAverage ())
+    let ease, easeSeconds, easeCpu = timed (fun () -> Ease.Fit(train, EaseHyper.Paper))
+    printfn "EASE (lambda %g): fit %.1f s wall, %.1f s CPU (target <= 180 s); peak working set %.0f MB; load %s"
+        EaseHyper.Paper.Lambda easeSeconds easeCpu (peakMb ()) (loadAverage ())
     let easeNdcg, easeScoreSeconds = seconds (fun () -> ndcg100 ease split.Validation)
     printfn "EASE: validation NDCG@100 %.4f (scoring and ranking %d users took %.1f s)" easeNdcg split.Validation.Users easeScoreSeconds
     ease.Dispose()
@@ -74,13 +84,18 @@ let runWith (wmfIterations: int) (slimSample: int) =
     // WMF at K = 200.
     let hyper = WmfHyper(Factors = 200, Iterations = wmfIterations)
     let perIteration = ResizeArray<float>()
-    let wmf, wmfSeconds =
-        seconds (fun () ->
+    let cpuPerIteration = ResizeArray<float>()
+    let mutable cpuMark = cpuSeconds ()
+    let wmf, wmfSeconds, wmfCpu =
+        timed (fun () ->
             Wmf.Fit(train, hyper, 1UL, fun it ->
+                let cpu = cpuSeconds ()
                 perIteration.Add it.Elapsed.TotalSeconds
-                printfn "WMF iteration %d: %.1f s; load %s" it.Iteration it.Elapsed.TotalSeconds (loadAverage ())))
-    printfn "WMF (K 200, c %g, lambda %g): median %.1f s per ALS iteration over %d (target <= 60 s), fit %.1f s in all; peak working set %.0f MB"
-        hyper.Confidence hyper.Lambda (median perIteration) perIteration.Count wmfSeconds (peakMb ())
+                cpuPerIteration.Add(cpu - cpuMark)
+                cpuMark <- cpu
+                printfn "WMF iteration %d: %.1f s wall, %.1f s CPU (first includes setup); load %s" it.Iteration it.Elapsed.TotalSeconds cpuPerIteration.[cpuPerIteration.Count - 1] (loadAverage ())))
+    printfn "WMF (K 200, c %g, lambda %g): median %.1f s wall, %.1f s CPU per ALS iteration over %d (target <= 60 s), fit %.1f s wall, %.1f s CPU in all; peak working set %.0f MB"
+        hyper.Confidence hyper.Lambda (median perIteration) (median cpuPerIteration) perIteration.Count wmfSeconds wmfCpu (peakMb ())
     let wmfNdcg, wmfScoreSeconds = seconds (fun () -> ndcg100 wmf split.Validation)
     printfn "WMF: validation NDCG@100 %.4f after %d iterations (fold-in solves, scoring and ranking took %.1f s)" wmfNdcg perIteration.Count wmfScoreSeconds
     wmf.Dispose()
@@ -88,17 +103,18 @@ let runWith (wmfIterations: int) (slimSample: int) =
 
     // SLIM at one (l1, l2) point: a uniform sample of columns, extrapolated.
     let slimHyper = SlimHyper.Paper
-    let _, gramSeconds = seconds (fun () -> SparseProducts.Gram train |> ignore)
+    let _, gramSeconds, gramCpu = timed (fun () -> SparseProducts.Gram train |> ignore)
     collect ()
     let n = train.Columns
     let sample = Random(12345).GetItems([| 0 .. n - 1 |], n) |> Array.distinct |> Array.truncate (min slimSample n)
-    let slim, slimSeconds = seconds (fun () -> Slim.Fit(train, slimHyper, sample))
+    let slim, slimSeconds, slimCpu = timed (fun () -> Slim.Fit(train, slimHyper, sample))
     let perColumn = (slimSeconds - gramSeconds) / float sample.Length
+    let cpuPerColumn = (slimCpu - gramCpu) / float sample.Length
     let nonZeros = slim.Weights.NonZeros
     printfn "SLIM (l1 %g, l2 %g): Gram %.1f s; %d of %d columns in %.1f s with the Gram, %.0f non-zeros per column; peak working set %.0f MB; load %s"
         slimHyper.L1 slimHyper.L2 gramSeconds sample.Length n slimSeconds (float nonZeros / float sample.Length) (peakMb ()) (loadAverage ())
-    printfn "SLIM: EXTRAPOLATED full fit %.0f s = Gram %.1f s + %d columns x %.3f s per column (2 threads; target <= 3600 s)"
-        (gramSeconds + perColumn * float n) gramSeconds n perColumn
+    printfn "SLIM: EXTRAPOLATED full fit %.0f s wall = Gram %.1f s + %d columns x %.3f s per column (2 threads; target <= 3600 s); CPU %.0f s = Gram %.1f s + %d x %.3f s"
+        (gramSeconds + perColumn * float n) gramSeconds n perColumn (gramCpu + cpuPerColumn * float n) gramCpu n cpuPerColumn
     slim.Dispose()
 
 /// The benchmark as 'repro bench baselines' runs it: 3 WMF iterations, 400 SLIM columns.
