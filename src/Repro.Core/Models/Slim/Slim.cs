@@ -40,6 +40,8 @@ public sealed class Slim : IRecommender
         int n = train.Columns;
         var gram = SparseProducts.Gram(train, maxDegreeOfParallelism);
         var todo = columns?.ToArray() ?? Enumerable.Range(0, n).ToArray();
+        if (todo.Any(j => (uint)j >= (uint)n)) throw new ArgumentOutOfRangeException(nameof(columns), $"a column lies outside 0..{n - 1}");
+        if (todo.Distinct().Count() != todo.Length) throw new ArgumentException("a column is listed twice", nameof(columns));
         var found = new (int[] Rows, float[] Values)[todo.Length];
         var local = new ThreadLocal<ColumnSolver>(() => new ColumnSolver(n));
         Parallel.For(0, todo.Length, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism },
