@@ -32,11 +32,13 @@ public sealed class Slim : IRecommender
 
     /// <summary>
     /// Fits every column of W (or only <paramref name="columns"/>, leaving the others zero: for timing
-    /// a sample). Training users only.
+    /// a sample). Training users only. Threads default to the core count: with no cap the thread pool
+    /// kept adding threads to these long work items (235 threads on 2 cores under dotnet fsi).
     /// </summary>
     public static Slim Fit(CsrMatrix train, SlimHyper hyper, IReadOnlyList<int>? columns = null, int maxDegreeOfParallelism = -1)
     {
         hyper.Validate();
+        if (maxDegreeOfParallelism <= 0) maxDegreeOfParallelism = Environment.ProcessorCount;
         int n = train.Columns;
         var gram = SparseProducts.Gram(train, maxDegreeOfParallelism);
         var todo = columns?.ToArray() ?? Enumerable.Range(0, n).ToArray();
