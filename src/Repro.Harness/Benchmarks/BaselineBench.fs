@@ -77,7 +77,11 @@ let private slimPart (split: StrongGeneralizationSplit) (slimSample: int) =
     let _, gramSeconds, gramCpu = timed (fun () -> SparseProducts.Gram train |> ignore)
     collect ()
     let n = train.Columns
-    let sample = Random(12345).GetItems([| 0 .. n - 1 |], n) |> Array.distinct |> Array.truncate (min slimSample n)
+    // A uniform sample without replacement (a shuffled prefix).
+    let sample =
+        let all = [| 0 .. n - 1 |]
+        Random(12345).Shuffle all
+        Array.truncate (min slimSample n) all
     let slim, slimSeconds, slimCpu = timed (fun () -> Slim.Fit(train, slimHyper, sample))
     let perColumn = (slimSeconds - gramSeconds) / float sample.Length
     let cpuPerColumn = (slimCpu - gramCpu) / float sample.Length
