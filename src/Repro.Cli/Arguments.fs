@@ -104,7 +104,7 @@ type BenchArgs =
     interface IArgParserTemplate with
         member a.Usage =
             match a with
-            | Suite _ -> "which benchmark: data (parse, preprocess, split, cache), eval (top-k metrics) or vae (Mult-VAE/DAE training steps)."
+            | Suite _ -> "which benchmark: data (parse, preprocess, split, cache), eval (top-k metrics) vae (Mult-VAE/DAE training steps) or baselines (EASE, WMF, SLIM fits)."
 
 type ReproduceArgs =
     | Datasets of names: string list

@@ -15,6 +15,9 @@ let run (suite: string) (dataDir: string) : int =
     | "vae" ->
         VaeBench.run ()
         0
+    | "baselines" ->
+        BaselineBench.run ()
+        0
     | other ->
-        eprintfn "unknown benchmark '%s'; known: data, eval, vae" other
+        eprintfn "unknown benchmark '%s'; known: data, eval, vae, baselines" other
         2

@@ -1,0 +1,141 @@
+/// Speed and memory of the linear baselines (EASE^R, WMF by ALS, SLIM) on synthetic data of
+/// ML-20M's shape after the paper's preprocessing and split (training users only, spec 1.3).
+/// Prints figures; asserts nothing (timings are noisy on this shared 2-core machine).
+/// Set GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736 before the
+/// process starts (../shared/notes/platform.md).
+module Repro.Harness.Benchmarks.BaselineBench
+
+open System
+open System.Diagnostics
+open System.IO
+open Repro.Core
+open Repro.Core.Sparse
+open Repro.Core.Metrics
+open Repro.Core.Models
+open Repro.Core.Models.Popularity
+open Repro.Core.Models.Ease
+open Repro.Core.Models.Wmf
+open Repro.Core.Models.Slim
+open Repro.Core.Data.Synthetic
+open Repro.Core.Protocols
+
+let private peakMb () =
+    use p = Process.GetCurrentProcess()
+    p.Refresh()
+    float p.PeakWorkingSet64 / 1e6
+
+let private loadAverage () =
+    try (File.ReadAllText "/proc/loadavg").Split(' ').[0..2] |> String.concat " " with _ -> "n/a"
+
+let private median (xs: float seq) =
+    let a = Seq.toArray xs |> Array.sort
+    if a.Length = 0 then nan elif a.Length % 2 = 1 then a.[a.Length / 2] else (a.[a.Length / 2 - 1] + a.[a.Length / 2]) / 2.0
+
+let private cpuSeconds () =
+    use p = Process.GetCurrentProcess()
+    p.TotalProcessorTime.TotalSeconds
+
+let private seconds (f: unit -> 'a) =
+    let sw = Stopwatch.StartNew()
+    let r = f ()
+    r, sw.Elapsed.TotalSeconds
+
+/// Wall seconds and process CPU seconds: on a loaded machine, CPU / cores estimates the unloaded wall time.
+let private timed (f: unit -> 'a) =
+    let cpu = cpuSeconds ()
+    let r, wall = seconds f
+    r, wall, cpuSeconds () - cpu
+
+let private ndcg100 (model: IRecommender) (held: HeldOutSet) =
+    let scorer = BatchScorer(fun batch _ scores -> model.Score(batch, ReadOnlySpan [| 0 .. batch.Rows - 1 |], scores))
+    let result = Evaluator.Evaluate(scorer, held.FoldIn, held.Target, [ MetricSpec.Ndcg 100 ])
+    result.[MetricSpec.Ndcg 100].Summary.Mean
+
+let private collect () =
+    GC.Collect()
+    GC.WaitForPendingFinalizers()
+    GC.Collect()
+
+/// Synthetic ML-20M through the paper's preprocessing and split.
+let private prepare () =
+    TorchRuntime.EnsureLoaded()
+    printfn "baselines on synthetic ml-20m: %d cores, %s, load average at start %s" Environment.ProcessorCount (TorchRuntime.Describe()) (loadAverage ())
+    let split, prepSeconds =
+        seconds (fun () ->
+            let d = SyntheticGenerator.Generate SyntheticShape.Ml20m
+            StrongGeneralization.Split(Preprocessing.Ml20m.Filter d.Log, HeldOutUsers.Ml20m))
+    printfn "data: %d training users x %d items, %d events (generated, filtered, split in %.1f s); peak working set %.0f MB"
+        split.Train.Rows split.Train.Columns split.Train.NonZeros prepSeconds (peakMb ())
+    split
+
+/// SLIM at the Paper point on <paramref name="sample"/> uniformly drawn columns, extrapolated to all
+/// items; when the sample covers every item, also the validation NDCG@100 of the full fit.
+let private slimPart (split: StrongGeneralizationSplit) (slimSample: int) =
+    let train = split.Train
+    // SLIM at one (l1, l2) point: a uniform sample of columns, extrapolated.
+    let slimHyper = SlimHyper.Paper
+    let _, gramSeconds, gramCpu = timed (fun () -> SparseProducts.Gram train |> ignore)
+    collect ()
+    let n = train.Columns
+    // A uniform sample without replacement (a shuffled prefix).
+    let sample =
+        let all = [| 0 .. n - 1 |]
+        Random(12345).Shuffle all
+        Array.truncate (min slimSample n) all
+    let slim, slimSeconds, slimCpu = timed (fun () -> Slim.Fit(train, slimHyper, sample))
+    let perColumn = (slimSeconds - gramSeconds) / float sample.Length
+    let cpuPerColumn = (slimCpu - gramCpu) / float sample.Length
+    let nonZeros = slim.Weights.NonZeros
+    printfn "SLIM (l1 %g, l2 %g): Gram %.1f s; %d of %d columns in %.1f s with the Gram, %.0f non-zeros per column; peak working set %.0f MB; load %s"
+        slimHyper.L1 slimHyper.L2 gramSeconds sample.Length n slimSeconds (float nonZeros / float sample.Length) (peakMb ()) (loadAverage ())
+    printfn (if sample.Length = n then "SLIM: MEASURED full fit %.0f s wall = Gram %.1f s + %d columns x %.3f s per column (2 threads; target <= 3600 s); CPU %.0f s = Gram %.1f s + %d x %.3f s"
+             else "SLIM: EXTRAPOLATED full fit %.0f s wall = Gram %.1f s + %d columns x %.3f s per column (2 threads; target <= 3600 s); CPU %.0f s = Gram %.1f s + %d x %.3f s")
+        (gramSeconds + perColumn * float n) gramSeconds n perColumn (gramCpu + cpuPerColumn * float n) gramCpu n cpuPerColumn
+    if sample.Length = n then printfn "SLIM: validation NDCG@100 %.4f" (ndcg100 slim split.Validation)
+    slim.Dispose()
+
+/// Runs every part with the given SLIM sample size (columns fitted, then extrapolated to all items).
+let runWith (wmfIterations: int) (slimSample: int) =
+    let split = prepare ()
+    let train = split.Train
+
+    // Popularity: the reference NDCG.
+    use popularity = Popularity.Fit train
+    printfn "popularity: validation NDCG@100 %.4f" (ndcg100 popularity split.Validation)
+
+    // EASE^R at the paper's lambda.
+    let ease, easeSeconds, easeCpu = timed (fun () -> Ease.Fit(train, EaseHyper.Paper))
+    printfn "EASE (lambda %g): fit %.1f s wall, %.1f s CPU (target <= 180 s); peak working set %.0f MB; load %s"
+        EaseHyper.Paper.Lambda easeSeconds easeCpu (peakMb ()) (loadAverage ())
+    let easeNdcg, easeScoreSeconds = seconds (fun () -> ndcg100 ease split.Validation)
+    printfn "EASE: validation NDCG@100 %.4f (scoring and ranking %d users took %.1f s)" easeNdcg split.Validation.Users easeScoreSeconds
+    ease.Dispose()
+    collect ()
+
+    // WMF at K = 200.
+    let hyper = WmfHyper(Factors = 200, Iterations = wmfIterations)
+    let perIteration = ResizeArray<float>()
+    let cpuPerIteration = ResizeArray<float>()
+    let mutable cpuMark = cpuSeconds ()
+    let wmf, wmfSeconds, wmfCpu =
+        timed (fun () ->
+            Wmf.Fit(train, hyper, 1UL, fun it ->
+                let cpu = cpuSeconds ()
+                perIteration.Add it.Elapsed.TotalSeconds
+                cpuPerIteration.Add(cpu - cpuMark)
+                cpuMark <- cpu
+                printfn "WMF iteration %d: %.1f s wall, %.1f s CPU (first includes setup); load %s" it.Iteration it.Elapsed.TotalSeconds cpuPerIteration.[cpuPerIteration.Count - 1] (loadAverage ())))
+    printfn "WMF (K 200, c %g, lambda %g): median %.1f s wall, %.1f s CPU per ALS iteration over %d (target <= 60 s), fit %.1f s wall, %.1f s CPU in all; peak working set %.0f MB"
+        hyper.Confidence hyper.Lambda (median perIteration) (median cpuPerIteration) perIteration.Count wmfSeconds wmfCpu (peakMb ())
+    let wmfNdcg, wmfScoreSeconds = seconds (fun () -> ndcg100 wmf split.Validation)
+    printfn "WMF: validation NDCG@100 %.4f after %d iterations (fold-in solves, scoring and ranking took %.1f s)" wmfNdcg perIteration.Count wmfScoreSeconds
+    wmf.Dispose()
+    collect ()
+
+    slimPart split slimSample
+
+/// The benchmark as 'repro bench baselines' runs it: 3 WMF iterations, 400 SLIM columns.
+let run () = runWith 3 400
+
+/// SLIM alone, fitting every column (no extrapolation): about 10 minutes on 2 idle cores.
+let runSlimFull () = slimPart (prepare ()) Int32.MaxValue
