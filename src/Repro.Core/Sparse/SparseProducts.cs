@@ -59,52 +59,50 @@ public static class SparseProducts
     /// output[r, :] = x_{rows[r]} W for a dense row-major <paramref name="weights"/> of
     /// foldIn.Columns x <paramref name="outputColumns"/>; parallel over users.
     /// </summary>
-    public static unsafe void TimesDense(CsrMatrix foldIn, ReadOnlySpan<int> rows, float[] weights, int outputColumns, Span<float> output)
+    public static void TimesDense(CsrMatrix foldIn, ReadOnlySpan<int> rows, float[] weights, int outputColumns, Span<float> output)
     {
         int n = outputColumns;
-        if (output.Length != (long)rows.Length * n) throw new ArgumentException($"output holds {output.Length} floats, expected {rows.Length} x {n}");
         if (weights.LongLength != (long)foldIn.Columns * n) throw new ArgumentException($"weights hold {weights.LongLength} floats, expected {foldIn.Columns} x {n}");
-        var rowList = rows.ToArray();
-        fixed (float* outPtr = output)
+        ForEachUser(foldIn, rows, n, output, (int item, float x, Span<float> target) =>
         {
-            nint address = (nint)outPtr;
-            Parallel.For(0, rowList.Length, r =>
-            {
-                var target = new Span<float>((float*)address + (long)r * n, n);
-                target.Clear();
-                int u = rowList[r];
-                for (int k = foldIn.RowStart[u]; k < foldIn.RowStart[u + 1]; k++)
-                {
-                    var source = weights.AsSpan((int)((long)foldIn.ColumnIndex[k] * n), n);
-                    if (foldIn.Values is null) TensorPrimitives.Add(target, source, target);
-                    else TensorPrimitives.MultiplyAdd(source, foldIn.Values[k], target, target);
-                }
-            });
-        }
+            var source = weights.AsSpan((int)((long)item * n), n);
+            if (foldIn.Values is null) TensorPrimitives.Add(target, source, target);
+            else TensorPrimitives.MultiplyAdd(source, x, target, target);
+        });
     }
 
     /// <summary>output[r, :] = x_{rows[r]} W for a sparse item-by-item <paramref name="weights"/>; parallel over users.</summary>
-    public static unsafe void TimesSparse(CsrMatrix foldIn, ReadOnlySpan<int> rows, CsrMatrix weights, Span<float> output)
+    public static void TimesSparse(CsrMatrix foldIn, ReadOnlySpan<int> rows, CsrMatrix weights, Span<float> output)
     {
-        int n = weights.Columns;
         if (weights.Values is null) throw new ArgumentException("weights must carry values");
-        if (output.Length != (long)rows.Length * n) throw new ArgumentException($"output holds {output.Length} floats, expected {rows.Length} x {n}");
+        ForEachUser(foldIn, rows, weights.Columns, output, (int item, float x, Span<float> target) =>
+        {
+            for (int a = weights.RowStart[item]; a < weights.RowStart[item + 1]; a++)
+                target[weights.ColumnIndex[a]] += x * weights.Values[a];
+        });
+    }
+
+    /// <summary>Adds one fold-in entry (item, value) of a user into that user's output row.</summary>
+    private delegate void AddEntry(int item, float value, Span<float> target);
+
+    /// <summary>
+    /// The loop both products share: for each listed user, in parallel, clear its output row of
+    /// <paramref name="width"/> floats and add each of its fold-in entries into it.
+    /// </summary>
+    private static unsafe void ForEachUser(CsrMatrix foldIn, ReadOnlySpan<int> rows, int width, Span<float> output, AddEntry add)
+    {
+        if (output.Length != (long)rows.Length * width) throw new ArgumentException($"output holds {output.Length} floats, expected {rows.Length} x {width}");
         var rowList = rows.ToArray();
         fixed (float* outPtr = output)
         {
             nint address = (nint)outPtr;
             Parallel.For(0, rowList.Length, r =>
             {
-                var target = new Span<float>((float*)address + (long)r * n, n);
+                var target = new Span<float>((float*)address + (long)r * width, width);
                 target.Clear();
                 int u = rowList[r];
                 for (int k = foldIn.RowStart[u]; k < foldIn.RowStart[u + 1]; k++)
-                {
-                    int i = foldIn.ColumnIndex[k];
-                    float x = foldIn.Values?[k] ?? 1f;
-                    for (int a = weights.RowStart[i]; a < weights.RowStart[i + 1]; a++)
-                        target[weights.ColumnIndex[a]] += x * weights.Values[a];
-                }
+                    add(foldIn.ColumnIndex[k], foldIn.Values?[k] ?? 1f, target);
             });
         }
     }
