@@ -64,11 +64,7 @@ let createModel (kind: ModelKind) (items: int) (assignments: string list) (seed:
 
 /// Scores every row of <paramref name="foldIn"/> with the model and ranks against the targets.
 let evaluate (model: IRecommender) (foldIn: CsrMatrix) (target: CsrMatrix) (metrics: MetricSpec list) (threads: int) =
-    let scorer =
-        BatchScorer(fun batch _ scores ->
-            let rows = Array.init batch.Rows id
-            model.Score(batch, ReadOnlySpan rows, scores))
-    Evaluator.Evaluate(scorer, foldIn, target, Array.ofList metrics, maxDegreeOfParallelism = threads)
+    Evaluator.Evaluate(model.AsBatchScorer(), foldIn, target, Array.ofList metrics, maxDegreeOfParallelism = threads)
 
 type RunResult =
     { Outcome: TrainingOutcome

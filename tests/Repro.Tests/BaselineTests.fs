@@ -56,7 +56,7 @@ let private scoreAll (model: IRecommender) (foldIn: CsrMatrix) =
     out
 
 let private scorerOf (model: IRecommender) =
-    BatchScorer(fun batch _ scores -> model.Score(batch, ReadOnlySpan(allRows batch), scores))
+    model.AsBatchScorer()
 
 /// The tiny synthetic shape through the paper's ML-20M preprocessing and a strong-generalisation split (50 + 50 held out).
 let private tinySplit =

@@ -52,9 +52,8 @@ let private scores (model: IRecommender) =
     out
 
 let private validationNdcg (model: IRecommender) =
-    let rows = [| 0 .. 1999 |]
     let result =
-        Evaluator.Evaluate(BatchScorer(fun batch _ s -> model.Score(batch, ReadOnlySpan(rows, 0, batch.Rows), s)),
+        Evaluator.Evaluate(model.AsBatchScorer(),
                            validation.FoldIn, validation.Target, [| TrainingDriver.ValidationMetric |], maxDegreeOfParallelism = 1)
     result.[TrainingDriver.ValidationMetric].Summary.Mean
 

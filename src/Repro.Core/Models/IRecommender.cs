@@ -21,3 +21,21 @@ public interface IRecommender : IDisposable
     /// <summary>Writes the fitted model, so that a reload scores identically.</summary>
     void Save(string path);
 }
+
+/// <summary>Helpers every recommender gets.</summary>
+public static class RecommenderExtensions
+{
+    /// <summary>
+    /// The model as the evaluator's <see cref="Metrics.BatchScorer"/>: each batch of fold-in rows is
+    /// scored whole (rows 0 .. batch.Rows - 1 of the batch).
+    /// </summary>
+    public static Metrics.BatchScorer AsBatchScorer(this IRecommender model)
+    {
+        int[] rows = [];
+        return (batch, _, scores) =>
+        {
+            if (rows.Length < batch.Rows) rows = Enumerable.Range(0, batch.Rows).ToArray();
+            model.Score(batch, rows.AsSpan(0, batch.Rows), scores);
+        };
+    }
+}

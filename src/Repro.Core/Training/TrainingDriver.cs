@@ -105,7 +105,6 @@ public static class TrainingDriver
 
         int trained = 0;
         var trainingClock = new Stopwatch();
-        int[] scoreRows = Enumerable.Range(0, Math.Min(options.ValidationBatchSize, validation.Users)).ToArray();
 
         while (state.Epoch < epochs)
         {
@@ -157,7 +156,7 @@ public static class TrainingDriver
 
             // Spec 1.4 / NB cell 66: validation NDCG@100 after every epoch, on every validation user with targets.
             progress?.Report(Progress(TrainingPhase.Validating, state, epochs, batches, trained, trainingClock));
-            double ndcg = ValidationNdcg(model, validation, options, scoreRows);
+            double ndcg = ValidationNdcg(model, validation, options);
             if (!double.IsFinite(ndcg))
                 return Diverge(model, state, dir, key, bestPath, trained,
                     $"training diverged: validation NDCG@100 is {ndcg.ToString(CultureInfo.InvariantCulture)} after epoch {epoch + 1}");
@@ -225,11 +224,11 @@ public static class TrainingDriver
         return p;
     }
 
-    private static double ValidationNdcg(ITrainableRecommender model, HeldOutSet validation, TrainingOptions options, int[] scoreRows)
+    private static double ValidationNdcg(ITrainableRecommender model, HeldOutSet validation, TrainingOptions options)
     {
         using var scope = torch.NewDisposeScope();
         var result = Evaluator.Evaluate(
-            (batch, _, scores) => model.Score(batch, scoreRows.AsSpan(0, batch.Rows), scores),
+            model.AsBatchScorer(),
             validation.FoldIn, validation.Target, [ValidationMetric], options.ValidationBatchSize, options.Threads);
         return result[ValidationMetric].Summary.Mean;
     }

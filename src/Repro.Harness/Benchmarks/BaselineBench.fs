@@ -47,7 +47,7 @@ let private timed (f: unit -> 'a) =
     r, wall, cpuSeconds () - cpu
 
 let private ndcg100 (model: IRecommender) (held: HeldOutSet) =
-    let scorer = BatchScorer(fun batch _ scores -> model.Score(batch, ReadOnlySpan [| 0 .. batch.Rows - 1 |], scores))
+    let scorer = model.AsBatchScorer()
     let result = Evaluator.Evaluate(scorer, held.FoldIn, held.Target, [ MetricSpec.Ndcg 100 ])
     result.[MetricSpec.Ndcg 100].Summary.Mean
 
