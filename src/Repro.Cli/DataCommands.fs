@@ -84,13 +84,7 @@ let private withPrepared (dataDir: string, chosenBy: string) (args: ParseResults
         | Ok() ->
             match Prepare.prepare dataDir (Prepare.cacheDir dataDir) d (args.TryGetResult SplitArgs.Heldout) say with
             | Error why ->
-                let how =
-                    match d.Source with
-                    | Datasets.Catalog entry when entry.IsDownloadable -> sprintf "\n  get it with: repro data fetch --dataset %s" d.Name
-                    | Datasets.Catalog entry -> "\n" + entry.ByHandInstructions(dataDir)
-                    | Datasets.ByHand text -> "\n  " + text.Replace("<data-dir>", dataDir)
-                    | Datasets.Generated -> ""
-                failWith (why + how)
+                failWith (match Datasets.howToGet dataDir d with "" -> why | how -> why + "\n  " + how)
             | Ok p ->
                 if p.FromCache then say (sprintf "Loaded the cached split %s in %.2f s." p.CachePath p.Seconds)
                 else say (sprintf "Cached the split in %s." p.CachePath)

@@ -24,11 +24,9 @@ let run (dataDir: string, chosenBy: string) (names: string list) : int =
                         | Datasets.Catalog entry when entry.IsDownloadable ->
                             printfn "Not present; downloading."
                             FetchCommand.fetchEntry dataDir entry = 0
-                        | Datasets.Catalog entry ->
-                            printfn "%s" (entry.ByHandInstructions dataDir)
-                            false
-                        | Datasets.ByHand text ->
-                            printfn "%s" (text.Replace("<data-dir>", dataDir))
+                        | Datasets.Catalog _
+                        | Datasets.ByHand _ ->
+                            printfn "%s" (Datasets.howToGet dataDir d)
                             false
                         | Datasets.Generated -> true
                 if not fetched then name, Error "not available on this machine"

@@ -154,3 +154,12 @@ let titles (dataDir: string) (name: string) : Collections.Generic.IReadOnlyDicti
         | "ml-1m" | "ml-10m" -> from "movies.dat" ItemTitles.ReadMovieLensDat
         | "lastfm-2k" -> from "artists.dat" ItemTitles.ReadLastFmArtists
         | _ -> None
+
+/// How a user gets the dataset's files: the fetch command, or where to obtain them and where to put
+/// them; empty for generated data.
+let howToGet (dataDir: string) (d: Dataset) =
+    match d.Source with
+    | Catalog entry when entry.IsDownloadable -> sprintf "get it with: repro data fetch --dataset %s" d.Name
+    | Catalog entry -> entry.ByHandInstructions dataDir
+    | ByHand text -> text.Replace("<data-dir>", dataDir)
+    | Generated -> ""
