@@ -17,32 +17,6 @@ let private fail (message: string) =
     eprintfn "error: %s" message
     1
 
-/// The data for the requested protocol, from a pro_sg folder or the dataset registry.
-let private runData (dataDir: string) (args: ParseResults<TrainArgs>) : Result<Train.RunData * string, string> =
-    match args.TryGetResult Split with
-    | Some spec when spec.StartsWith "pro-sg:" ->
-        let dir = spec.Substring "pro-sg:".Length
-        try Ok(Train.strong (ProSgFormat.Import dir), sprintf "pro_sg split from %s" (Path.GetFullPath dir))
-        with
-        | :? Repro.Core.Data.DataFormatException as e -> Error e.Message
-        | :? IOException as e -> Error e.Message
-    | Some spec -> Error(sprintf "--split takes pro-sg:DIR; got '%s'" spec)
-    | None ->
-        Datasets.find (args.GetResult Dataset)
-        |> Result.bind (fun d ->
-            match args.GetResult(Protocol, defaultValue = "strong") with
-            | "strong" ->
-                Prepare.prepare dataDir (Prepare.cacheDir dataDir) d (args.TryGetResult Heldout) (eprintfn "%s")
-                |> Result.map (fun p -> Train.strong p.Split, d.Name)
-            | "weak" ->
-                match d.FixedSplit, Datasets.locate dataDir d with
-                | None, _ -> Error(sprintf "%s has no fixed train/test split; --protocol weak needs one (gowalla has)" d.Name)
-                | _, Error why -> Error why
-                | Some read, Ok _ ->
-                    let split, itemIds = read (Datasets.folderOf dataDir d)
-                    Ok(Train.weak split itemIds, d.Name)
-            | other -> Error(sprintf "--protocol takes strong or weak; got '%s'" other))
-
 /// Draws the driver's progress: a bar on a terminal, a line per epoch otherwise.
 let private withProgress (work: IProgress<TrainingProgress> -> 'a) : 'a =
     if AnsiConsole.Profile.Capabilities.Interactive then
@@ -72,43 +46,39 @@ let private printTest (test: EvaluationResult) =
             (if m.Summary.UsersExcluded > 0 then sprintf ", %d without targets excluded" m.Summary.UsersExcluded else "")
 
 let run (dataDir: string) (args: ParseResults<TrainArgs>) (commandLine: string) : int =
-    match Train.ModelKind.Parse(args.GetResult Model), runData dataDir args with
-    | Error why, _ | _, Error why -> fail why
-    | Ok kind, Ok(data, datasetLabel) ->
-        let seed = args.GetResult(Seed, defaultValue = 98765UL)
-        let assignments =
+    let request : Train.RunRequest =
+        { Dataset = args.GetResult Dataset
+          Split = args.TryGetResult Split
+          Protocol = args.GetResult(Protocol, defaultValue = "strong")
+          Heldout = args.TryGetResult Heldout
+          Model = args.GetResult Model
+          Assignments =
             [ match args.TryGetResult Likelihood with Some l -> yield "likelihood=" + l | None -> ()
               match args.TryGetResult Epochs with Some e -> yield sprintf "epochs=%d" e | None -> ()
               yield! args.GetResults Set ]
-        match Train.createModel kind data.ItemIds.Length assignments (TrainingDriver.DeriveSeed(seed, ReadOnlySpan [| 1UL |])) with
+          Seed = args.GetResult(Seed, defaultValue = 98765UL)
+          Threads = args.GetResult(Threads, defaultValue = Environment.ProcessorCount)
+          Command = commandLine }
+    let folder = Path.GetFullPath(args.GetResult Out)
+    use cancel = new CancellationTokenSource()
+    let onCancel = ConsoleCancelEventHandler(fun _ e -> e.Cancel <- true; cancel.Cancel())
+    Console.CancelKeyPress.AddHandler onCancel
+    try
+        let result = withProgress (fun progress -> Train.execute dataDir folder request (fun m -> printfn "%s" m) progress cancel.Token)
+        match result with
         | Error why -> fail why
-        | Ok(model, settings) ->
-            use _ = model
-            let threads = args.GetResult(Threads, defaultValue = Environment.ProcessorCount)
-            let folder = Path.GetFullPath(args.GetResult Out)
-            let description : RunFolder.RunDescription =
-                { Dataset = datasetLabel; Model = kind.Name; Settings = settings; Seed = seed; Protocol = data.Protocol; Command = commandLine }
-            printfn "%s on %s (%s): %d training users, %d items; run folder %s" kind.Name datasetLabel data.Protocol data.Train.Rows data.ItemIds.Length folder
-            use cancel = new CancellationTokenSource()
-            let onCancel = ConsoleCancelEventHandler(fun _ e -> e.Cancel <- true; cancel.Cancel())
-            Console.CancelKeyPress.AddHandler onCancel
-            try
-                try
-                    let result = withProgress (fun progress -> Train.run folder description data model threads progress cancel.Token)
-                    match result.Outcome.Status, result.Test with
-                    | TrainingStatus.Completed, Some test ->
-                        printfn "Best validation NDCG@100 %.4f at epoch %d. Test (best-validation weights):" result.Outcome.BestValidationNdcg result.Outcome.BestEpoch
-                        printTest test
-                        printfn "Recorded in %s (run.json, epochs.tsv, metrics.json, test-users.tsv, best.weights)." folder
-                        0
-                    | TrainingStatus.Interrupted, _ ->
-                        eprintfn "Stopped. The state is saved in %s; run the same command again to resume." folder
-                        130
-                    | _ ->
-                        eprintfn "error: training stopped: %s" result.Outcome.Message
-                        1
-                with
-                | :? InvalidOperationException as e -> fail e.Message
-                | :? ArgumentException as e -> fail e.Message
-            finally
-                Console.CancelKeyPress.RemoveHandler onCancel
+        | Ok result ->
+            match result.Outcome.Status, result.Test with
+            | TrainingStatus.Completed, Some test ->
+                printfn "Best validation NDCG@100 %.4f at epoch %d. Test (best-validation weights):" result.Outcome.BestValidationNdcg result.Outcome.BestEpoch
+                printTest test
+                printfn "Recorded in %s (run.json, epochs.tsv, metrics.json, test-users.tsv, best.weights)." folder
+                0
+            | TrainingStatus.Interrupted, _ ->
+                eprintfn "Stopped. The state is saved in %s; run the same command again to resume." folder
+                130
+            | _ ->
+                eprintfn "error: training stopped: %s" result.Outcome.Message
+                1
+    finally
+        Console.CancelKeyPress.RemoveHandler onCancel

@@ -40,6 +40,52 @@ let weak (split: WeakGeneralizationSplit) (itemIds: string[]) =
       Protocol = "weak generalisation (fixed train/test split; validation carved from 10% of training rows)"
       TestMetrics = [ MetricSpec.RecallLightGcn 20; MetricSpec.NdcgLightGcn 20 ] @ List.ofSeq MetricSpec.Paper }
 
+/// One run as a runner or `repro train` asks for it: which data, which model with which settings,
+/// which seed. Everything needed to do it again.
+type RunRequest =
+    { /// A registry name (see `repro data list`); with Split, a label for the imported split.
+      Dataset: string
+      /// "pro-sg:DIR" trains on a split in the notebook's layout instead of building one.
+      Split: string option
+      /// "strong" (the paper's) or "weak" (the dataset's fixed train/test split).
+      Protocol: string
+      /// Held-out users per set for the strong protocol; None: the dataset's own.
+      Heldout: int option
+      Model: string
+      /// "name=value" hyperparameter assignments over the model's Paper record.
+      Assignments: string list
+      Seed: uint64
+      Threads: int
+      /// The command line that reproduces the run, recorded in run.json.
+      Command: string }
+
+/// The data for the request's protocol, from a pro_sg folder or the dataset registry; also the
+/// dataset's label for run.json. <paramref name="say"/> gets progress messages.
+let loadData (dataDir: string) (request: RunRequest) (say: string -> unit) : Result<RunData * string, string> =
+    match request.Split with
+    | Some spec when spec.StartsWith "pro-sg:" ->
+        let dir = spec.Substring "pro-sg:".Length
+        try Ok(strong (ProSgFormat.Import dir), sprintf "pro_sg split from %s" (Path.GetFullPath dir))
+        with
+        | :? Repro.Core.Data.DataFormatException as e -> Error e.Message
+        | :? IOException as e -> Error e.Message
+    | Some spec -> Error(sprintf "--split takes pro-sg:DIR; got '%s'" spec)
+    | None ->
+        Datasets.find request.Dataset
+        |> Result.bind (fun d ->
+            match request.Protocol with
+            | "strong" ->
+                Prepare.prepare dataDir (Prepare.cacheDir dataDir) d request.Heldout say
+                |> Result.map (fun p -> strong p.Split, d.Name)
+            | "weak" ->
+                match d.FixedSplit, Datasets.locate dataDir d with
+                | None, _ -> Error(sprintf "%s has no fixed train/test split; --protocol weak needs one (gowalla has)" d.Name)
+                | _, Error why -> Error why
+                | Some read, Ok _ ->
+                    let split, itemIds = read (Datasets.folderOf dataDir d)
+                    Ok(weak split itemIds, d.Name)
+            | other -> Error(sprintf "--protocol takes strong or weak; got '%s'" other))
+
 type ModelKind =
     | MultVae
     | MultDae
@@ -88,3 +134,22 @@ let run (folder: string) (description: RunFolder.RunDescription) (data: RunData)
             [ "bestEpoch", float outcome.BestEpoch; "bestValidationNdcg@100", outcome.BestValidationNdcg ]
         { Outcome = outcome; Test = Some test }
     | _ -> { Outcome = outcome; Test = None }
+
+/// Does <paramref name="request"/> into <paramref name="folder"/>: loads its data, builds its model,
+/// trains (resuming a run found there) and tests. Errors in the request come back as Error.
+let execute (dataDir: string) (folder: string) (request: RunRequest) (say: string -> unit)
+            (progress: IProgress<TrainingProgress>) (cancel: Threading.CancellationToken) : Result<RunResult, string> =
+    match ModelKind.Parse request.Model, loadData dataDir request say with
+    | Error why, _ | _, Error why -> Error why
+    | Ok kind, Ok(data, datasetLabel) ->
+        match createModel kind data.ItemIds.Length request.Assignments (TrainingDriver.DeriveSeed(request.Seed, ReadOnlySpan [| 1UL |])) with
+        | Error why -> Error why
+        | Ok(model, settings) ->
+            use _ = model
+            let description : RunFolder.RunDescription =
+                { Dataset = datasetLabel; Model = kind.Name; Settings = settings; Seed = request.Seed; Protocol = data.Protocol; Command = request.Command }
+            say (sprintf "%s on %s (%s): %d training users, %d items; run folder %s" kind.Name datasetLabel data.Protocol data.Train.Rows data.ItemIds.Length folder)
+            try Ok(run folder description data model request.Threads progress cancel)
+            with
+            | :? InvalidOperationException as e -> Error e.Message
+            | :? ArgumentException as e -> Error e.Message
