@@ -37,13 +37,10 @@ let run (dataDir: string) (args: ParseResults<RecommendArgs>) : int =
         elif unknown.Length > 0 then
             fail (sprintf "item(s) %s are not in the model's vocabulary (%d items trained on, listed in %s)" (String.Join(", ", unknown)) itemIds.Length itemsFile)
         else
-            let baseline, kind =
-                match root.GetProperty("model").GetString() with
-                | "mult-dae" -> box Repro.Core.Models.MultDae.MultDaeHyper.Paper, Train.MultDae
-                | _ -> box Repro.Core.Models.MultVae.MultVaeHyper.Paper, Train.MultVae
-            match Train.createModel kind itemIds.Length (Settings.differences baseline settings) 0UL with
+            match ModelSpec.ofSettings (root.GetProperty("model").GetString()) settings
+                  |> Result.bind (fun spec -> Train.createModel spec itemIds.Length 0UL) with
             | Error why -> fail why
-            | Ok(model, _) ->
+            | Ok model ->
                 use _ = model
                 model.LoadWeights weights
                 let columns = requested |> Array.map (fun id -> column.[id]) |> Array.distinct

@@ -46,16 +46,19 @@ let private printTest (test: EvaluationResult) =
             (if m.Summary.UsersExcluded > 0 then sprintf ", %d without targets excluded" m.Summary.UsersExcluded else "")
 
 let run (dataDir: string) (args: ParseResults<TrainArgs>) (commandLine: string) : int =
+    let assignments =
+        [ match args.TryGetResult Likelihood with Some l -> yield "likelihood=" + l | None -> ()
+          match args.TryGetResult Epochs with Some e -> yield sprintf "epochs=%d" e | None -> ()
+          yield! args.GetResults Set ]
+    match ModelSpec.parse (args.GetResult Model) assignments with
+    | Error why -> fail why
+    | Ok model ->
     let request : Train.RunRequest =
         { Dataset = args.GetResult Dataset
           Split = args.TryGetResult Split
           Protocol = args.GetResult(Protocol, defaultValue = "strong")
           Heldout = args.TryGetResult Heldout
-          Model = args.GetResult Model
-          Assignments =
-            [ match args.TryGetResult Likelihood with Some l -> yield "likelihood=" + l | None -> ()
-              match args.TryGetResult Epochs with Some e -> yield sprintf "epochs=%d" e | None -> ()
-              yield! args.GetResults Set ]
+          Model = model
           Seed = args.GetResult(Seed, defaultValue = 98765UL)
           Threads = args.GetResult(Threads, defaultValue = Environment.ProcessorCount)
           Command = commandLine }

@@ -51,9 +51,7 @@ type RunRequest =
       Protocol: string
       /// Held-out users per set for the strong protocol; None: the dataset's own.
       Heldout: int option
-      Model: string
-      /// "name=value" hyperparameter assignments over the model's Paper record.
-      Assignments: string list
+      Model: ModelSpec.ModelSpec
       Seed: uint64
       Threads: int
       /// The command line that reproduces the run, recorded in run.json.
@@ -86,26 +84,13 @@ let loadData (dataDir: string) (request: RunRequest) (say: string -> unit) : Res
                     Ok(weak split itemIds, d.Name)
             | other -> Error(sprintf "--protocol takes strong or weak; got '%s'" other))
 
-type ModelKind =
-    | MultVae
-    | MultDae
-    member m.Name = match m with MultVae -> "mult-vae" | MultDae -> "mult-dae"
-    static member Parse(text: string) =
-        match text.ToLowerInvariant() with
-        | "mult-vae" | "multvae" | "vae" -> Ok MultVae
-        | "mult-dae" | "multdae" | "dae" -> Ok MultDae
-        | other -> Error(sprintf "unknown model '%s'; models: mult-vae, mult-dae" other)
-
-/// The model with the Paper settings changed by "name=value" assignments; also its settings as text.
-let createModel (kind: ModelKind) (items: int) (assignments: string list) (seed: uint64) : Result<ITrainableRecommender * (string * string) list, string> =
+/// The trained model for <paramref name="spec"/>; Error for a model that is fitted, not trained.
+let createModel (spec: ModelSpec.ModelSpec) (items: int) (seed: uint64) : Result<ITrainableRecommender, string> =
     try
-        match kind with
-        | MultVae ->
-            Settings.apply MultVaeHyper.Paper assignments
-            |> Result.map (fun h -> (new Repro.Core.Models.MultVae.MultVae(items, h, seed) :> ITrainableRecommender), Settings.describe h)
-        | MultDae ->
-            Settings.apply MultDaeHyper.Paper assignments
-            |> Result.map (fun h -> (new Repro.Core.Models.MultDae.MultDae(items, h, seed) :> ITrainableRecommender), Settings.describe h)
+        match spec with
+        | ModelSpec.MultVae h -> Ok(new Repro.Core.Models.MultVae.MultVae(items, h, seed) :> ITrainableRecommender)
+        | ModelSpec.MultDae h -> Ok(new Repro.Core.Models.MultDae.MultDae(items, h, seed) :> ITrainableRecommender)
+        | other -> Error(sprintf "%s is not trained by the training driver yet" other.Name)
     with :? ArgumentException as e -> Error e.Message
 
 /// Scores every row of <paramref name="foldIn"/> with the model and ranks against the targets.
@@ -139,15 +124,16 @@ let run (folder: string) (description: RunFolder.RunDescription) (data: RunData)
 /// trains (resuming a run found there) and tests. Errors in the request come back as Error.
 let execute (dataDir: string) (folder: string) (request: RunRequest) (say: string -> unit)
             (progress: IProgress<TrainingProgress>) (cancel: Threading.CancellationToken) : Result<RunResult, string> =
-    match ModelKind.Parse request.Model, loadData dataDir request say with
-    | Error why, _ | _, Error why -> Error why
-    | Ok kind, Ok(data, datasetLabel) ->
-        match createModel kind data.ItemIds.Length request.Assignments (TrainingDriver.DeriveSeed(request.Seed, ReadOnlySpan [| 1UL |])) with
+    match loadData dataDir request say with
+    | Error why -> Error why
+    | Ok(data, datasetLabel) ->
+        let kind = request.Model
+        match createModel kind data.ItemIds.Length (TrainingDriver.DeriveSeed(request.Seed, ReadOnlySpan [| 1UL |])) with
         | Error why -> Error why
-        | Ok(model, settings) ->
+        | Ok model ->
             use _ = model
             let description : RunFolder.RunDescription =
-                { Dataset = datasetLabel; Model = kind.Name; Settings = settings; Seed = request.Seed; Protocol = data.Protocol; Command = request.Command }
+                { Dataset = datasetLabel; Model = kind.Name; Settings = kind.Settings; Seed = request.Seed; Protocol = data.Protocol; Command = request.Command }
             say (sprintf "%s on %s (%s): %d training users, %d items; run folder %s" kind.Name datasetLabel data.Protocol data.Train.Rows data.ItemIds.Length folder)
             try Ok(run folder description data model request.Threads progress cancel)
             with

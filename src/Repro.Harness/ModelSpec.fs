@@ -1,0 +1,80 @@
+/// A model with every one of its settings, as a value: what an experiment lists, a run records and
+/// `repro train --model NAME --set name=value` builds. Grids are list comprehensions over these.
+module Repro.Harness.ModelSpec
+
+open Repro.Core.Models.Ease
+open Repro.Core.Models.MultDae
+open Repro.Core.Models.MultVae
+open Repro.Core.Models.Slim
+open Repro.Core.Models.Wmf
+
+type ModelSpec =
+    | MultVae of MultVaeHyper
+    | MultDae of MultDaeHyper
+    | Popularity
+    | Ease of EaseHyper
+    | Wmf of WmfHyper
+    | Slim of SlimHyper
+
+    /// The command-line name, also used in run folder names.
+    member m.Name =
+        match m with
+        | MultVae _ -> "mult-vae"
+        | MultDae _ -> "mult-dae"
+        | Popularity -> "popularity"
+        | Ease _ -> "ease"
+        | Wmf _ -> "wmf"
+        | Slim _ -> "slim"
+
+    /// The name the paper's tables use.
+    member m.Label =
+        match m with
+        | MultVae _ -> "Mult-VAE^PR"
+        | MultDae _ -> "Mult-DAE"
+        | Popularity -> "Popularity"
+        | Ease _ -> "EASE"
+        | Wmf _ -> "WMF"
+        | Slim _ -> "SLIM"
+
+    /// Every setting as (kebab-name, text), as run.json records them.
+    member m.Settings : (string * string) list =
+        match m with
+        | MultVae h -> Settings.describe h
+        | MultDae h -> Settings.describe h
+        | Popularity -> []
+        | Ease h -> Settings.describe h
+        | Wmf h -> Settings.describe h
+        | Slim h -> Settings.describe h
+
+/// Every model name `parse` knows, in the order help texts list them.
+let names = [ "mult-vae"; "mult-dae"; "popularity"; "ease"; "wmf"; "slim" ]
+
+/// The model called <paramref name="name"/> with its Paper settings changed by "name=value"
+/// assignments; an unknown model or setting is an error that lists what is allowed.
+let parse (name: string) (assignments: string list) : Result<ModelSpec, string> =
+    let noSettings spec =
+        match assignments with
+        | [] -> Ok spec
+        | a :: _ -> Error(sprintf "%s has no settings; got '%s'" name a)
+    try
+        match name.ToLowerInvariant() with
+        | "mult-vae" | "multvae" | "vae" -> Settings.apply MultVaeHyper.Paper assignments |> Result.map MultVae
+        | "mult-dae" | "multdae" | "dae" -> Settings.apply MultDaeHyper.Paper assignments |> Result.map MultDae
+        | "popularity" | "pop" -> noSettings Popularity
+        | "ease" -> Settings.apply EaseHyper.Paper assignments |> Result.map Ease
+        | "wmf" -> Settings.apply WmfHyper.Paper assignments |> Result.map Wmf
+        | "slim" -> Settings.apply SlimHyper.Paper assignments |> Result.map Slim
+        | other -> Error(sprintf "unknown model '%s'; models: %s" other (String.concat ", " names))
+    with :? System.ArgumentException as e -> Error e.Message
+
+/// The model a run.json describes: its name and its recorded settings (kebab-name, text).
+let ofSettings (name: string) (settings: (string * string) list) : Result<ModelSpec, string> =
+    match parse name [] with
+    | Error why -> Error why
+    | Ok Popularity -> Ok Popularity
+    | Ok paper ->
+        let baseline =
+            match paper with
+            | MultVae h -> box h | MultDae h -> box h | Ease h -> box h | Wmf h -> box h | Slim h -> box h
+            | Popularity -> null
+        parse name (Settings.differences baseline settings)
