@@ -68,9 +68,10 @@ let describe (folder: string) (run: RunDescription) =
     writeAtomically (Path.Combine(folder, "run.json")) (json.ToJsonString indented)
 
 /// Writes metrics.json (mean, standard error, users used and excluded per metric, for one part such
-/// as "test") and <part>-users.tsv (row, then one column per metric; excluded users are listed with
+/// as "test") and <part>-users.tsv (row, the user's number of fold-in items — the activity that
+/// Figure 3's quintiles are cut by — then one column per metric; excluded users are listed with
 /// empty values, never NaN).
-let writeMetrics (folder: string) (part: string) (result: EvaluationResult) (extra: (string * float) list) =
+let writeMetrics (folder: string) (part: string) (result: EvaluationResult) (foldIn: Repro.Core.Sparse.CsrMatrix) (extra: (string * float) list) =
     Directory.CreateDirectory folder |> ignore
     let path = Path.Combine(folder, "metrics.json")
     let root =
@@ -89,13 +90,13 @@ let writeMetrics (folder: string) (part: string) (result: EvaluationResult) (ext
     writeAtomically path (root.ToJsonString indented)
 
     let text = StringBuilder()
-    text.Append("row") |> ignore
+    text.Append("row\tfoldInItems") |> ignore
     for m in result.Metrics do text.Append('\t').Append(m.Metric.Name) |> ignore
     text.Append('\n') |> ignore
     let byRow = result.Metrics |> Seq.map (fun m -> Seq.zip m.Rows m.Values |> dict) |> Array.ofSeq
     let rows = Array.append result.IncludedRows result.ExcludedRows |> Array.sort
     for r in rows do
-        text.Append(r) |> ignore
+        text.Append(r).Append('\t').Append(foldIn.RowLength r) |> ignore
         for values in byRow do
             text.Append('\t') |> ignore
             match values.TryGetValue r with

@@ -115,7 +115,7 @@ let run (folder: string) (description: RunFolder.RunDescription) (data: RunData)
     | TrainingStatus.Completed ->
         TrainingDriver.LoadBest(model, folder)
         let test = evaluate model data.TestFoldIn data.TestTarget data.TestMetrics threads
-        RunFolder.writeMetrics folder "test" test
+        RunFolder.writeMetrics folder "test" test data.TestFoldIn
             [ "bestEpoch", float outcome.BestEpoch; "bestValidationNdcg@100", outcome.BestValidationNdcg ]
         { Outcome = outcome; Test = Some test }
     | _ -> { Outcome = outcome; Test = None }

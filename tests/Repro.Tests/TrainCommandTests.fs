@@ -50,7 +50,11 @@ let tests =
                 use metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(out, "metrics.json")))
                 let ndcg = metrics.RootElement.GetProperty("test").GetProperty("Ndcg@100")
                 Expect.isTrue (ndcg.GetProperty("mean").GetDouble() > 0.0) "a real value"
-                Expect.isTrue (ndcg.GetProperty("standardError").GetDouble() > 0.0) "a standard error")
+                Expect.isTrue (ndcg.GetProperty("standardError").GetDouble() > 0.0) "a standard error"
+                let users = File.ReadAllLines(Path.Combine(out, "test-users.tsv"))
+                Expect.stringStarts users.[0] "row\tfoldInItems\t" "per-user rows carry the fold-in count (Figure 3's activity)"
+                let foldIn = users.[1].Split('\t').[1] |> int
+                Expect.isTrue (foldIn > 0) "a held-out user's fold-in count")
 
         testCase "the same command on a finished run does not train again and reports the same metrics" <| fun () ->
             withFolder (fun dir ->
