@@ -39,7 +39,7 @@ public sealed class Cdae : ITrainableRecommender
     private readonly int _workers;
     private readonly SeededRandom _random;
     private readonly SparseBatch _batch = new();
-    private readonly Tensor _outWeightT, _outWeightGradT;
+    private AlignedBuffer? _outWeightCopy, _outWeightGradCopy;
     private readonly bool[] _touched;
     private readonly List<int> _dirtyRows = new();
     private readonly float[][] _workerBias, _workerScratch;
@@ -47,6 +47,7 @@ public sealed class Cdae : ITrainableRecommender
 
     private int _capacity;
     private float[] _base = [], _hidden = [], _dHidden = [], _out = [];
+    private int _hiddenAt, _dHiddenAt, _outAt; // where the 64-byte-aligned part of each buffer starts
     private float[] _nodes = [], _nodeM = [], _nodeV = [];
     private Tensor? _hiddenT, _dHiddenT, _outT;
 
@@ -66,8 +67,6 @@ public sealed class Cdae : ITrainableRecommender
         Parameters = new FlatParameters([(InW, items, _k, true), (InB, 1, _k, false), (OutW, items, _k, true), (OutB, 1, items, false)]);
         Gradients = Parameters.SameLayout();
         Optimizer = new TfAdam(Parameters, Gradients, hyper.LearningRate);
-        _outWeightT = Parameters.Tensor(OutW);
-        _outWeightGradT = Gradients.Tensor(OutW);
         _touched = new bool[items];
 
         // Same initialisation as the Mult models (spec 2.1 "Init"): Glorot-uniform weights, truncated N(0, 0.001^2) biases.
@@ -121,7 +120,7 @@ public sealed class Cdae : ITrainableRecommender
         float twoDecay = (float)(2 * Hyper.WeightDecay / b);
         for (int u = 0; u < b; u++)
         {
-            var g = _dHidden.AsSpan(u * _k, _k);
+            var g = _dHidden.AsSpan(_dHiddenAt + u * _k, _k);
             TensorPrimitives.MultiplyAdd(nodes.Row(rows[u]), twoDecay, g, g);
             nodes.Step(rows[u], g, Hyper.LearningRate);
         }
@@ -136,6 +135,7 @@ public sealed class Cdae : ITrainableRecommender
         var nodes = Nodes ?? throw new InvalidOperationException("the model has no user nodes yet: train or load it first");
         if (data.Rows != nodes.Users) throw new ArgumentException($"the matrix has {data.Rows} rows, the model {nodes.Users} training users");
         double sum = 0, nodeSquares = 0;
+        SyncOutputWeights();
         for (int start = 0; start < rows.Length; start += _capacity)
         {
             var chunk = rows.Slice(start, Math.Min(_capacity, rows.Length - start));
@@ -144,7 +144,7 @@ public sealed class Cdae : ITrainableRecommender
             for (int u = 0; u < chunk.Length; u++)
             {
                 nodes.Row(chunk[u]).CopyTo(_nodes.AsSpan(u * _k, _k));
-                nodeSquares += TensorPrimitives.SumOfSquares(nodes.Row(chunk[u]));
+                nodeSquares += TanhSquareLoss.SumOfSquares(nodes.Row(chunk[u]));
             }
             sum += Forward(chunk.Length, 0f, bias: false);
         }
@@ -153,7 +153,7 @@ public sealed class Cdae : ITrainableRecommender
 
     private BatchLoss WithPenalty(double lossSum, double nodeSquares, int b)
     {
-        double weights = TensorPrimitives.SumOfSquares(Parameters.Span(InW)) + (double)TensorPrimitives.SumOfSquares(Parameters.Span(OutW));
+        double weights = TanhSquareLoss.SumOfSquares(Parameters.Span(InW)) + TanhSquareLoss.SumOfSquares(Parameters.Span(OutW));
         double penalty = Hyper.WeightDecay / Hyper.BatchSize * weights + Hyper.WeightDecay * nodeSquares / b;
         return new BatchLoss(lossSum / b + penalty, lossSum / b, 0, penalty);
     }
@@ -170,6 +170,7 @@ public sealed class Cdae : ITrainableRecommender
         EnsureCapacity(b);
         ClearFirstLayerGradient();
         _batch.Load(data, rows, keep, random, normalize: false);
+        SyncOutputWeights();
         using var scope = torch.NewDisposeScope();
         FirstLayer(b);
         double nodeSquares = 0;
@@ -177,11 +178,11 @@ public sealed class Cdae : ITrainableRecommender
         {
             var v = Nodes.Row(rows[u]);
             v.CopyTo(_nodes.AsSpan(u * _k, _k));
-            nodeSquares += TensorPrimitives.SumOfSquares(v);
+            nodeSquares += TanhSquareLoss.SumOfSquares(v);
         }
         double sum = Forward(b, 1f / b, bias: true);
         HiddenBackward(b, weightGradient: true);
-        ColumnSums(_dHidden, b, _k, Gradients.Span(InB));
+        ColumnSums(_dHidden.AsSpan(_dHiddenAt), b, _k, Gradients.Span(InB));
         SparseFirstLayerBackward(b);
         return WithPenalty(sum, nodeSquares, b);
     }
@@ -208,7 +209,7 @@ public sealed class Cdae : ITrainableRecommender
             for (int u = 0; u < b; u++)
             {
                 var target = output.Slice((start + u) * Items, Items);
-                TensorPrimitives.Add(_out.AsSpan(u * Items, Items), bias, target);
+                TensorPrimitives.Add(_out.AsSpan(_outAt + u * Items, Items), bias, target);
                 for (int k = _batch.TargetStart[u]; k < _batch.TargetStart[u + 1]; k++)
                     target[_batch.TargetColumn[k]] = float.NegativeInfinity;
             }
@@ -237,6 +238,7 @@ public sealed class Cdae : ITrainableRecommender
     {
         CheckMatrix(foldIn);
         if (nodes.Length != rows.Length * _k) throw new ArgumentException($"nodes hold {nodes.Length} floats, expected {rows.Length} x {_k}");
+        SyncOutputWeights();
         double sum = 0;
         for (int start = 0; start < rows.Length; start += _capacity)
         {
@@ -245,7 +247,7 @@ public sealed class Cdae : ITrainableRecommender
             FirstLayer(chunk.Length);
             nodes.Slice(start * _k, chunk.Length * _k).CopyTo(_nodes);
             sum += Forward(chunk.Length, 0f, bias: false);
-            sum += Hyper.WeightDecay * TensorPrimitives.SumOfSquares(nodes.Slice(start * _k, chunk.Length * _k));
+            sum += Hyper.WeightDecay * TanhSquareLoss.SumOfSquares(nodes.Slice(start * _k, chunk.Length * _k));
         }
         return sum / Math.Max(1, rows.Length);
     }
@@ -259,6 +261,7 @@ public sealed class Cdae : ITrainableRecommender
     {
         int b = chunk.Length;
         _batch.Load(foldIn, chunk, 1.0, null, normalize: false);
+        SyncOutputWeights();
         FirstLayer(b);
         int width = b * _k;
         _nodes.AsSpan(0, width).Clear();
@@ -273,7 +276,7 @@ public sealed class Cdae : ITrainableRecommender
             for (int u = 0; u < b; u++)
             {
                 var v = _nodes.AsSpan(u * _k, _k);
-                var g = _dHidden.AsSpan(u * _k, _k);
+                var g = _dHidden.AsSpan(_dHiddenAt + u * _k, _k);
                 TensorPrimitives.MultiplyAdd(v, twoDecay, g, g);
                 UserNodes.AdamRow(v, g, _nodeM.AsSpan(u * _k, _k), _nodeV.AsSpan(u * _k, _k), step, Hyper.FoldInLearningRate);
             }
@@ -307,9 +310,10 @@ public sealed class Cdae : ITrainableRecommender
     private void HiddenAndOutput(int b)
     {
         int width = b * _k;
-        TensorPrimitives.Add(_base.AsSpan(0, width), _nodes.AsSpan(0, width), _hidden.AsSpan(0, width));
-        TensorPrimitives.Tanh(_hidden.AsSpan(0, width), _hidden.AsSpan(0, width));
-        _outT!.narrow(0, 0, b).addmm_(_hiddenT!.narrow(0, 0, b), _outWeightT.t(), 0f, 1f);
+        var hidden = _hidden.AsSpan(_hiddenAt, width);
+        TensorPrimitives.Add(_base.AsSpan(0, width), _nodes.AsSpan(0, width), hidden);
+        TensorPrimitives.Tanh(hidden, hidden);
+        _outT!.narrow(0, 0, b).addmm_(_hiddenT!.narrow(0, 0, b), _outWeightCopy!.Tensor.t(), 0f, 1f);
     }
 
     /// <summary>
@@ -328,13 +332,13 @@ public sealed class Cdae : ITrainableRecommender
         if (biasGradient) foreach (var acc in _workerBias) Array.Clear(acc);
         var batch = _batch;
         var output = _out;
-        int items = Items;
+        int items = Items, outAt = _outAt;
         ForRows(b, (from, to, worker) =>
         {
             double total = 0;
             for (int u = from; u < to; u++)
             {
-                var row = output.AsSpan(u * items, items);
+                var row = output.AsSpan(outAt + u * items, items);
                 int s = batch.TargetStart[u], e = batch.TargetStart[u + 1];
                 total += TanhSquareLoss.Row(row, parameters.AsSpan(biasOffset, items), batch.TargetColumn.AsSpan(s, e - s), batch.TargetValue.AsSpan(s, e - s),
                     _confidence, gradientScale, _workerScratch[worker]);
@@ -361,24 +365,31 @@ public sealed class Cdae : ITrainableRecommender
     {
         using var scope = torch.NewDisposeScope();
         var dA = _outT!.narrow(0, 0, b);
-        if (weightGradient) _outWeightGradT.addmm_(dA.t(), _hiddenT!.narrow(0, 0, b), 0f, 1f);
-        _dHiddenT!.narrow(0, 0, b).addmm_(dA, _outWeightT, 0f, 1f);
-        var d = MemoryMarshal.Cast<float, Vector<float>>(_dHidden.AsSpan(0, b * _k));
-        var h = MemoryMarshal.Cast<float, Vector<float>>(_hidden.AsSpan(0, b * _k));
+        if (weightGradient)
+        {
+            _outWeightGradCopy!.Tensor.addmm_(dA.t(), _hiddenT!.narrow(0, 0, b), 0f, 1f);
+            _outWeightGradCopy.Span.CopyTo(Gradients.Span(OutW));
+        }
+        _dHiddenT!.narrow(0, 0, b).addmm_(dA, _outWeightCopy!.Tensor, 0f, 1f);
+        var dSpan = _dHidden.AsSpan(_dHiddenAt, b * _k);
+        var hSpan = _hidden.AsSpan(_hiddenAt, b * _k);
+        var d = MemoryMarshal.Cast<float, Vector<float>>(dSpan);
+        var h = MemoryMarshal.Cast<float, Vector<float>>(hSpan);
         for (int i = 0; i < d.Length; i++) d[i] *= Vector<float>.One - h[i] * h[i];
-        for (int i = d.Length * Vector<float>.Count; i < b * _k; i++) _dHidden[i] *= 1 - _hidden[i] * _hidden[i];
+        for (int i = d.Length * Vector<float>.Count; i < b * _k; i++) dSpan[i] *= 1 - hSpan[i] * hSpan[i];
     }
 
-    private static void ColumnSums(float[] matrix, int rows, int width, Span<float> target)
+    private static void ColumnSums(ReadOnlySpan<float> matrix, int rows, int width, Span<float> target)
     {
         target.Clear();
-        for (int u = 0; u < rows; u++) TensorPrimitives.Add(target, matrix.AsSpan(u * width, width), target);
+        for (int u = 0; u < rows; u++) TensorPrimitives.Add(target, matrix.Slice(u * width, width), target);
     }
 
     /// <summary>dW[i] += y~_ui dpre[u] over the batch's nonzeros; workers own disjoint item residues (fixed summation order).</summary>
     private void SparseFirstLayerBackward(int b)
     {
         var d = _dHidden;
+        int dAt = _dHiddenAt;
         var g = Gradients.Data;
         int gOffset = (int)Gradients.Segment(InW).Offset;
         var batch = _batch;
@@ -387,7 +398,7 @@ public sealed class Cdae : ITrainableRecommender
         {
             for (int u = 0; u < b; u++)
             {
-                var du = d.AsSpan(u * k, k);
+                var du = d.AsSpan(dAt + u * k, k);
                 for (int n = batch.InputStart[u]; n < batch.InputStart[u + 1]; n++)
                 {
                     int item = batch.InputColumn[n];
@@ -505,15 +516,17 @@ public sealed class Cdae : ITrainableRecommender
         DisposeBuffers();
         _capacity = rows;
         _base = Pinned(rows * _k);
-        _hidden = Pinned(rows * _k);
-        _dHidden = Pinned(rows * _k);
+        (_hidden, _hiddenAt) = PinnedAligned(rows * _k);
+        (_dHidden, _dHiddenAt) = PinnedAligned(rows * _k);
         _nodes = Pinned(rows * _k);
         _nodeM = Pinned(rows * _k);
         _nodeV = Pinned(rows * _k);
-        _out = Pinned((long)rows * Items);
-        _hiddenT = View(_hidden, rows, _k);
-        _dHiddenT = View(_dHidden, rows, _k);
-        _outT = View(_out, rows, Items);
+        (_out, _outAt) = PinnedAligned((long)rows * Items);
+        _hiddenT = View(_hidden, _hiddenAt, rows, _k);
+        _dHiddenT = View(_dHidden, _dHiddenAt, rows, _k);
+        _outT = View(_out, _outAt, rows, Items);
+        _outWeightCopy ??= new AlignedBuffer(Items, _k);
+        _outWeightGradCopy ??= new AlignedBuffer(Items, _k);
     }
 
     private static float[] Pinned(long length)
@@ -522,11 +535,45 @@ public sealed class Cdae : ITrainableRecommender
         return GC.AllocateArray<float>((int)length, pinned: true);
     }
 
-    private static Tensor View(float[] data, int rows, int columns)
+    /// <summary>
+    /// A pinned array with 16 spare floats and the index at which a 64-byte boundary starts: libtorch's
+    /// CPU matrix product can round differently for differently aligned operands, and a resumed or
+    /// reloaded model must reproduce the same bits, so every operand of a product starts aligned.
+    /// </summary>
+    private static (float[] Array, int Start) PinnedAligned(long length)
     {
-        using var flat = torch.frombuffer(data, ScalarType.Float32);
+        var array = Pinned(length + 16);
+        long address = Marshal.UnsafeAddrOfPinnedArrayElement(array, 0).ToInt64();
+        int start = (int)((64 - address % 64) % 64) / sizeof(float);
+        return (array, start);
+    }
+
+    private static Tensor View(float[] data, int start, int rows, int columns)
+    {
+        using var flat = torch.frombuffer(data, ScalarType.Float32, count: (long)rows * columns, offset: start);
         return flat.view(rows, columns).DetachFromDisposeScope();
     }
+
+    /// <summary>A 64-byte-aligned pinned matrix and its tensor view (see <see cref="PinnedAligned"/>).</summary>
+    private sealed class AlignedBuffer : IDisposable
+    {
+        private readonly float[] _array;
+        private readonly int _start, _length;
+
+        public AlignedBuffer(int rows, int columns)
+        {
+            _length = rows * columns;
+            (_array, _start) = PinnedAligned(_length);
+            Tensor = View(_array, _start, rows, columns);
+        }
+
+        public Tensor Tensor { get; }
+        public Span<float> Span => _array.AsSpan(_start, _length);
+        public void Dispose() => Tensor.Dispose();
+    }
+
+    /// <summary>Copies W' into its aligned copy, which the products read (call before any forward pass of a public operation).</summary>
+    private void SyncOutputWeights() => Parameters.Span(OutW).CopyTo(_outWeightCopy!.Span);
 
     private void ForRows(int b, Action<int, int, int> body)
     {
@@ -551,6 +598,8 @@ public sealed class Cdae : ITrainableRecommender
     public void Dispose()
     {
         DisposeBuffers();
+        _outWeightCopy?.Dispose();
+        _outWeightGradCopy?.Dispose();
         Parameters.Dispose();
         Gradients.Dispose();
     }

@@ -24,7 +24,7 @@ internal static class TanhSquareLoss
         float c0 = (float)confidence.Negative, c1 = (float)confidence.Positive;
         TensorPrimitives.Add(row, bias, row);
         TensorPrimitives.Tanh(row, row);
-        double loss = 0.5 * c0 * TensorPrimitives.SumOfSquares(row);
+        double loss = 0.5 * c0 * SumOfSquares(row);
         for (int k = 0; k < columns.Length; k++)
         {
             double f = row[columns[k]], d = f - x[k];
@@ -46,5 +46,20 @@ internal static class TanhSquareLoss
         TensorPrimitives.Multiply(row, gradientScale * c0, row);
         for (int k = 0; k < columns.Length; k++) row[columns[k]] = slope[columns[k]];
         return loss;
+    }
+
+    /// <summary>
+    /// sum x^2 in a fixed order (vector lanes from index 0, then the tail), so the value does not depend
+    /// on where the span sits in memory (TensorPrimitives' reductions align to the address, and a
+    /// resumed run must log the same losses).
+    /// </summary>
+    public static double SumOfSquares(ReadOnlySpan<float> x)
+    {
+        var v = System.Runtime.InteropServices.MemoryMarshal.Cast<float, System.Numerics.Vector<float>>(x);
+        var acc = System.Numerics.Vector<float>.Zero;
+        foreach (var e in v) acc += e * e;
+        double sum = System.Numerics.Vector.Sum(acc);
+        for (int i = v.Length * System.Numerics.Vector<float>.Count; i < x.Length; i++) sum += (double)x[i] * x[i];
+        return sum;
     }
 }
