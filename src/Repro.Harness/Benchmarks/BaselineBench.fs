@@ -169,14 +169,16 @@ let private cdaePart (split: StrongGeneralizationSplit) (batches: int) =
     let held = split.Validation.FoldIn
     let users = min hyper.BatchSize held.Rows
     let scores = Array.zeroCreate<float32> (users * train.Columns)
+    let foldInCpu = cpuSeconds ()
     let foldInTimes =
         [ for _ in 1 .. 3 ->
             let sw = Stopwatch.StartNew()
             model.Score(held, ReadOnlySpan([| 0 .. users - 1 |]), Span scores)
             sw.Elapsed.TotalSeconds ]
+    let cpuPerChunk = (cpuSeconds () - foldInCpu) / 3.0
     let perChunk = median foldInTimes
-    printfn "CDAE: fold-in (%d Adam steps) and scoring of %d held-out users median %.2f s; EXTRAPOLATED %d validation users %.0f s per validation; peak working set %.0f MB"
-        hyper.FoldInSteps users perChunk held.Rows (perChunk * float held.Rows / float users) (peakMb ())
+    printfn "CDAE: fold-in (%d Adam steps) and scoring of %d held-out users median %.2f s wall, %.2f s CPU; EXTRAPOLATED %d validation users %.0f s wall per validation; peak working set %.0f MB; load %s"
+        hyper.FoldInSteps users perChunk cpuPerChunk held.Rows (perChunk * float held.Rows / float users) (peakMb ()) (loadAverage ())
 
 /// CDAE alone ('repro bench cdae'): 20 timed training steps.
 let runCdae () = cdaePart (prepare ()) 20
