@@ -234,6 +234,19 @@ let tests =
             Expect.equal CdaeHyper.Paper.BatchSize 500 "500 users per batch"
             Expect.equal CdaeHyper.Paper.LearningRate 1e-3 "Adam 1e-3"
 
+        testCase "the command line builds CDAE by name with settings, and a run record rebuilds it" <| fun () ->
+            match Repro.Harness.ModelSpec.parse "cdae" [ "weight-decay=100"; "fold-in-steps=3" ] with
+            | Ok (Repro.Harness.ModelSpec.Cdae h as spec) ->
+                Expect.equal h (CdaeHyper(WeightDecay = 100.0, FoldInSteps = 3)) "settings applied to Paper"
+                Expect.equal spec.Name "cdae" "name"
+                Expect.equal spec.Label "CDAE" "label"
+                Expect.equal (Repro.Harness.ModelSpec.ofSettings "cdae" spec.Settings) (Ok spec) "run.json settings rebuild the same model"
+            | other -> failtest $"parsed as %A{other}"
+            match Repro.Harness.ModelSpec.parse "cdae" [ "weight-decay=-1" ] with
+            | Error why -> Expect.stringContains why "weight decay" "a bad value is refused with its reason"
+            | Ok _ -> failtest "a negative weight decay was accepted"
+            Expect.contains Repro.Harness.ModelSpec.names "cdae" "listed among the models"
+
         testCase "bad hyperparameters are rejected with messages naming the setting" <| fun () ->
             let bad =
                 [ CdaeHyper(Hidden = 0), "hidden"
