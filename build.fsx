@@ -2,7 +2,7 @@
 //   build      Release build of the whole solution
 //   test       build, run every test, end with the line "N passed, N failed, N skipped"
 //   reproduce  locate or download the paper's datasets, prepare their splits, print Table 1 stats
-//   bench      data|eval|vae: benchmarks that print figures (never timed tests)
+//   bench      data|eval|vae|baselines|cdae: benchmarks that print figures (never timed tests)
 // A plain script that shells out to dotnet (FAKE does not restore for current frameworks here).
 
 open System
@@ -73,5 +73,5 @@ match args with
     build ()
     exit (run "dotnet" ([ "run"; "--project"; "src/Repro.Cli"; "-c"; "Release"; "--no-build"; "--"; "bench" ] @ extra) ignore)
 | _ ->
-    eprintfn "usage: dotnet fsi build.fsx build | test [expecto args] | reproduce | bench [data|eval|vae]"
+    eprintfn "usage: dotnet fsi build.fsx build | test [expecto args] | reproduce | bench [data|eval|vae|baselines|cdae]"
     exit 2

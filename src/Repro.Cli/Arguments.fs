@@ -104,7 +104,7 @@ type BenchArgs =
     interface IArgParserTemplate with
         member a.Usage =
             match a with
-            | Suite _ -> "which benchmark: data (parse, preprocess, split, cache), eval (top-k metrics) vae (Mult-VAE/DAE training steps) or baselines (EASE, WMF, SLIM fits)."
+            | Suite _ -> "which benchmark: data (parse, preprocess, split, cache), eval (top-k metrics) vae (Mult-VAE/DAE training steps), baselines (EASE, WMF, SLIM fits) or cdae (CDAE training steps and fold-in)."
 
 type ReproduceArgs =
     | Datasets of names: string list

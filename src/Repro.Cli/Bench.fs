@@ -18,6 +18,9 @@ let run (suite: string) (dataDir: string) : int =
     | "baselines" ->
         BaselineBench.run ()
         0
+    | "cdae" ->
+        BaselineBench.runCdae ()
+        0
     | other ->
-        eprintfn "unknown benchmark '%s'; known: data, eval, vae, baselines" other
+        eprintfn "unknown benchmark '%s'; known: data, eval, vae, baselines, cdae" other
         2

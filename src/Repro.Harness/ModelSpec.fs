@@ -2,6 +2,7 @@
 /// `repro train --model NAME --set name=value` builds. Grids are list comprehensions over these.
 module Repro.Harness.ModelSpec
 
+open Repro.Core.Models.Cdae
 open Repro.Core.Models.Ease
 open Repro.Core.Models.MultDae
 open Repro.Core.Models.MultVae
@@ -15,6 +16,7 @@ type ModelSpec =
     | Ease of EaseHyper
     | Wmf of WmfHyper
     | Slim of SlimHyper
+    | Cdae of CdaeHyper
 
     /// The command-line name, also used in run folder names.
     member m.Name =
@@ -25,6 +27,7 @@ type ModelSpec =
         | Ease _ -> "ease"
         | Wmf _ -> "wmf"
         | Slim _ -> "slim"
+        | Cdae _ -> "cdae"
 
     /// The name the paper's tables use.
     member m.Label =
@@ -35,6 +38,7 @@ type ModelSpec =
         | Ease _ -> "EASE"
         | Wmf _ -> "WMF"
         | Slim _ -> "SLIM"
+        | Cdae _ -> "CDAE"
 
     /// Every setting as (kebab-name, text), as run.json records them.
     member m.Settings : (string * string) list =
@@ -45,9 +49,10 @@ type ModelSpec =
         | Ease h -> Settings.describe h
         | Wmf h -> Settings.describe h
         | Slim h -> Settings.describe h
+        | Cdae h -> Settings.describe h
 
 /// Every model name `parse` knows, in the order help texts list them.
-let names = [ "mult-vae"; "mult-dae"; "popularity"; "ease"; "wmf"; "slim" ]
+let names = [ "mult-vae"; "mult-dae"; "popularity"; "ease"; "wmf"; "slim"; "cdae" ]
 
 /// The model called <paramref name="name"/> with its Paper settings changed by "name=value"
 /// assignments; an unknown model or setting is an error that lists what is allowed.
@@ -64,6 +69,7 @@ let parse (name: string) (assignments: string list) : Result<ModelSpec, string> 
         | "ease" -> Settings.apply EaseHyper.Paper assignments |> Result.map Ease
         | "wmf" -> Settings.apply WmfHyper.Paper assignments |> Result.map Wmf
         | "slim" -> Settings.apply SlimHyper.Paper assignments |> Result.map Slim
+        | "cdae" -> Settings.apply CdaeHyper.Paper assignments |> Result.map Cdae
         | other -> Error(sprintf "unknown model '%s'; models: %s" other (String.concat ", " names))
     with :? System.ArgumentException as e -> Error e.Message
 
@@ -75,6 +81,6 @@ let ofSettings (name: string) (settings: (string * string) list) : Result<ModelS
     | Ok paper ->
         let baseline =
             match paper with
-            | MultVae h -> box h | MultDae h -> box h | Ease h -> box h | Wmf h -> box h | Slim h -> box h
+            | MultVae h -> box h | MultDae h -> box h | Ease h -> box h | Wmf h -> box h | Slim h -> box h | Cdae h -> box h
             | Popularity -> null
         parse name (Settings.differences baseline settings)

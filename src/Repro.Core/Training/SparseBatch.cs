@@ -29,9 +29,10 @@ internal sealed class SparseBatch
 
     /// <summary>
     /// Loads <paramref name="rows"/> of <paramref name="matrix"/>. With <paramref name="random"/> null
-    /// (scoring) or keep = 1 nothing is dropped.
+    /// (scoring) or keep = 1 nothing is dropped. With <paramref name="normalize"/> false the input is
+    /// the raw row (CDAE reads the binary row itself, Wu et al. eq. 1), dropout still applied.
     /// </summary>
-    public void Load(CsrMatrix matrix, ReadOnlySpan<int> rows, double keep, SeededRandom? random)
+    public void Load(CsrMatrix matrix, ReadOnlySpan<int> rows, double keep, SeededRandom? random, bool normalize = true)
     {
         if (!(keep > 0 && keep <= 1)) throw new ArgumentOutOfRangeException(nameof(keep), $"keep probability must be in (0, 1], got {keep}");
         int total = 0;
@@ -62,7 +63,7 @@ internal sealed class SparseBatch
                 TargetColumn[target] = columns[k];
                 TargetValue[target++] = x;
             }
-            float scale = (float)(1 / Math.Sqrt(Math.Max(sumSquares, NormEpsilon)));
+            float scale = normalize ? (float)(1 / Math.Sqrt(Math.Max(sumSquares, NormEpsilon))) : 1f;
             for (int k = 0; k < columns.Length; k++)
             {
                 float x = (values.IsEmpty ? 1f : values[k]) * scale;

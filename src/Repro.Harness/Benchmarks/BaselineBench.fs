@@ -1,4 +1,4 @@
-/// Speed and memory of the linear baselines (EASE^R, WMF by ALS, SLIM) on synthetic data of
+/// Speed and memory of the baselines (EASE^R, WMF by ALS, SLIM; CDAE as its own suite) on synthetic data of
 /// ML-20M's shape after the paper's preprocessing and split (training users only, spec 1.3).
 /// Prints figures; asserts nothing (timings are noisy on this shared 2-core machine).
 /// Set GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736 before the
@@ -16,6 +16,7 @@ open Repro.Core.Models.Popularity
 open Repro.Core.Models.Ease
 open Repro.Core.Models.Wmf
 open Repro.Core.Models.Slim
+open Repro.Core.Models.Cdae
 open Repro.Core.Data.Synthetic
 open Repro.Core.Protocols
 
@@ -139,3 +140,45 @@ let run () = runWith 3 400
 
 /// SLIM alone, fitting every column (no extrapolation): about 10 minutes on 2 idle cores.
 let runSlimFull () = slimPart (prepare ()) Int32.MaxValue
+
+/// CDAE at the Paper point (spec 2.3): the median of <paramref name="batches"/> timed training steps of
+/// 500 users (after one untimed warm-up step), extrapolated to an epoch of ceil(users / 500) steps, and
+/// the fold-in plus scoring of 500 held-out users (FoldInSteps node updates, then the scores),
+/// extrapolated to all validation users. The output layer (500 x items x 200, three products per
+/// training step, two per fold-in step) is the cost.
+let private cdaePart (split: StrongGeneralizationSplit) (batches: int) =
+    let train = split.Train
+    let hyper = CdaeHyper.Paper
+    use model = new Cdae(train.Columns, hyper, 1UL)
+    let order = [| 0 .. train.Rows - 1 |]
+    Random(12345).Shuffle order
+    let perEpoch = (train.Rows + hyper.BatchSize - 1) / hyper.BatchSize
+    let firstOf b = (b * hyper.BatchSize) % (train.Rows - hyper.BatchSize)
+    model.TrainStep(train, ReadOnlySpan(order, firstOf 0, hyper.BatchSize)) |> ignore
+    let times = ResizeArray<float>()
+    let cpu = cpuSeconds ()
+    let mutable last = nan
+    for b in 1 .. batches do
+        let sw = Stopwatch.StartNew()
+        last <- (model.TrainStep(train, ReadOnlySpan(order, firstOf b, hyper.BatchSize))).Loss
+        times.Add sw.Elapsed.TotalSeconds
+    let cpuPerBatch = (cpuSeconds () - cpu) / float batches
+    let perBatch = median times
+    printfn "CDAE (K %d, batch %d, weight decay %g): median %.3f s wall, %.3f s CPU per training step over %d (last loss %.2f); EXTRAPOLATED epoch of %d steps %.0f s wall; peak working set %.0f MB; load %s"
+        hyper.Hidden hyper.BatchSize hyper.WeightDecay perBatch cpuPerBatch batches last perEpoch (perBatch * float perEpoch) (peakMb ()) (loadAverage ())
+    let held = split.Validation.FoldIn
+    let users = min hyper.BatchSize held.Rows
+    let scores = Array.zeroCreate<float32> (users * train.Columns)
+    let foldInCpu = cpuSeconds ()
+    let foldInTimes =
+        [ for _ in 1 .. 3 ->
+            let sw = Stopwatch.StartNew()
+            model.Score(held, ReadOnlySpan([| 0 .. users - 1 |]), Span scores)
+            sw.Elapsed.TotalSeconds ]
+    let cpuPerChunk = (cpuSeconds () - foldInCpu) / 3.0
+    let perChunk = median foldInTimes
+    printfn "CDAE: fold-in (%d Adam steps) and scoring of %d held-out users median %.2f s wall, %.2f s CPU; EXTRAPOLATED %d validation users %.0f s wall per validation; peak working set %.0f MB; load %s"
+        hyper.FoldInSteps users perChunk cpuPerChunk held.Rows (perChunk * float held.Rows / float users) (peakMb ()) (loadAverage ())
+
+/// CDAE alone ('repro bench cdae'): 20 timed training steps.
+let runCdae () = cdaePart (prepare ()) 20
