@@ -104,6 +104,43 @@ let tests =
             Expect.floatClose { absolute = 1e-6; relative = 1e-4 } (b.Loss - b.NegLogLikelihood) (2.0 * (a.Loss - a.NegLogLikelihood)) "weighted KL doubles"
             Expect.isTrue (abs (a.Loss - a.NegLogLikelihood) > 1e-6) "the KL part is not zero"
 
+        testCase "gradients of both passes match central finite differences of the batch loss" <| fun () ->
+            TorchRuntime.EnsureLoaded 1
+            let data = csr 12 [ [ 0; 3; 5 ]; [ 1; 2; 3; 7; 11 ]; [ 4; 8 ]; [ 0; 6; 9; 10 ] ]
+            let rows = [| 0; 1; 2; 3 |]
+            use model = new RecVae(12, RecVaeHyper(Hidden = 5, Latent = 3, BatchSize = 4, Gamma = 0.05), 21UL)
+            let passes = model :> IMultiPassEpoch
+            // A few training steps first, so the old encoder differs from the encoder and nothing sits at its initial value.
+            for pass in [ 0; 3; 0 ] do
+                passes.BeginPass pass
+                for _ in 1 .. 3 do model.TrainStep(data, ReadOnlySpan rows, 0.0) |> ignore
+            let check pass (parameters: FlatParameters) (gradients: FlatParameters) =
+                passes.BeginPass pass
+                let loss () = model.Reseed 77UL; model.ComputeGradients(data, ReadOnlySpan rows).Loss
+                loss () |> ignore
+                let analytic = Array.copy gradients.Data
+                let mutable checkedCount = 0
+                for seg in parameters.Segments do
+                    // fc1.W: entries in rows of items in the batch; elsewhere the first, middle and last entries.
+                    let n = int seg.Length
+                    let picks = if seg.Name = "fc1.W" then [ 3 * 5; 3 * 5 + 2; 11 * 5 + 4 ] else List.distinct [ 0; 1 % n; 2 % n; n / 2; n - 1 ]
+                    for k in picks do
+                        let i = int seg.Offset + k
+                        let p0 = parameters.Data.[i]
+                        let h = 1e-2f
+                        parameters.Data.[i] <- p0 + h
+                        let up = loss ()
+                        parameters.Data.[i] <- p0 - h
+                        let down = loss ()
+                        parameters.Data.[i] <- p0
+                        let numeric = (up - down) / (2.0 * float h)
+                        let g = float analytic.[i]
+                        Expect.floatClose { absolute = 2e-3; relative = 2e-2 } g numeric $"pass {pass}: d loss / d {seg.Name}[{k}]"
+                        checkedCount <- checkedCount + 1
+                Expect.isGreaterThan checkedCount 9 "entries checked"
+            check 0 model.EncoderParameters model.EncoderGradients
+            check 3 model.DecoderParameters model.DecoderGradients
+
         testCase "an epoch is three encoder passes then one decoder pass, and a step of either changes the scores" <| fun () ->
             TorchRuntime.EnsureLoaded 1
             use model = newModel 1 3UL

@@ -84,6 +84,12 @@ public sealed class RecVae : ITrainableRecommender, IMultiPassEpoch
     public int Items { get; }
     public long ParameterCount => _encoder.Parameters.Count + _decoder.Count;
 
+    // For gradient checks in tests.
+    internal FlatParameters EncoderParameters => _encoder.Parameters;
+    internal FlatParameters EncoderGradients => _encoder.Gradients!;
+    internal FlatParameters DecoderParameters => _decoder;
+    internal FlatParameters DecoderGradients => _decoderGradients;
+
     /// <summary>0-based pass of the epoch the next <see cref="TrainStep"/> belongs to.</summary>
     public int Pass => _pass;
 
@@ -124,6 +130,18 @@ public sealed class RecVae : ITrainableRecommender, IMultiPassEpoch
     /// unweighted mean KL estimate.
     /// </summary>
     public BatchLoss TrainStep(CsrMatrix data, ReadOnlySpan<int> rows, double beta)
+    {
+        var loss = ComputeGradients(data, rows);
+        if (InEncoderPass) _encoderAdam.Step();
+        else _decoderAdam.Step();
+        return loss;
+    }
+
+    /// <summary>
+    /// Forward and backward on a batch in the current pass's mode, leaving d loss / d parameters of the
+    /// part the pass trains (encoder or decoder) in its gradient buffer; no update.
+    /// </summary>
+    internal BatchLoss ComputeGradients(CsrMatrix data, ReadOnlySpan<int> rows)
     {
         CheckMatrix(data);
         if (rows.Length == 0) throw new ArgumentException("a batch needs at least one row", nameof(rows));
@@ -175,13 +193,11 @@ public sealed class RecVae : ITrainableRecommender, IMultiPassEpoch
             dz.addmm_(logits, weight, 0f, 1f);
             var loss = weightedKl + (z * dz).sum();
             _encoder.Backward(loss);
-            _encoderAdam.Step();
         }
         else
         {
             _decoderWeightGradient.addmm_(logits.t(), zValues, 0f, 1f);
             _decoderGradients.Tensor(DecoderWeight).copy_(_decoderWeightGradient);
-            _decoderAdam.Step();
         }
         double kl = klPerUser.mean().item<float>(), wkl = weightedKl.item<float>();
         return new BatchLoss(nll + wkl, nll, kl, 0);
