@@ -6,12 +6,14 @@ open Repro.Core.Models.Cdae
 open Repro.Core.Models.Ease
 open Repro.Core.Models.MultDae
 open Repro.Core.Models.MultVae
+open Repro.Core.Models.RecVae
 open Repro.Core.Models.Slim
 open Repro.Core.Models.Wmf
 
 type ModelSpec =
     | MultVae of MultVaeHyper
     | MultDae of MultDaeHyper
+    | RecVae of RecVaeHyper
     | Popularity
     | Ease of EaseHyper
     | Wmf of WmfHyper
@@ -23,6 +25,7 @@ type ModelSpec =
         match m with
         | MultVae _ -> "mult-vae"
         | MultDae _ -> "mult-dae"
+        | RecVae _ -> "recvae"
         | Popularity -> "popularity"
         | Ease _ -> "ease"
         | Wmf _ -> "wmf"
@@ -34,6 +37,7 @@ type ModelSpec =
         match m with
         | MultVae _ -> "Mult-VAE^PR"
         | MultDae _ -> "Mult-DAE"
+        | RecVae _ -> "RecVAE"
         | Popularity -> "Popularity"
         | Ease _ -> "EASE"
         | Wmf _ -> "WMF"
@@ -45,6 +49,7 @@ type ModelSpec =
         match m with
         | MultVae h -> Settings.describe h
         | MultDae h -> Settings.describe h
+        | RecVae h -> Settings.describe h
         | Popularity -> []
         | Ease h -> Settings.describe h
         | Wmf h -> Settings.describe h
@@ -52,7 +57,7 @@ type ModelSpec =
         | Cdae h -> Settings.describe h
 
 /// Every model name `parse` knows, in the order help texts list them.
-let names = [ "mult-vae"; "mult-dae"; "popularity"; "ease"; "wmf"; "slim"; "cdae" ]
+let names = [ "mult-vae"; "mult-dae"; "recvae"; "popularity"; "ease"; "wmf"; "slim"; "cdae" ]
 
 /// The model called <paramref name="name"/> with its Paper settings changed by "name=value"
 /// assignments; an unknown model or setting is an error that lists what is allowed.
@@ -65,6 +70,7 @@ let parse (name: string) (assignments: string list) : Result<ModelSpec, string> 
         match name.ToLowerInvariant() with
         | "mult-vae" | "multvae" | "vae" -> Settings.apply MultVaeHyper.Paper assignments |> Result.map MultVae
         | "mult-dae" | "multdae" | "dae" -> Settings.apply MultDaeHyper.Paper assignments |> Result.map MultDae
+        | "recvae" | "rec-vae" -> Settings.apply RecVaeHyper.Paper assignments |> Result.map RecVae
         | "popularity" | "pop" -> noSettings Popularity
         | "ease" -> Settings.apply EaseHyper.Paper assignments |> Result.map Ease
         | "wmf" -> Settings.apply WmfHyper.Paper assignments |> Result.map Wmf
@@ -81,6 +87,6 @@ let ofSettings (name: string) (settings: (string * string) list) : Result<ModelS
     | Ok paper ->
         let baseline =
             match paper with
-            | MultVae h -> box h | MultDae h -> box h | Ease h -> box h | Wmf h -> box h | Slim h -> box h | Cdae h -> box h
+            | MultVae h -> box h | MultDae h -> box h | Ease h -> box h | Wmf h -> box h | Slim h -> box h | Cdae h -> box h | RecVae h -> box h
             | Popularity -> null
         parse name (Settings.differences baseline settings)

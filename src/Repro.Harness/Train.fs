@@ -91,6 +91,7 @@ let createModel (spec: ModelSpec.ModelSpec) (items: int) (seed: uint64) : Result
         | ModelSpec.MultVae h -> Ok(new Repro.Core.Models.MultVae.MultVae(items, h, seed) :> ITrainableRecommender)
         | ModelSpec.MultDae h -> Ok(new Repro.Core.Models.MultDae.MultDae(items, h, seed) :> ITrainableRecommender)
         | ModelSpec.Cdae h -> Ok(new Repro.Core.Models.Cdae.Cdae(items, h, seed) :> ITrainableRecommender)
+        | ModelSpec.RecVae h -> Ok(new Repro.Core.Models.RecVae.RecVae(items, h, seed) :> ITrainableRecommender)
         | other -> Error(sprintf "%s is not trained by the training driver yet" other.Name)
     with :? ArgumentException as e -> Error e.Message
 

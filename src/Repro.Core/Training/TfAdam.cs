@@ -12,6 +12,9 @@ namespace Repro.Core.Training;
 /// the two differ only for tiny v.
 /// An L2 penalty decay * sum ||W||^2 on weight segments enters as g + 2 decay W (the notebook's
 /// 2 * l2_regularizer(lam) term; biases are never penalised, spec 7 pitfall 10).
+/// With epsilonAfterBiasCorrection, epsilon is added as PyTorch's torch.optim.Adam adds it
+/// (p -= lr m_hat / (sqrt(v_hat) + epsilon)), which is the TF form with epsilon sqrt(1 - beta2^t) in
+/// place of epsilon (used by models whose reference code is PyTorch, e.g. RecVAE).
 /// The pass is memory-bound (28 bytes per parameter), so it runs in parallel chunks.
 /// </summary>
 public sealed class TfAdam
@@ -23,7 +26,7 @@ public sealed class TfAdam
     private const int ChunkSize = 1 << 18;
 
     public TfAdam(FlatParameters parameters, FlatParameters gradients, double learningRate,
-        double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8)
+        double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, bool epsilonAfterBiasCorrection = false)
     {
         if (parameters.LayoutKey != gradients.LayoutKey) throw new ArgumentException("parameters and gradients differ in layout");
         _parameters = parameters;
@@ -34,12 +37,16 @@ public sealed class TfAdam
         Beta1 = beta1;
         Beta2 = beta2;
         Epsilon = epsilon;
+        EpsilonAfterBiasCorrection = epsilonAfterBiasCorrection;
     }
 
     public double LearningRate { get; }
     public double Beta1 { get; }
     public double Beta2 { get; }
     public double Epsilon { get; }
+
+    /// <summary>True for PyTorch's placement of epsilon (after bias correction), false for TF's.</summary>
+    public bool EpsilonAfterBiasCorrection { get; }
 
     /// <summary>Updates taken so far (TF's beta1_power/beta2_power are beta^Steps).</summary>
     public long Steps { get; private set; }
@@ -69,7 +76,8 @@ public sealed class TfAdam
             for (long start = s.Offset; start < s.Offset + s.Length; start += ChunkSize)
                 chunks.Add(((int)start, (int)Math.Min(ChunkSize, s.Offset + s.Length - start), s.IsWeight));
         var sums = new double[chunks.Count];
-        float b1 = (float)Beta1, b2 = (float)Beta2, eps = (float)Epsilon, lr = (float)lrT;
+        double epsilonT = EpsilonAfterBiasCorrection ? Epsilon * Math.Sqrt(1 - Math.Pow(Beta2, Steps)) : Epsilon;
+        float b1 = (float)Beta1, b2 = (float)Beta2, eps = (float)epsilonT, lr = (float)lrT;
         Parallel.For(0, chunks.Count, c =>
         {
             var (start, length, weight) = chunks[c];

@@ -25,6 +25,11 @@ namespace Repro.Core.Training;
 /// every minibatch's dropout and noise are reseeded from (seed, epoch, batch), and the shuffling
 /// generator's state and the epoch's permutation are saved, so a resumed run is bit-identical to an
 /// uninterrupted one with the same thread count.
+///
+/// A model implementing <see cref="IMultiPassEpoch"/> gets several passes per epoch, each with its own
+/// permutation from the same shuffling stream and a <see cref="IMultiPassEpoch.BeginPass"/> call first;
+/// the minibatch index then counts across the epoch's passes (for seeds, progress and resume), and the
+/// epoch's mean losses are over all its minibatches. With one pass everything is as described above.
 /// </summary>
 public static class TrainingDriver
 {
@@ -69,6 +74,10 @@ public static class TrainingDriver
         string key = RunKey(model, train, validation, options, schedule);
         int epochs = model.Epochs, batchSize = model.BatchSize;
         int batches = (train.Rows + batchSize - 1) / batchSize;
+        var multiPass = model as IMultiPassEpoch;
+        int passes = multiPass?.PassesPerEpoch ?? 1;
+        if (passes <= 0) throw new ArgumentException($"the model asks for {passes} passes per epoch");
+        int steps = passes * batches; // minibatches per epoch
 
         var shuffle = new SeededRandom(DeriveSeed(options.Seed, ShuffleStream));
         TrainingState state;
@@ -110,16 +119,18 @@ public static class TrainingDriver
         {
             int epoch = state.Epoch;
             var epochClock = Stopwatch.StartNew();
-            if (state.Permutation.Length == 0)
-            {
-                // NB cell 66: np.random.shuffle(idxlist) at the start of every epoch, one stream for the run.
-                state.Permutation = Permutation(train.Rows, shuffle);
-                state.ShuffleState = shuffle.GetState();
-            }
 
-            for (int b = state.NextBatch; b < batches; b++)
+            for (int b = state.NextBatch; b < steps; b++)
             {
-                int first = b * batchSize;
+                if (state.Permutation.Length == 0)
+                {
+                    // NB cell 66: np.random.shuffle(idxlist) at the start of every epoch (of every pass, with
+                    // several), one stream for the run.
+                    state.Permutation = Permutation(train.Rows, shuffle);
+                    state.ShuffleState = shuffle.GetState();
+                    multiPass?.BeginPass(b / batches);
+                }
+                int first = b % batches * batchSize;
                 var rows = state.Permutation.AsSpan(first, Math.Min(batchSize, train.Rows - first));
                 double beta = schedule?.Beta ?? 0;
                 BatchLoss loss;
@@ -134,7 +145,7 @@ public static class TrainingDriver
                 trained++;
                 if (!double.IsFinite(loss.Loss))
                     return Diverge(model, state, dir, key, bestPath, trained,
-                        $"training diverged: the loss is {loss.Loss.ToString(CultureInfo.InvariantCulture)} at epoch {epoch + 1}, batch {b + 1} of {batches}");
+                        $"training diverged: the loss is {loss.Loss.ToString(CultureInfo.InvariantCulture)} at epoch {epoch + 1}, batch {b + 1} of {steps}");
 
                 schedule?.Advance();
                 state.Updates++;
@@ -143,19 +154,20 @@ public static class TrainingDriver
                 state.NegLogLikelihoodSum += loss.NegLogLikelihood;
                 state.KlSum += loss.Kl;
                 state.NextBatch = b + 1;
-                progress?.Report(Progress(TrainingPhase.Training, state, epochs, batches, trained, trainingClock));
+                if ((b + 1) % batches == 0 && b + 1 < steps) state.Permutation = []; // the next pass draws its own
+                progress?.Report(Progress(TrainingPhase.Training, state, epochs, steps, trained, trainingClock));
 
-                if (cancellationToken.IsCancellationRequested && b + 1 < batches)
+                if (cancellationToken.IsCancellationRequested && b + 1 < steps)
                 {
                     state.EpochSeconds += epochClock.Elapsed.TotalSeconds;
                     WriteState(state, dir, key, model);
                     return Outcome(TrainingStatus.Interrupted, state, bestPath, trained,
-                        $"interrupted in epoch {epoch + 1} after batch {b + 1} of {batches}; run again on {dir} to resume");
+                        $"interrupted in epoch {epoch + 1} after batch {b + 1} of {steps}; run again on {dir} to resume");
                 }
             }
 
             // Spec 1.4 / NB cell 66: validation NDCG@100 after every epoch, on every validation user with targets.
-            progress?.Report(Progress(TrainingPhase.Validating, state, epochs, batches, trained, trainingClock));
+            progress?.Report(Progress(TrainingPhase.Validating, state, epochs, steps, trained, trainingClock));
             double ndcg = ValidationNdcg(model, validation, options);
             if (!double.IsFinite(ndcg))
                 return Diverge(model, state, dir, key, bestPath, trained,
@@ -166,8 +178,8 @@ public static class TrainingDriver
                 state.BestEpoch = epoch + 1;
                 state.BestNdcg = ndcg;
             }
-            var record = new EpochRecord(epoch + 1, state.LossSum / batches, state.NegLogLikelihoodSum / batches,
-                state.KlSum / batches, state.LastBeta, state.Updates, ndcg, state.EpochSeconds + epochClock.Elapsed.TotalSeconds);
+            var record = new EpochRecord(epoch + 1, state.LossSum / steps, state.NegLogLikelihoodSum / steps,
+                state.KlSum / steps, state.LastBeta, state.Updates, ndcg, state.EpochSeconds + epochClock.Elapsed.TotalSeconds);
             state.Records.Add(record);
             File.AppendAllText(Path.Combine(dir, EpochLogFileName), record.ToTsv() + "\n");
 

@@ -26,10 +26,10 @@ public sealed class TrainingState
     /// <summary>0-based epoch in progress (equal to the epoch count once completed).</summary>
     public int Epoch { get; set; }
 
-    /// <summary>0-based index of the next minibatch of <see cref="Epoch"/>.</summary>
+    /// <summary>0-based index of the next minibatch of <see cref="Epoch"/> (counted across its passes, <see cref="IMultiPassEpoch"/>).</summary>
     public int NextBatch { get; set; }
 
-    /// <summary>Training rows of <see cref="Epoch"/> in shuffled order; empty when not yet drawn.</summary>
+    /// <summary>Training rows of <see cref="Epoch"/> (of its current pass) in shuffled order; empty when not yet drawn.</summary>
     public int[] Permutation { get; set; } = [];
 
     /// <summary>The shuffling generator's state after drawing <see cref="Permutation"/> (<see cref="SeededRandom.GetState"/>).</summary>

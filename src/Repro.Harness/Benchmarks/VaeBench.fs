@@ -193,3 +193,41 @@ let runWith (steps: int) (baselineSteps: int) =
     printfn "peak RSS (whole run): %.0f MB" (peakRssMb ())
 
 let run () = runWith 30 5
+
+/// RecVAE training speed on the same synthetic data of ML-20M's shape, paper settings (batch 500,
+/// hidden 600, latent 200): <c>batchesPerPhase</c> timed batches of an encoder pass (dropout, old
+/// encoder, encoder update) and of a decoder pass (decoder update), after two warm-up batches each,
+/// and the seconds per epoch they imply (EncoderPasses + DecoderPasses passes of 234 batches; the
+/// epoch's validation is not included). Independent of <see cref="run"/>.
+let runRecVae (batchesPerPhase: int) =
+    TorchRuntime.EnsureLoaded Environment.ProcessorCount
+    printfn "VaeBench RecVAE: %s, %d cores, GLIBC_TUNABLES %s" (TorchRuntime.Describe()) Environment.ProcessorCount
+        (match Environment.GetEnvironmentVariable "GLIBC_TUNABLES" with null | "" -> "NOT set" | v -> "= " + v)
+    let data = synthetic trainUsers items meanPerUser 98765
+    let hyper = Repro.Core.Models.RecVae.RecVaeHyper.Paper
+    let batch = hyper.BatchSize
+    let stepsPerPass = (trainUsers + batch - 1) / batch
+    let order = Array.init trainUsers id
+    Random(1).Shuffle order
+    let rowsOf k = let s = (k * batch) % (trainUsers - batch) in order.[s .. s + batch - 1]
+    use model = new Repro.Core.Models.RecVae.RecVae(items, hyper, 1UL)
+    printfn "RecVAE [I-600x5 (dense skips, LayerNorm)-200; 200-I], batch %d, %d parameters (old encoder not counted)" batch model.ParameterCount
+    let passes = model :> IMultiPassEpoch
+    let phase name pass offset =
+        passes.BeginPass pass
+        for k in 0 .. 1 do model.TrainStep(data, ReadOnlySpan(rowsOf (offset + k)), 0.0) |> ignore
+        let times = [| for k in 2 .. batchesPerPhase + 1 -> time (fun () -> model.TrainStep(data, ReadOnlySpan(rowsOf (offset + k)), 0.0) |> ignore) |]
+        let m = median times
+        printfn "  %-16s %8.1f ms/batch (median of %d, min %.1f)  -> %6.1f s/pass (x%d)" name m times.Length (Array.min times) (m * float stepsPerPass / 1000.0) stepsPerPass
+        m
+    let encoderMs = phase "encoder pass" 0 0
+    let decoderMs = phase "decoder pass" hyper.EncoderPasses 100
+    let epochSeconds = float stepsPerPass * (float hyper.EncoderPasses * encoderMs + float hyper.DecoderPasses * decoderMs) / 1000.0
+    printfn "  epoch (%d encoder + %d decoder passes, no validation): %.0f s; %d epochs: %.1f h" hyper.EncoderPasses hyper.DecoderPasses epochSeconds hyper.Epochs (epochSeconds * float hyper.Epochs / 3600.0)
+    let rows10k = order.[0 .. 9_999]
+    let chunk = 2000
+    let scores = Array.zeroCreate<float32> (chunk * items)
+    model.Score(data, ReadOnlySpan(rows10k, 0, chunk), Span scores)
+    let scoreMs = time (fun () -> for c in 0 .. chunk .. 9_999 do model.Score(data, ReadOnlySpan(rows10k, c, chunk), Span scores))
+    printfn "  scoring 10,000 users (chunks of %d): %.2f s" chunk (scoreMs / 1000.0)
+    printfn "  peak RSS: %.0f MB" (peakRssMb ())

@@ -1,0 +1,51 @@
+using static TorchSharp.torch;
+using Tensor = TorchSharp.torch.Tensor;
+
+namespace Repro.Core.Models.RecVae;
+
+/// <summary>
+/// RecVAE's composite prior (paper section 3.2; model.py CompositePrior), per latent dimension:
+/// p(z) = w_s N(z; 0, 1) + w_p N(z; mu_old(x), exp(logvar_old(x))) + w_w N(z; 0, exp(v_w)),
+/// where (mu_old, logvar_old) is the posterior of the encoder as it was after the previous epoch's
+/// encoder passes (the "old encoder", frozen) on the user's undropped input. The first component keeps
+/// z near the origin, the second keeps the posterior from moving far in one epoch (a trust region,
+/// the paper's motivation), the wide one keeps the density from vanishing anywhere.
+/// </summary>
+public sealed class CompositePrior
+{
+    private static readonly double Log2Pi = Math.Log(2 * Math.PI);
+
+    public CompositePrior(RecVaeHyper hyper)
+    {
+        StandardWeight = hyper.StandardPriorWeight;
+        PosteriorWeight = hyper.PosteriorPriorWeight;
+        WideWeight = hyper.WidePriorWeight;
+        WideLogVariance = hyper.WidePriorLogVariance;
+    }
+
+    public double StandardWeight { get; }
+    public double PosteriorWeight { get; }
+    public double WideWeight { get; }
+    public double WideLogVariance { get; }
+
+    /// <summary>log N(x; mu, exp(logVar)) elementwise (model.py log_norm_pdf).</summary>
+    public static Tensor LogNormal(Tensor x, Tensor mu, Tensor logVar) =>
+        -0.5 * (logVar + Log2Pi + (x - mu).square() / logVar.exp());
+
+    /// <summary>log N(x; mu, exp(logVar)) elementwise for a constant mean and log variance.</summary>
+    public static Tensor LogNormal(Tensor x, double mu, double logVar) =>
+        -0.5 * (logVar + Log2Pi + (x - mu).square() / Math.Exp(logVar));
+
+    /// <summary>
+    /// log p(z) per element of <paramref name="z"/> (rows x K), a log-sum-exp over the three weighted
+    /// components; <paramref name="posteriorMu"/> and <paramref name="posteriorLogVar"/> are the old
+    /// encoder's outputs for the same users.
+    /// </summary>
+    public Tensor LogDensity(Tensor z, Tensor posteriorMu, Tensor posteriorLogVar)
+    {
+        var standard = LogNormal(z, 0, 0) + Math.Log(StandardWeight);
+        var posterior = LogNormal(z, posteriorMu, posteriorLogVar) + Math.Log(PosteriorWeight);
+        var wide = LogNormal(z, 0, WideLogVariance) + Math.Log(WideWeight);
+        return stack([standard, posterior, wide], -1).logsumexp(-1);
+    }
+}
