@@ -32,7 +32,7 @@ let list (dataDir: string) =
         for setup in e.Datasets do
             let these = runs |> List.filter (fun r -> r.Setup = setup)
             let presence = match Runner.missingDataset dataDir setup.Dataset with None -> "present" | Some _ -> "absent here"
-            printfn "  %-14s %4d runs  %14s  (%s)" setup.Dataset these.Length (estimate these) presence
+            printfn "  %-14s %4d run(s) %14s  (%s)" setup.Dataset these.Length (estimate these) presence
     0
 
 let private options dataDir (results: string option) only seeds threads : Runner.Options =
@@ -222,7 +222,7 @@ let check (args: ParseResults<CheckArgs>) =
     let measured = Check.measured results experiment
     if measured.IsEmpty then fail (sprintf "no run of '%s' in %s" experiment results)
     elif args.Contains Record then
-        let note = sprintf "%s, commit %s, %d thread(s)" (DateTime.UtcNow.ToString "yyyy-MM-dd") (RunFolder.commit ()) Environment.ProcessorCount
+        let note = sprintf "%s, commit %s, from the runs in %s (their run.json records threads and seeds)" (DateTime.UtcNow.ToString "yyyy-MM-dd") (RunFolder.commit ()) results
         File.WriteAllText(floorsFile + ".tmp", Check.record measured experiment note)
         File.Move(floorsFile + ".tmp", floorsFile, true)
         printfn "Wrote %s from %d run(s) in %s" floorsFile measured.Length results
