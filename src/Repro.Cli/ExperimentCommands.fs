@@ -67,13 +67,20 @@ type private Clock(todo: Run list) =
     member _.Done = doneCount
     member _.Left = todo.Length - doneCount
     member _.Elapsed = watch.Elapsed
-    member _.Eta(currentIndex: int, currentElapsed: TimeSpan) =
+    /// Seconds left: the current run's own estimate of its remaining training when it has one, then
+    /// the estimates of the runs after it, scaled by how the finished runs compared with theirs.
+    member _.Eta(currentIndex: int, currentElapsed: TimeSpan, currentRemaining: TimeSpan option) =
         let ratio = if finishedEstimate > 0.0 then Math.Clamp(finishedActual / finishedEstimate, 0.2, 5.0) else 1.0
-        let rest = todo |> List.skip (min todo.Length (max 0 (currentIndex - 1))) |> List.sumBy estimateOf
-        max 0.0 (rest * ratio - currentElapsed.TotalSeconds)
-    member c.Status(index, current: TimeSpan) =
+        let after = todo |> List.skip (min todo.Length (max 0 currentIndex)) |> List.sumBy estimateOf
+        let current =
+            match currentRemaining, List.tryItem (currentIndex - 1) todo with
+            | Some left, _ -> left.TotalSeconds
+            | None, Some r -> max 0.0 (estimateOf r * ratio - currentElapsed.TotalSeconds)
+            | None, None -> 0.0
+        after * ratio + current
+    member c.Status(index, current: TimeSpan, remaining: TimeSpan option) =
         sprintf "runs %d/%d done, %d left, elapsed %s, ETA about %s" c.Done todo.Length c.Left
-            (c.Elapsed.ToString(@"hh\:mm\:ss")) (Cost.format (c.Eta(index, current)))
+            (c.Elapsed.ToString(@"hh\:mm\:ss")) (Cost.format (c.Eta(index, current, remaining)))
 
 let private printDryRun (o: Runner.Options) (e: Experiment) =
     let chosen = Runner.selected o e
@@ -101,10 +108,12 @@ let runWith (o: Runner.Options) (e: Experiment) =
         chosen |> List.filter (fun r -> Runner.missingDataset dataDir r.Setup.Dataset |> Option.isNone && not (Runner.isFinished (r.Folder o.Results)))
     printfn "Experiment %s: %d run(s) selected, %d to do (about %s), results in %s" e.Id chosen.Length todo.Length (estimate todo) (Path.Combine(o.Results, e.Id))
     use cancel = new CancellationTokenSource()
+    // The first Ctrl-C stops after the current batch (state saved); a second one ends the process.
     let onCancel = ConsoleCancelEventHandler(fun _ a ->
-        a.Cancel <- true
-        eprintfn "Stopping after the current batch (Ctrl-C again to kill)..."
-        cancel.Cancel())
+        if not cancel.IsCancellationRequested then
+            a.Cancel <- true
+            eprintfn "Stopping after the current batch (Ctrl-C again to kill)..."
+            cancel.Cancel())
     Console.CancelKeyPress.AddHandler onCancel
     let clock = Clock todo
     let mutable current = 0
@@ -116,7 +125,7 @@ let runWith (o: Runner.Options) (e: Experiment) =
                     .AutoClear(false)
                     .Columns(TaskDescriptionColumn(), ProgressBarColumn(), PercentageColumn(), ElapsedTimeColumn(), RemainingTimeColumn())
                     .Start(fun ctx ->
-                        let overall = ctx.AddTask(clock.Status(1, TimeSpan.Zero), maxValue = float (max 1 todo.Length))
+                        let overall = ctx.AddTask(clock.Status(1, TimeSpan.Zero, None), maxValue = float (max 1 todo.Length))
                         let mutable bar : ProgressTask option = None
                         let notify event =
                             match event with
@@ -131,13 +140,13 @@ let runWith (o: Runner.Options) (e: Experiment) =
                                 bar |> Option.iter (fun b ->
                                     b.MaxValue <- float (p.Epochs * p.BatchesPerEpoch)
                                     b.Value <- float ((p.Epoch - 1) * p.BatchesPerEpoch + p.Batch))
-                                overall.Description <- Markup.Escape(clock.Status(current, runWatch.Elapsed))
+                                overall.Description <- Markup.Escape(clock.Status(current, runWatch.Elapsed, Option.ofNullable p.Remaining))
                             | Runner.RunEnded(r, outcome, elapsed) ->
                                 bar |> Option.iter (fun b -> b.Value <- b.MaxValue; b.StopTask())
                                 if outcome <> Runner.Interrupted then
                                     clock.Finish(r, elapsed)
                                     overall.Increment 1.0
-                                overall.Description <- Markup.Escape(clock.Status(current + 1, TimeSpan.Zero))
+                                overall.Description <- Markup.Escape(clock.Status(current + 1, TimeSpan.Zero, None))
                                 AnsiConsole.MarkupLineInterpolated($"{r.Id} ({r.Group}): {describe outcome elapsed (r.Folder o.Results)}")
                         Runner.execute o e notify cancel.Token)
             else
@@ -152,7 +161,7 @@ let runWith (o: Runner.Options) (e: Experiment) =
                     | Runner.Said m -> printfn "  %s" m
                     | Runner.TrainingProgressed p ->
                         if p.Phase = TrainingPhase.Validating && (p.Epoch % 10 = 0 || p.Epoch = p.Epochs) then
-                            printfn "  epoch %d/%d: loss %.3f; %s" p.Epoch p.Epochs p.MeanLoss (clock.Status(current, runWatch.Elapsed))
+                            printfn "  epoch %d/%d: loss %.3f; %s" p.Epoch p.Epochs p.MeanLoss (clock.Status(current, runWatch.Elapsed, Option.ofNullable p.Remaining))
                     | Runner.RunEnded(r, outcome, elapsed) ->
                         if outcome <> Runner.Interrupted then clock.Finish(r, elapsed)
                         printfn "  %s: %s" r.Id (describe outcome elapsed (r.Folder o.Results))
