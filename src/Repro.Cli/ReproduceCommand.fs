@@ -32,7 +32,7 @@ let run (dataDir: string, chosenBy: string) (names: string list) (results: strin
                             printfn "%s" (Datasets.howToGet dataDir d)
                             false
                         | Datasets.Generated -> true
-                if not fetched then name, Error "not available on this machine"
+                if not fetched then name, Error(sprintf "not available on this machine; %s" (Datasets.howToGet dataDir d))
                 else
                     match Prepare.prepare dataDir (Prepare.cacheDir dataDir) d None (eprintfn "%s") with
                     | Error why -> name, Error why

@@ -119,7 +119,7 @@ let experimentTests =
 [<Tests>]
 let catalogTests =
     let all = Repro.Experiments.Experiments.all
-    testList "Experiments" [
+    testSequenced <| testList "Experiments" [
         for e in all do
             testCase (sprintf "%s is well formed: runs, unique ids, known datasets, valid settings" e.Id) <| fun () ->
                 let rs = runs None e
@@ -157,6 +157,24 @@ let catalogTests =
             let arms = e.Models e.Datasets.Head
             Expect.equal arms.Length 6 "2 x 3"
             Expect.equal (arms |> List.map (fun a -> a.Group) |> List.distinct).Length 6 "one row each"
+
+        testCase "cost estimates scale from the measured ML-20M figures (EASE cubic in items, the rest by users x items)" <| fun () ->
+            let ml20m = (Cost.shape "ml-20m" None).Value
+            Expect.equal ml20m { Cost.TrainUsers = 116_677; Cost.Items = 20_108 } "ML-20M's training users and items"
+            Expect.floatClose Accuracy.veryHigh (Cost.seconds ml20m (ModelSpec.Ease(EaseHyper()))) (3.0 + 87.0) "87 s a fit plus overhead"
+            let doubleItems = { ml20m with Cost.Items = 2 * ml20m.Items }
+            Expect.floatClose Accuracy.veryHigh (Cost.seconds doubleItems (ModelSpec.Ease(EaseHyper()))) (3.0 + 87.0 * 8.0) "cubic"
+            Expect.floatClose Accuracy.veryHigh (Cost.seconds doubleItems (ModelSpec.MultDae(MultDaeHyper(Epochs = 10)))) (3.0 + 25.0 * 2.0 * 10.0) "per epoch, linear"
+            Expect.equal (Cost.shape "ml-20m" (Some 5000)).Value.TrainUsers (116_677 + 10_000) "fewer held-out users train more"
+            Expect.isNone (Cost.shape "custom-x" None) "unknown shape"
+
+        testCase "repro experiments lists every experiment with its runs and cost" <| fun () ->
+            withFolder (fun dir ->
+                let code, out, _ = repro [ "--data-dir"; dir; "experiments" ]
+                Expect.equal code 0 "exit code"
+                for e in all do
+                    Expect.stringContains out (sprintf "%-12s %d runs" e.Id (runs None e).Length) (sprintf "%s with its run count" e.Id)
+                Expect.stringContains out "absent here" "says which datasets are absent")
 
         testCase "experiment ids are unique" <| fun () ->
             Expect.equal (all |> List.map (fun e -> e.Id) |> List.distinct).Length all.Length "unique"
