@@ -1,7 +1,10 @@
 // Build script: dotnet fsi build.fsx <target> [args]
 //   build      Release build of the whole solution
 //   test       build, run every test, end with the line "N passed, N failed, N skipped"
-//   reproduce  locate or download the paper's datasets, prepare their splits, print Table 1 stats
+//   reproduce  run the paper experiment on every paper dataset present or downloadable (else local,
+//              else synthetic data), then repro report; prints where tables and figures are
+//   check      run the smoke experiment into a scratch folder and compare with results/regression-floors.json
+//   ci         test, then check; ends with the line "N passed, N failed" (check counts as one test)
 //   bench      data|eval|vae|baselines|cdae: benchmarks that print figures (never timed tests)
 // A plain script that shells out to dotnet (FAKE does not restore for current frameworks here).
 
@@ -44,7 +47,8 @@ let build () = runOrFail "dotnet" [ "build"; "Repro.sln"; "-c"; "Release"; "-nol
 let cli (arguments: string list) =
     run "dotnet" ([ "run"; "--project"; "src/Repro.Cli"; "-c"; "Release"; "--no-build"; "--" ] @ arguments) ignore
 
-let test (extra: string list) =
+/// Builds and runs every test; returns (passed, failed, skipped) and the runner's exit code.
+let runTests (extra: string list) =
     build ()
     let summary = Regex(@"^\W*(\d+) passed, (\d+) failed, (\d+) skipped")
     let mutable counts = None
@@ -55,23 +59,80 @@ let test (extra: string list) =
                 let m = summary.Match(clean line)
                 if m.Success then counts <- Some (int m.Groups.[1].Value, int m.Groups.[2].Value, int m.Groups.[3].Value))
     match counts with
-    | Some (passed, failed, skipped) ->
+    | Some counts -> Some counts, code
+    | None ->
+        eprintfn "build.fsx: the test runner ended (exit code %d) without its summary line" code
+        None, code
+
+let test (extra: string list) =
+    match runTests extra with
+    | Some (passed, failed, skipped), code ->
         printfn "%d passed, %d failed, %d skipped" passed failed skipped
         if code <> 0 || failed > 0 then exit (max code 1)
-    | None ->
+    | None, code ->
         printfn "0 passed, 1 failed"
-        eprintfn "build.fsx: the test runner ended (exit code %d) without its summary line" code
         exit (max code 1)
+
+/// ../shared/data (or REPRO_SHARED_DATA): the real datasets the smoke experiment reads.
+let sharedData () =
+    match Environment.GetEnvironmentVariable "REPRO_SHARED_DATA" with
+    | null | "" -> Path.GetFullPath(Path.Combine(root, "..", "shared", "data"))
+    | dir -> Path.GetFullPath dir
+
+/// The regression check: smoke with its fixed seeds and 2 threads into a fresh scratch folder, then
+/// `repro check` against results/regression-floors.json. Returns Some passed, or None when skipped.
+let check () =
+    let data = sharedData ()
+    if not (File.Exists(Path.Combine(data, "ml-100k", "u.data"))) then
+        printfn "check skipped: %s/ml-100k/u.data is absent (the smoke experiment runs on MovieLens-100K's reference split; set REPRO_SHARED_DATA to the folder holding ml-100k/)" data
+        None
+    else
+        build ()
+        let watch = Stopwatch.StartNew()
+        let scratch = Path.Combine(Path.GetTempPath(), "repro-check-" + Guid.NewGuid().ToString "N")
+        // Split caches go to the scratch folder unless REPRO_CACHE_DIR says otherwise: never into the data folder.
+        if String.IsNullOrEmpty(Environment.GetEnvironmentVariable "REPRO_CACHE_DIR") then
+            Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", Path.Combine(scratch, "cache"))
+        try
+            let ran = cli [ "--data-dir"; data; "run"; "--experiment"; "smoke"; "--results"; scratch; "--threads"; "2" ]
+            let checkedCode = cli [ "check"; "--results"; scratch; "--floors"; Path.Combine(root, "results", "regression-floors.json") ]
+            printfn "check took %.0f s (smoke runs exit code %d, check exit code %d)" watch.Elapsed.TotalSeconds ran checkedCode
+            Some (ran = 0 && checkedCode = 0)
+        finally
+            try Directory.Delete(scratch, true) with _ -> ()
 
 match args with
 | [ "build" ] -> build ()
 | "test" :: extra -> test extra
 | "reproduce" :: extra ->
     build ()
-    exit (cli ([ "reproduce" ] @ extra))
+    let ran = cli ([ "reproduce" ] @ extra)
+    let reported = cli [ "report"; "--results"; "results"; "--output"; "paper-tables.md" ]
+    printfn ""
+    if reported = 0 then printfn "Tables: %s (regenerated from results/ by repro report, with its figures)" (Path.Combine(root, "paper-tables.md"))
+    else printfn "repro report failed (exit code %d); the runs are in %s" reported (Path.Combine(root, "results"))
+    printfn "Runs: %s/<experiment>/<dataset>/<model>-<hash>-s<seed>/" (Path.Combine(root, "results"))
+    exit (if ran <> 0 then ran else reported)
+| [ "check" ] ->
+    match check () with
+    | Some true | None -> ()
+    | Some false -> exit 1
+| [ "ci" ] ->
+    // CI: every test, then the regression check, counted as one more test.
+    let counts, code = runTests []
+    let passed, failed, skipped = defaultArg counts (0, 1, 0)
+    let testFailed = if code <> 0 && failed = 0 then 1 else 0
+    printfn "%d passed, %d failed, %d skipped" passed failed skipped
+    let checkPassed, checkFailed =
+        match check () with
+        | Some true -> 1, 0
+        | Some false -> 0, 1
+        | None -> 0, 0
+    printfn "%d passed, %d failed" (passed + checkPassed) (failed + testFailed + checkFailed)
+    if failed + testFailed + checkFailed > 0 then exit 1
 | "bench" :: extra ->
     build ()
     exit (run "dotnet" ([ "run"; "--project"; "src/Repro.Cli"; "-c"; "Release"; "--no-build"; "--"; "bench" ] @ extra) ignore)
 | _ ->
-    eprintfn "usage: dotnet fsi build.fsx build | test [expecto args] | reproduce | bench [data|eval|vae|baselines|cdae]"
+    eprintfn "usage: dotnet fsi build.fsx build | test [expecto args] | reproduce | check | ci | bench [data|eval|vae|baselines|cdae]"
     exit 2

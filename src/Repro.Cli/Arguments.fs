@@ -3,6 +3,57 @@ module Repro.Cli.Arguments
 
 open Argu
 
+type RunArgs =
+    | [<Mandatory; CustomCommandLine("--experiment"); AltCommandLine("-e")>] Experiment_Id of id: string
+    | Only of pattern: string
+    | Dry_Run
+    | Seeds of count: int
+    | Results of dir: string
+    | Threads of count: int
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Experiment_Id _ -> "the experiment (see 'repro experiments')."
+            | Only _ -> "only runs whose id (DATASET/MODEL-HASH-sSEED) matches: a prefix such as 'ml-100k' or 'ml-100k/mult-vae', an exact id, or a glob with '*'; comma-separated for several."
+            | Dry_Run -> "list the runs, their state and estimated cost; run nothing."
+            | Seeds _ -> "seeds per (dataset, model settings) instead of the experiment's own."
+            | Results _ -> "results folder (default: results)."
+            | Threads _ -> "libtorch and evaluation threads per run (default: all cores)."
+
+type PlanArgs =
+    | [<Mandatory; CustomCommandLine("--experiment"); AltCommandLine("-e")>] Experiment_Id of id: string
+    | [<Mandatory>] Format of kind: string
+    | [<AltCommandLine("-o")>] Output of file: string
+    | Only of pattern: string
+    | Seeds of count: int
+    | Results of dir: string
+    | Threads of count: int
+    | Repro of command: string
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Experiment_Id _ -> "the experiment (see 'repro experiments')."
+            | Format _ -> "slurm (a job-array script, one task per pending run) or shell (one command per pending run, for GNU parallel)."
+            | Output _ -> "write the plan to this file (default: print it)."
+            | Only _ -> "only runs whose id matches (as 'repro run --only')."
+            | Seeds _ -> "seeds per (dataset, model settings) instead of the experiment's own."
+            | Results _ -> "results folder the runs write to (default: results)."
+            | Threads _ -> "threads per run (default 4; Slurm: --cpus-per-task)."
+            | Repro _ -> "how the plan's commands start the CLI (default: dotnet run --project src/Repro.Cli -c Release --no-build --)."
+
+type CheckArgs =
+    | [<Mandatory>] Results of dir: string
+    | Floors of file: string
+    | [<CustomCommandLine("--experiment")>] Experiment_Id of id: string
+    | Record
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Results _ -> "the results folder the experiment ran into."
+            | Floors _ -> "the floors file (default: results/regression-floors.json)."
+            | Experiment_Id _ -> "the experiment whose runs are checked (default: smoke)."
+            | Record -> "write the floors file from these runs instead of checking against it."
+
 type DataFetchArgs =
     | [<Mandatory; AltCommandLine("-d")>] Dataset of name: string
     interface IArgParserTemplate with
@@ -108,10 +159,12 @@ type BenchArgs =
 
 type ReproduceArgs =
     | Datasets of names: string list
+    | Results of dir: string
     interface IArgParserTemplate with
         member a.Usage =
             match a with
             | Datasets _ -> "only these datasets (default: ml-20m, netflix, msd)."
+            | Results _ -> "results folder (default: results)."
 
 type CliArgs =
     | [<Inherit>] Data_Dir of dir: string
@@ -121,6 +174,10 @@ type CliArgs =
     | [<CliPrefix(CliPrefix.None)>] Summarize of ParseResults<SummarizeArgs>
     | [<CliPrefix(CliPrefix.None)>] Bench of ParseResults<BenchArgs>
     | [<CliPrefix(CliPrefix.None)>] Reproduce of ParseResults<ReproduceArgs>
+    | [<SubCommand; CliPrefix(CliPrefix.None)>] Experiments
+    | [<CustomCommandLine("run")>] Run_Experiment of ParseResults<RunArgs>
+    | [<CliPrefix(CliPrefix.None)>] Plan of ParseResults<PlanArgs>
+    | [<CliPrefix(CliPrefix.None)>] Check of ParseResults<CheckArgs>
     interface IArgParserTemplate with
         member a.Usage =
             match a with
@@ -130,4 +187,8 @@ type CliArgs =
             | Recommend _ -> "top-N items for a new user from a trained run."
             | Summarize _ -> "mean and across-seed standard error of test metrics over run folders, as markdown."
             | Bench _ -> "benchmarks that print figures."
-            | Reproduce _ -> "locate or download the paper's datasets, prepare their splits, print Table 1 statistics."
+            | Reproduce _ -> "run the paper experiment on every paper dataset present or downloadable (else local, else synthetic data)."
+            | Experiments -> "list the experiments with their run counts and estimated cost."
+            | Run_Experiment _ -> "run an experiment's runs once each into results/; finished runs are skipped, interrupted ones resume."
+            | Plan _ -> "write a Slurm job array or a command list of an experiment's pending runs."
+            | Check _ -> "compare an experiment's test metrics with regression floors (CI)."

@@ -32,7 +32,13 @@ let private dispatch (argv: string[]) (args: ParseResults<CliArgs>) : int =
             | None -> printf "%s" text
             0
     | Bench b -> Bench.run (b.GetResult Suite) (fst dataDir)
-    | Reproduce r -> ReproduceCommand.run dataDir (r.GetResult(Datasets, defaultValue = Repro.Harness.Datasets.paperDatasets))
+    | Reproduce r ->
+        ReproduceCommand.run dataDir (r.GetResult(Datasets, defaultValue = Repro.Harness.Datasets.paperDatasets))
+            (r.GetResult(ReproduceArgs.Results, defaultValue = "results")) Environment.ProcessorCount
+    | Experiments -> ExperimentCommands.list (fst dataDir)
+    | Run_Experiment r -> ExperimentCommands.run (fst dataDir) r
+    | Plan p -> ExperimentCommands.plan (fst dataDir) p
+    | Check c -> ExperimentCommands.check c
     | Data_Dir _ -> args.Raise("a command is required", showUsage = true)
 
 [<EntryPoint>]

@@ -1,15 +1,18 @@
-/// `repro reproduce`: for now (the foundation), locates or downloads each paper dataset, prepares
-/// its split and prints its statistics next to Table 1; says precisely what is missing and how to
-/// get it. The experiments issue extends this to training and tables.
+/// `repro reproduce`: locates or downloads each paper dataset, prepares its split and prints its
+/// statistics next to Table 1 (saying precisely what is missing and how to get it), then runs the
+/// `paper` experiment on the datasets available. With none, it runs `local` on the shipped datasets
+/// present, or with no data at all the labelled `synthetic` experiment, so the pipeline runs end to
+/// end. `dotnet fsi build.fsx reproduce` then runs `repro report`.
 module Repro.Cli.ReproduceCommand
 
+open System
 open System.IO
 open Repro.Harness
 
-let run (dataDir: string, chosenBy: string) (names: string list) : int =
+let run (dataDir: string, chosenBy: string) (names: string list) (results: string) (threads: int) : int =
     printfn "Data folder: %s (%s)" dataDir chosenBy
     Directory.CreateDirectory dataDir |> ignore
-    let results =
+    let outcomes =
         [ for name in names ->
             match Datasets.find name with
             | Error why -> name, Error why
@@ -29,7 +32,7 @@ let run (dataDir: string, chosenBy: string) (names: string list) : int =
                             printfn "%s" (Datasets.howToGet dataDir d)
                             false
                         | Datasets.Generated -> true
-                if not fetched then name, Error "not available on this machine"
+                if not fetched then name, Error(sprintf "not available on this machine; %s" (Datasets.howToGet dataDir d))
                 else
                     match Prepare.prepare dataDir (Prepare.cacheDir dataDir) d None (eprintfn "%s") with
                     | Error why -> name, Error why
@@ -39,22 +42,28 @@ let run (dataDir: string, chosenBy: string) (names: string list) : int =
                         name, Ok(warnings.Length) ]
     printfn ""
     printfn "Summary"
-    for name, outcome in results do
+    for name, outcome in outcomes do
         match outcome with
         | Ok 0 -> printfn "  %-10s prepared; statistics match Table 1" name
         | Ok n -> printfn "  %-10s prepared; %d statistic(s) differ from Table 1 (see the warnings above)" name n
         | Error why -> printfn "  %-10s skipped: %s" name why
-    let prepared = results |> List.filter (fun (_, r) -> Result.isOk r) |> List.length
-    if prepared = 0 then
+    let prepared = outcomes |> List.filter (fun (_, r) -> Result.isOk r) |> List.map fst
+    let options : Runner.Options = { Results = Path.GetFullPath results; DataDir = dataDir; Only = None; Seeds = None; Threads = threads }
+    let experiments = Repro.Experiments.Experiments.all
+    let find id = experiments |> List.find (fun e -> e.Id = id)
+    if not prepared.IsEmpty then
+        printfn ""
+        printfn "Running the paper experiment on %s (finished runs are kept; an interrupted run resumes)." (String.Join(", ", prepared))
+        ExperimentCommands.runWith { options with Only = Some(String.Join(",", prepared)) } (find "paper")
+    else
         printfn ""
         printfn "None of the paper's datasets is available here, so nothing of Table 2 can be reproduced on this machine yet."
         printfn "Put the files where the messages above say, or run 'repro data fetch --dataset NAME' on a machine with network access."
-        let local =
-            Datasets.all
-            |> List.filter (fun d ->
-                not (List.contains d.Name Datasets.paperDatasets)
-                && (match d.Source with Datasets.Generated -> false | _ -> true)
-                && Result.isOk (Datasets.locate dataDir d))
-        printfn "Local datasets present in %s:%s" dataDir (if local.IsEmpty then " (none)" else "")
-        for d in local do printfn "  %s (try: repro data stats --dataset %s)" d.Name d.Name
-    0
+        let local = find "local"
+        let present = local.Datasets |> List.filter (fun s -> (Runner.missingDataset dataDir s.Dataset).IsNone)
+        if not present.IsEmpty then
+            printfn "Running the 'local' experiment instead, on the shipped datasets present: %s." (String.Join(", ", present |> List.map (fun s -> s.Dataset)))
+            ExperimentCommands.runWith options local
+        else
+            printfn "No dataset at all is present in %s: running the SYNTHETIC experiment (generated data; its numbers are not results) so the pipeline runs end to end." dataDir
+            ExperimentCommands.runWith options (find "synthetic")

@@ -1,0 +1,185 @@
+/// The experiments, as values (STYLE.md "An experiment is a value"): datasets x protocol x models
+/// x seeds, grids as list comprehensions over the models' hyperparameter records. `repro
+/// experiments` lists them; `repro run --experiment ID` runs one. Spec sections cited per choice.
+module Repro.Experiments.Experiments
+
+open Repro.Core.Models.Cdae
+open Repro.Core.Models.Ease
+open Repro.Core.Models.MultDae
+open Repro.Core.Models.MultVae
+open Repro.Core.Models.RecVae
+open Repro.Core.Models.Slim
+open Repro.Core.Models.Wmf
+open Repro.Core.Training
+open Repro.Harness.Experiment
+open Repro.Harness.ModelSpec
+
+let private vae (d: DatasetSetup) = MultVae(MultVaeHyper(Epochs = d.Epochs))
+let private dae (d: DatasetSetup) = MultDae(MultDaeHyper(Epochs = d.Epochs))
+
+/// WMF's grid (spec 2.3): K in {100, 200} x weight on 1's c in {2, 5, 10, 30, 50, 100}.
+let wmfGrid =
+    [ for k in [ 100; 200 ] do
+        for c in [ 2.; 5.; 10.; 30.; 50.; 100. ] -> Wmf(WmfHyper(Factors = k, Confidence = c)) ]
+
+/// SLIM's grid (spec 2.3): l1 and l2 both over {0.1, 0.5, 1, 5}.
+let slimGrid =
+    [ for l1 in [ 0.1; 0.5; 1.; 5. ] do
+        for l2 in [ 0.1; 0.5; 1.; 5. ] -> Slim(SlimHyper(L1 = l1, L2 = l2)) ]
+
+/// EASE's lambda grid (Steck 2019; EaseHyper.LambdaGrid).
+let easeGrid = [ for l in EaseHyper.LambdaGrid -> Ease(EaseHyper(Lambda = l)) ]
+
+/// EASE with its published lambda per paper dataset (Steck 2019: 500 ML-20M, 1000 Netflix, 200 MSD).
+let private easePublished (d: DatasetSetup) =
+    match d.Dataset with
+    | "netflix" -> EaseHyper.PaperNetflix
+    | "msd" -> EaseHyper.PaperMsd
+    | _ -> EaseHyper.Paper
+
+/// Table 2: the three datasets under strong generalisation, Mult-VAE^PR, Mult-DAE and the baselines
+/// with the paper's grids (spec 2.3), 200 epochs on ML-20M and 100 on Netflix and MSD (spec 2.1).
+/// One seed: the paper reports one run per model with standard errors over test users (spec 3.2);
+/// `--seeds N` adds more. SLIM is not run on MSD: the paper could not finish it (spec 2.3).
+let paper =
+    { Id = "paper"
+      Title = "Table 2: ML-20M, Netflix, MSD x Mult-VAE^PR, Mult-DAE, WMF, SLIM, CDAE (paper grids)"
+      Datasets = [ strong "ml-20m" 200; strong "netflix" 100; strong "msd" 100 ]
+      Models = fun d ->
+        [ yield arm (vae d)
+          yield arm (dae d)
+          for m in wmfGrid -> arm m
+          if d.Dataset <> "msd" then
+              for m in slimGrid -> arm m
+          for wd in CdaeHyper.WeightDecayGrid -> arm (Cdae(CdaeHyper(WeightDecay = wd, Epochs = d.Epochs)))
+        ]
+      Metrics = paperMetrics
+      Seeds = 1 }
+
+/// Table 4: the likelihoods (multinomial, Gaussian, logistic) of Mult-VAE^PR and Mult-DAE on ML-20M,
+/// everything else as Table 2 (spec 2.4). Gaussian uses the default confidences c1 = 10, c0 = 1.
+let likelihoods =
+    let name (l: Likelihood) = l.ToString().ToLowerInvariant()
+    { Id = "likelihoods"
+      Title = "Table 4: multinomial, Gaussian and logistic likelihoods for Mult-VAE^PR and Mult-DAE on ML-20M"
+      Datasets = [ strong "ml-20m" 200 ]
+      Models = fun d ->
+        [ for l in [ Likelihood.Multinomial; Likelihood.Gaussian; Likelihood.Logistic ] do
+            yield { Group = sprintf "Mult-VAE^PR, %s" (name l); Model = MultVae(MultVaeHyper(Epochs = d.Epochs, Likelihood = l)) }
+            yield { Group = sprintf "Mult-DAE, %s" (name l); Model = MultDae(MultDaeHyper(Epochs = d.Epochs, Likelihood = l)) } ]
+      Metrics = paperMetrics
+      Seeds = 1 }
+
+/// Updates after which Figure 1's "anneal to beta = 1" curve reaches 1: "around 80 epochs" (spec 3.5)
+/// at ML-20M's 234 updates per epoch (spec 2.1). The notebook's 200,000 would reach only 0.234 in 200
+/// epochs, so Figure 1 used a faster schedule; this is it.
+let figure1AnnealSteps = 80L * 234L
+
+/// Figure 1: beta = 1 throughout, annealing to 1, and the same schedule stopped at the best beta
+/// (spec 3.5). The best beta comes from the validation peak of the anneal-to-1 run; the experiment
+/// fixes it at 0.2, the value the paper and the notebook select on ML-20M (spec 2.1).
+let annealing =
+    { Id = "annealing"
+      Title = "Figure 1: Mult-VAE with beta = 1, annealed to 1, and annealed with beta capped at 0.2 (ML-20M)"
+      Datasets = [ strong "ml-20m" 200 ]
+      Models = fun d ->
+        // beta = min(cap, updates / steps): one step makes beta 1 from the second update on.
+        [ { Group = "Mult-VAE (beta = 1)"; Model = MultVae(MultVaeHyper(Epochs = d.Epochs, AnnealCap = 1.0, TotalAnnealSteps = 1L)) }
+          { Group = "Mult-VAE (anneal to beta = 1)"; Model = MultVae(MultVaeHyper(Epochs = d.Epochs, AnnealCap = 1.0, TotalAnnealSteps = figure1AnnealSteps)) }
+          { Group = "Mult-VAE^PR (anneal, beta capped at 0.2)"; Model = MultVae(MultVaeHyper(Epochs = d.Epochs, AnnealCap = 0.2, TotalAnnealSteps = figure1AnnealSteps)) } ]
+      Metrics = paperMetrics
+      Seeds = 1 }
+
+/// Figure 3: NDCG@100 by quintile of test users' fold-in counts (test-users.tsv) for Mult-VAE^PR
+/// and Mult-DAE on ML-20M and MSD (spec 3.6).
+let activity =
+    { Id = "activity"
+      Title = "Figure 3: Mult-VAE^PR vs Mult-DAE by user activity (ML-20M, MSD)"
+      Datasets = [ strong "ml-20m" 200; strong "msd" 100 ]
+      Models = fun d -> [ arm (vae d); arm (dae d) ]
+      Metrics = [ "Ndcg@100" ]
+      Seeds = 1 }
+
+/// Later models on the same datasets and protocol (spec 4): EASE with its published lambda, RecVAE.
+let beyond =
+    { Id = "beyond"
+      Title = "Beyond the paper: EASE and RecVAE on ML-20M, Netflix, MSD"
+      Datasets = [ strong "ml-20m" 200; strong "netflix" 100; strong "msd" 100 ]
+      Models = fun d ->
+        [ yield arm (Ease(easePublished d))
+          // RecVAE with its own paper's defaults (50 epochs; Shenbin et al. 2020), not Liang's epochs.
+          yield arm (RecVae RecVaeHyper.Paper)
+        ]
+      Metrics = paperMetrics
+      Seeds = 1 }
+
+/// Every model on the real datasets that ship for tests, sized for this 2-core machine (its runs fill
+/// paper-tables.md):
+/// - ML-100K: the reference split (100 + 100 held-out users, the registry's ml-100k), 200 epochs,
+///   full grids (seconds per fit).
+/// - CiteULike-a: strong protocol with 500 + 500 held-out users (the registry's count: 9% of its
+///   5,551 users each, leaving 4,551 to train; with 500 test users NDCG@100's standard error is about
+///   0.01, small enough to rank the models), 200 epochs, full grids (EASE at 17k items ~1 min a fit).
+/// - Gowalla: strong protocol with 3,000 + 3,000 held-out users; 40,981 items make it costly, so 50
+///   epochs, EASE at lambda {200, 500} (~12 min a fit, float32, 6.7 GB), WMF at K = 200 with
+///   c in {2, 10, 50}, SLIM at l1 = l2 in {0.1, 1}.
+let local =
+    { Id = "local"
+      Title = "Every model on MovieLens-100K (reference split), CiteULike-a and Gowalla (strong generalisation)"
+      Datasets =
+        [ { Dataset = "ml-100k"; Protocol = "strong"; Heldout = Some 100; Epochs = 200 }
+          { Dataset = "citeulike-a"; Protocol = "strong"; Heldout = Some 500; Epochs = 200 }
+          { Dataset = "gowalla"; Protocol = "strong"; Heldout = Some 3000; Epochs = 50 } ]
+      Models = fun d ->
+        let full = d.Dataset <> "gowalla"
+        [ yield arm (vae d)
+          yield arm (dae d)
+          yield arm Popularity
+          if full then
+              for m in easeGrid -> arm m
+              for m in wmfGrid -> arm m
+              for m in slimGrid -> arm m
+          else
+              for l in [ 200.; 500. ] -> arm (Ease(EaseHyper(Lambda = l)))
+              for c in [ 2.; 10.; 50. ] -> arm (Wmf(WmfHyper(Factors = 200, Confidence = c)))
+              for p in [ 0.1; 1. ] -> arm (Slim(SlimHyper(L1 = p, L2 = p)))
+          for wd in (if full then List.ofSeq CdaeHyper.WeightDecayGrid else [ 0.1; 10. ]) -> arm (Cdae(CdaeHyper(WeightDecay = wd, Epochs = d.Epochs)))
+          yield arm (RecVae RecVaeHyper.Paper)
+        ]
+      Metrics = paperMetrics
+      Seeds = 1 }
+
+/// CI's regression check (`dotnet fsi build.fsx check`, floors in results/regression-floors.json):
+/// MovieLens-100K's reference split, Mult-VAE^PR and Mult-DAE for 50 epochs, one fixed seed. A few
+/// seconds of training; the split is built once.
+let smoke =
+    { Id = "smoke"
+      Title = "CI smoke: Mult-VAE^PR and Mult-DAE for 50 epochs on MovieLens-100K's reference split"
+      Datasets = [ { Dataset = "ml-100k"; Protocol = "strong"; Heldout = Some 100; Epochs = 50 } ]
+      Models = fun d ->
+        [ yield arm (vae d)
+          yield arm (dae d)
+          // INTEGRATOR (Popularity, once Train.execute fits it on the models branch): arm Popularity
+          // INTEGRATOR (EASE, once Train.execute fits it on the models branch): arm (Ease EaseHyper.Paper)
+        ]
+      Metrics = paperMetrics
+      Seeds = 1 }
+
+/// Generated data, for the pipeline to run end to end on a machine with no dataset at all. Not a
+/// result: its numbers say nothing about the paper.
+let synthetic =
+    { Id = "synthetic"
+      Title = "SYNTHETIC (generated data, not a result): Mult-VAE^PR and Mult-DAE on synthetic-tiny"
+      Datasets = [ { Dataset = "synthetic-tiny"; Protocol = "strong"; Heldout = None; Epochs = 20 } ]
+      Models = fun d -> [ arm (vae d); arm (dae d) ]
+      Metrics = paperMetrics
+      Seeds = 1 }
+
+/// Every experiment, in the order `repro experiments` lists them.
+let all = [ paper; likelihoods; annealing; activity; beyond; local; smoke; synthetic ]
+
+/// The experiment called <paramref name="id"/>, or an error listing the known ones.
+let find (id: string) =
+    match all |> List.tryFind (fun e -> e.Id = id) with
+    | Some e -> Ok e
+    | None -> Error(sprintf "unknown experiment '%s'; experiments: %s" id (all |> List.map (fun e -> e.Id) |> String.concat ", "))

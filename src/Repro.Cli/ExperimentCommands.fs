@@ -1,0 +1,252 @@
+/// `repro experiments`, `repro run`, `repro plan` and `repro check`: thin commands over the harness's
+/// Experiment, Runner, Plan and Check, with the runner's live display.
+module Repro.Cli.ExperimentCommands
+
+open System
+open System.IO
+open System.Threading
+open Argu
+open Spectre.Console
+open Repro.Core.Training
+open Repro.Harness
+open Repro.Harness.Experiment
+open Repro.Cli.Arguments
+
+let private fail (message: string) =
+    eprintfn "error: %s" message
+    1
+
+let private estimate (runs: Run list) =
+    let known = runs |> List.choose Cost.ofRun
+    let text = Cost.format (List.sum known)
+    if known.Length = runs.Length then text else sprintf "%s (+%d run(s) of unknown shape)" text (runs.Length - known.Length)
+
+/// `repro experiments`: each experiment with its runs and estimated cost per dataset.
+let list (dataDir: string) =
+    printfn "Experiments (estimated cost on a 2-core machine, from measured speeds; see src/Repro.Harness/Cost.fs):"
+    for e in Repro.Experiments.Experiments.all do
+        let runs = Experiment.runs None e
+        printfn ""
+        printfn "%-12s %d runs, %d seed(s), about %s" e.Id runs.Length e.Seeds (estimate runs)
+        printfn "  %s" e.Title
+        for setup in e.Datasets do
+            let these = runs |> List.filter (fun r -> r.Setup = setup)
+            let presence = match Runner.missingDataset dataDir setup.Dataset with None -> "present" | Some _ -> "absent here"
+            printfn "  %-14s %4d run(s) %14s  (%s)" setup.Dataset these.Length (estimate these) presence
+    0
+
+let private options dataDir (results: string option) only seeds threads : Runner.Options =
+    { Results = Path.GetFullPath(defaultArg results "results"); DataDir = dataDir; Only = only; Seeds = seeds
+      Threads = defaultArg threads Environment.ProcessorCount }
+
+/// The test NDCG@100 a finished run recorded, for the line that says it is done.
+let private testNdcg (folder: string) =
+    try
+        let root = Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "metrics.json")))
+        sprintf "test Ndcg@100 %.4f" (root.["test"].["Ndcg@100"].["mean"].GetValue<float>())
+    with _ -> ""
+
+let private describe (outcome: Runner.Outcome) (elapsed: TimeSpan) (folder: string) =
+    let time = Cost.format elapsed.TotalSeconds
+    match outcome with
+    | Runner.Completed -> sprintf "done in %s, %s" time (testNdcg folder)
+    | Runner.AlreadyFinished -> "already finished"
+    | Runner.RunFailed message -> sprintf "FAILED after %s (error.txt): %s" time (message.Split('\n').[0])
+    | Runner.Interrupted -> sprintf "stopped after %s; the next 'repro run' resumes it" time
+
+/// Tracks runs done and left, elapsed time and an ETA from the cost estimates, corrected by how the
+/// finished runs compared with theirs.
+type private Clock(todo: Run list) =
+    let watch = Diagnostics.Stopwatch.StartNew()
+    let mutable finishedEstimate, finishedActual, doneCount = 0.0, 0.0, 0
+    let estimateOf r = Cost.ofRun r |> Option.defaultValue 60.0
+    member _.Finish(r: Run, elapsed: TimeSpan) =
+        doneCount <- doneCount + 1
+        finishedEstimate <- finishedEstimate + estimateOf r
+        finishedActual <- finishedActual + elapsed.TotalSeconds
+    member _.Done = doneCount
+    member _.Left = todo.Length - doneCount
+    member _.Elapsed = watch.Elapsed
+    /// Seconds left: the current run's own estimate of its remaining training when it has one, then
+    /// the estimates of the runs after it, scaled by how the finished runs compared with theirs.
+    member _.Eta(currentIndex: int, currentElapsed: TimeSpan, currentRemaining: TimeSpan option) =
+        let ratio = if finishedEstimate > 0.0 then Math.Clamp(finishedActual / finishedEstimate, 0.2, 5.0) else 1.0
+        let after = todo |> List.skip (min todo.Length (max 0 currentIndex)) |> List.sumBy estimateOf
+        let current =
+            match currentRemaining, List.tryItem (currentIndex - 1) todo with
+            | Some left, _ -> left.TotalSeconds
+            | None, Some r -> max 0.0 (estimateOf r * ratio - currentElapsed.TotalSeconds)
+            | None, None -> 0.0
+        after * ratio + current
+    member c.Status(index, current: TimeSpan, remaining: TimeSpan option) =
+        sprintf "runs %d/%d done, %d left, elapsed %s, ETA about %s" c.Done todo.Length c.Left
+            (c.Elapsed.ToString(@"hh\:mm\:ss")) (Cost.format (c.Eta(index, current, remaining)))
+
+let private printDryRun (o: Runner.Options) (e: Experiment) =
+    let chosen = Runner.selected o e
+    printfn "Experiment %s: %d run(s) selected, about %s (nothing is run: --dry-run)" e.Id chosen.Length (estimate chosen)
+    for r in chosen do
+        let state =
+            match Runner.missingDataset o.DataDir r.Setup.Dataset with
+            | Some _ -> "skip: dataset absent"
+            | None ->
+                match Runner.state (r.Folder o.Results) with
+                | Runner.Finished -> "finished"
+                | Runner.Failed _ -> "failed, will retry"
+                | Runner.Started -> "started, will resume"
+                | Runner.Pending -> "pending"
+        let cost = Cost.ofRun r |> Option.map Cost.format |> Option.defaultValue "?"
+        printfn "  %-44s %-22s %-24s %10s" r.Id r.Group state cost
+
+/// Does the runs <paramref name="o"/> selects with the live display; 0, 1 (a run failed) or 130 (stopped).
+let runWith (o: Runner.Options) (e: Experiment) =
+    let dataDir = o.DataDir
+    let chosen = Runner.selected o e
+    if chosen.IsEmpty then fail (sprintf "no run of '%s' matches --only %s" e.Id (defaultArg o.Only ""))
+    else
+    let todo =
+        chosen |> List.filter (fun r -> Runner.missingDataset dataDir r.Setup.Dataset |> Option.isNone && not (Runner.isFinished (r.Folder o.Results)))
+    printfn "Experiment %s: %d run(s) selected, %d to do (about %s), results in %s" e.Id chosen.Length todo.Length (estimate todo) (Path.Combine(o.Results, e.Id))
+    use cancel = new CancellationTokenSource()
+    // The first Ctrl-C stops after the current batch (state saved); a second one ends the process.
+    let onCancel = ConsoleCancelEventHandler(fun _ a ->
+        if not cancel.IsCancellationRequested then
+            a.Cancel <- true
+            eprintfn "Stopping after the current batch (Ctrl-C again to kill)..."
+            cancel.Cancel())
+    Console.CancelKeyPress.AddHandler onCancel
+    let clock = Clock todo
+    let mutable current = 0
+    let mutable runWatch = Diagnostics.Stopwatch()
+    try
+        let summary =
+            if AnsiConsole.Profile.Capabilities.Interactive then
+                AnsiConsole.Progress()
+                    .AutoClear(false)
+                    .Columns(TaskDescriptionColumn(), ProgressBarColumn(), PercentageColumn(), ElapsedTimeColumn(), RemainingTimeColumn())
+                    .Start(fun ctx ->
+                        let overall = ctx.AddTask(clock.Status(1, TimeSpan.Zero, None), maxValue = float (max 1 todo.Length))
+                        let mutable bar : ProgressTask option = None
+                        let notify event =
+                            match event with
+                            | Runner.DatasetMissing(d, why, n) -> AnsiConsole.MarkupLineInterpolated($"[yellow]skipped {n} run(s) on {d}[/]: {why}")
+                            | Runner.RunStarting(i, total, r, _) ->
+                                current <- i
+                                runWatch <- Diagnostics.Stopwatch.StartNew()
+                                bar |> Option.iter (fun b -> b.StopTask())
+                                bar <- Some(ctx.AddTask(Markup.Escape(sprintf "[%d/%d] %s" i total r.Id), maxValue = 1.0))
+                            | Runner.Said m -> AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]")
+                            | Runner.TrainingProgressed p ->
+                                bar |> Option.iter (fun b ->
+                                    b.MaxValue <- float (p.Epochs * p.BatchesPerEpoch)
+                                    b.Value <- float ((p.Epoch - 1) * p.BatchesPerEpoch + p.Batch))
+                                overall.Description <- Markup.Escape(clock.Status(current, runWatch.Elapsed, Option.ofNullable p.Remaining))
+                            | Runner.RunEnded(r, outcome, elapsed) ->
+                                bar |> Option.iter (fun b -> b.Value <- b.MaxValue; b.StopTask())
+                                if outcome <> Runner.Interrupted then
+                                    clock.Finish(r, elapsed)
+                                    overall.Increment 1.0
+                                overall.Description <- Markup.Escape(clock.Status(current + 1, TimeSpan.Zero, None))
+                                AnsiConsole.MarkupLineInterpolated($"{r.Id} ({r.Group}): {describe outcome elapsed (r.Folder o.Results)}")
+                        Runner.execute o e notify cancel.Token)
+            else
+                let notify event =
+                    match event with
+                    | Runner.DatasetMissing(d, why, n) -> printfn "skipped %d run(s) on %s: %s" n d why
+                    | Runner.RunStarting(i, total, r, folder) ->
+                        current <- i
+                        runWatch <- Diagnostics.Stopwatch.StartNew()
+                        printfn "[%d/%d] %s (%s), about %s -> %s" i total r.Id r.Group
+                            (Cost.ofRun r |> Option.map Cost.format |> Option.defaultValue "?") folder
+                    | Runner.Said m -> printfn "  %s" m
+                    | Runner.TrainingProgressed p ->
+                        if p.Phase = TrainingPhase.Validating && (p.Epoch % 10 = 0 || p.Epoch = p.Epochs) then
+                            printfn "  epoch %d/%d: loss %.3f; %s" p.Epoch p.Epochs p.MeanLoss (clock.Status(current, runWatch.Elapsed, Option.ofNullable p.Remaining))
+                    | Runner.RunEnded(r, outcome, elapsed) ->
+                        if outcome <> Runner.Interrupted then clock.Finish(r, elapsed)
+                        printfn "  %s: %s" r.Id (describe outcome elapsed (r.Folder o.Results))
+                Runner.execute o e notify cancel.Token
+        printfn "%d completed, %d already finished, %d failed, %d skipped (dataset absent)%s; elapsed %s"
+            summary.Completed summary.AlreadyFinished summary.Failed summary.Skipped
+            (if summary.Interrupted then sprintf ", %d not started" summary.NotStarted else "")
+            (clock.Elapsed.ToString(@"hh\:mm\:ss"))
+        if summary.Interrupted then
+            eprintfn "Stopped. Run the same command again to resume."
+            130
+        elif summary.Failed > 0 then
+            eprintfn "%d run(s) failed; each folder holds error.txt, and the next 'repro run' retries them." summary.Failed
+            1
+        else 0
+    finally
+        Console.CancelKeyPress.RemoveHandler onCancel
+
+/// `repro run`: does the selected runs with a live display (plain lines when not interactive);
+/// Ctrl-C stops after the current batch.
+let run (dataDir: string) (args: ParseResults<RunArgs>) =
+    match Repro.Experiments.Experiments.find (args.GetResult RunArgs.Experiment_Id) with
+    | Error why -> fail why
+    | Ok e ->
+    let o = options dataDir (args.TryGetResult RunArgs.Results) (args.TryGetResult RunArgs.Only) (args.TryGetResult RunArgs.Seeds) (args.TryGetResult RunArgs.Threads)
+    if args.Contains RunArgs.Dry_Run then
+        printDryRun o e
+        0
+    else
+    runWith o e
+
+
+/// `repro plan`: the pending runs as a Slurm job array or a command list.
+let plan (dataDir: string) (args: ParseResults<PlanArgs>) =
+    match Repro.Experiments.Experiments.find (args.GetResult PlanArgs.Experiment_Id) with
+    | Error why -> fail why
+    | Ok e ->
+    let threads = args.GetResult(PlanArgs.Threads, defaultValue = 4)
+    let p : Plan.PlanOptions =
+        { Experiment = e
+          Runner = options dataDir (args.TryGetResult PlanArgs.Results) (args.TryGetResult PlanArgs.Only) (args.TryGetResult PlanArgs.Seeds) (Some threads)
+          Repro = args.GetResult(PlanArgs.Repro, defaultValue = Plan.defaultRepro)
+          Threads = threads }
+    let text =
+        match args.GetResult PlanArgs.Format with
+        | "slurm" -> Ok(Plan.slurm p)
+        | "shell" -> Ok(Plan.shell p)
+        | other -> Error(sprintf "--format takes slurm or shell; got '%s'" other)
+    match text with
+    | Error why -> fail why
+    | Ok text ->
+        match args.TryGetResult PlanArgs.Output with
+        | Some file ->
+            let full = Path.GetFullPath file
+            Directory.CreateDirectory(Path.GetDirectoryName full) |> ignore
+            File.WriteAllText(full + ".tmp", text)
+            File.Move(full + ".tmp", full, true)
+            printfn "Wrote %s: %d pending run(s) of %s" full (Plan.pending p).Length e.Id
+        | None -> printf "%s" text
+        0
+
+/// `repro check`: the experiment's test metrics against the floors; exit 1 on any regression.
+let check (args: ParseResults<CheckArgs>) =
+    let results = Path.GetFullPath(args.GetResult CheckArgs.Results)
+    let floorsFile = Path.GetFullPath(args.GetResult(CheckArgs.Floors, defaultValue = Path.Combine("results", "regression-floors.json")))
+    let experiment = args.GetResult(CheckArgs.Experiment_Id, defaultValue = "smoke")
+    let measured = Check.measured results experiment
+    if measured.IsEmpty then fail (sprintf "no run of '%s' in %s" experiment results)
+    elif args.Contains Record then
+        let note = sprintf "%s, commit %s, from the runs in %s (their run.json records threads and seeds)" (DateTime.UtcNow.ToString "yyyy-MM-dd") (RunFolder.commit ()) results
+        File.WriteAllText(floorsFile + ".tmp", Check.record measured experiment note)
+        File.Move(floorsFile + ".tmp", floorsFile, true)
+        printfn "Wrote %s from %d run(s) in %s" floorsFile measured.Length results
+        0
+    else
+        match Check.readFloors floorsFile with
+        | Error why -> fail why
+        | Ok(forExperiment, _) when forExperiment <> experiment ->
+            fail (sprintf "%s holds floors of '%s', not '%s'" floorsFile forExperiment experiment)
+        | Ok(_, floors) ->
+            let rows = Check.compare floors measured
+            printf "%s" (Check.table rows)
+            if Check.passed rows then
+                printfn "check passed: every metric is at or above its floor (%s)" floorsFile
+                0
+            else
+                printfn "check FAILED: a metric is below its floor or missing (floors: %s)" floorsFile
+                1

@@ -1,0 +1,346 @@
+module Repro.Tests.RunnerTests
+
+open System
+open System.IO
+open System.Text.Json
+open System.Threading
+open Expecto
+open Repro.Core.Models.Ease
+open Repro.Core.Models.MultDae
+open Repro.Core.Models.MultVae
+open Repro.Core.Models.Slim
+open Repro.Core.Models.Wmf
+open Repro.Core.Training
+open Repro.Harness
+open Repro.Harness.Experiment
+open Repro.Tests.TempFiles
+
+/// A Mult-VAE small enough for seconds on synthetic-tiny.
+let private tinyVae = ModelSpec.MultVae(MultVaeHyper(Hidden = 16, Latent = 8, BatchSize = 32, Epochs = 3))
+let private tinyDae = ModelSpec.MultDae(MultDaeHyper(Hidden = 16, BatchSize = 32, Epochs = 3))
+/// Refused by MultVaeHyper.Validate (latent dimension 0): a run that fails.
+let private broken = ModelSpec.MultVae(MultVaeHyper(Hidden = 16, Latent = 0, BatchSize = 32, Epochs = 3))
+
+let private tinyExperiment (models: ModelSpec.ModelSpec list) =
+    { Id = "tiny"; Title = "test"
+      Datasets = [ { Dataset = "synthetic-tiny"; Protocol = "strong"; Heldout = None; Epochs = 3 } ]
+      Models = fun _ -> models |> List.map arm
+      Metrics = paperMetrics; Seeds = 1 }
+
+let private options (dir: string) : Runner.Options =
+    { Results = Path.Combine(dir, "results"); DataDir = Path.Combine(dir, "data"); Only = None; Seeds = None; Threads = 1 }
+
+/// Runs the experiment, returning the summary and the ids of the runs that started.
+let private execute (o: Runner.Options) (e: Experiment) (cancel: CancellationToken) =
+    let started = ResizeArray()
+    let events = ResizeArray()
+    let summary =
+        Runner.execute o e (fun ev ->
+            events.Add ev
+            match ev with Runner.RunStarting(_, _, r, _) -> started.Add r.Id | _ -> ()) cancel
+    summary, List.ofSeq started, List.ofSeq events
+
+let private testMetrics (folder: string) =
+    use doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "metrics.json")))
+    doc.RootElement.GetProperty("test").GetRawText()
+
+/// Runs the CLI in-process, capturing what it prints.
+let private repro (args: string list) =
+    let out = new StringWriter()
+    let err = new StringWriter()
+    let savedOut, savedErr = Console.Out, Console.Error
+    Console.SetOut out
+    Console.SetError err
+    let code =
+        try Repro.Cli.Program.main (Array.ofList args)
+        finally
+            Console.SetOut savedOut
+            Console.SetError savedErr
+    code, out.ToString(), err.ToString()
+
+let private validate (model: ModelSpec.ModelSpec) =
+    match model with
+    | ModelSpec.MultVae h -> h.Validate()
+    | ModelSpec.MultDae h -> h.Validate()
+    | ModelSpec.Popularity -> ()
+    | ModelSpec.Ease h -> h.Validate()
+    | ModelSpec.Wmf h -> h.Validate()
+    | ModelSpec.Slim h -> h.Validate()
+    | ModelSpec.Cdae h -> h.Validate()
+    | ModelSpec.RecVae h -> h.Validate()
+
+/// Writes a run folder as the runner and Train.execute leave it, without training.
+let private fakeRun (folder: string) (dataset: string) (group: string) (ndcg: float) (se: float) =
+    Directory.CreateDirectory folder |> ignore
+    File.WriteAllText(Path.Combine(folder, "experiment.json"),
+        sprintf """{"experiment":"smoke","dataset":"%s","model":"mult-vae","group":"%s","settingsHash":"00000000","seed":1}""" dataset group)
+    File.WriteAllText(Path.Combine(folder, "metrics.json"),
+        sprintf """{"test":{"Ndcg@100":{"mean":%g,"standardError":%g,"users":100,"excluded":0},"bestEpoch":3}}""" ndcg se)
+
+[<Tests>]
+let experimentTests =
+    testList "Harness.Experiment" [
+        testCase "the settings hash is the first 8 hex digits of SHA-256 of the sorted name=value lines" <| fun () ->
+            // sha256("") = e3b0c442...; sha256("lambda=500") = 77a36ae4... (computed independently)
+            Expect.equal (settingsHash ModelSpec.Popularity) "e3b0c442" "no settings"
+            Expect.equal (settingsHash (ModelSpec.Ease(EaseHyper(Lambda = 500.0)))) "77a36ae4" "EASE lambda 500"
+
+        testCase "a run's folder is <experiment>/<dataset>/<model>-<hash8>-s<seed> and its id drops the experiment" <| fun () ->
+            let r = runs None (tinyExperiment [ ModelSpec.Popularity ]) |> List.exactlyOne
+            Expect.equal r.Id "synthetic-tiny/popularity-e3b0c442-s1" "id"
+            Expect.equal (r.Folder "res") (Path.Combine("res", "tiny", "synthetic-tiny", "popularity-e3b0c442-s1")) "folder"
+
+        testCase "grid points differ in hash, different settings never share a folder" <| fun () ->
+            let grid = [ for c in [ 2.; 5. ] -> ModelSpec.Wmf(WmfHyper(Confidence = c)) ]
+            let ids = runs None (tinyExperiment grid) |> List.map (fun r -> r.Id)
+            Expect.equal (List.distinct ids).Length 2 "two folders"
+
+        testCase "run seeds are derived: stable, different per seed index and dataset, shared by grid points" <| fun () ->
+            let e = { tinyExperiment [ ModelSpec.Wmf(WmfHyper(Confidence = 2.0)); ModelSpec.Wmf(WmfHyper(Confidence = 5.0)) ] with Seeds = 2 }
+            let rs = runs None e
+            Expect.equal rs.Length 4 "2 grid points x 2 seeds"
+            let seedOf c s = (rs |> List.find (fun r -> r.SeedIndex = s && (match r.Model with ModelSpec.Wmf h -> h.Confidence = c | _ -> false))).Seed
+            Expect.equal (seedOf 2.0 1) (seedOf 5.0 1) "grid points share the seed"
+            Expect.notEqual (seedOf 2.0 1) (seedOf 2.0 2) "seed indexes differ"
+            Expect.equal (seedOf 2.0 1) (runSeed "tiny" "synthetic-tiny" "wmf" 1) "derived from (experiment, dataset, model, index)"
+            Expect.notEqual (runSeed "tiny" "synthetic-tiny" "wmf" 1) (runSeed "tiny" "ml-100k" "wmf" 1) "datasets differ"
+            Expect.notEqual (runSeed "tiny" "synthetic-tiny" "wmf" 1) (runSeed "other" "synthetic-tiny" "wmf" 1) "experiments differ"
+
+        testCase "--only selects by dataset, dataset/model prefix, exact id or glob" <| fun () ->
+            let id = "ml-100k/mult-vae-5b1dd09a-s1"
+            Expect.isTrue (selects "ml-100k" id) "dataset"
+            Expect.isTrue (selects "ml-100k/mult-vae" id) "dataset/model"
+            Expect.isTrue (selects id id) "exact"
+            Expect.isFalse (selects id "ml-100k/mult-vae-5b1dd09a-s10") "an exact id does not pick seed 10"
+            Expect.isFalse (selects "ml-1" id) "no partial dataset names"
+            Expect.isTrue (selects "*/mult-vae-*" id) "glob"
+            Expect.isTrue (selects "gowalla,ml-100k" id) "comma-separated"
+            Expect.isFalse (selects "gowalla" id) "other dataset"
+    ]
+
+[<Tests>]
+let catalogTests =
+    let all = Repro.Experiments.Experiments.all
+    testSequenced <| testList "Experiments" [
+        for e in all do
+            testCase (sprintf "%s is well formed: runs, unique ids, known datasets, valid settings" e.Id) <| fun () ->
+                let rs = runs None e
+                Expect.isNonEmpty rs "has runs"
+                Expect.equal (rs |> List.map (fun r -> r.Id) |> List.distinct).Length rs.Length "unique run ids"
+                for d in e.Datasets do
+                    Expect.isOk (Datasets.find d.Dataset) (sprintf "%s is a registry dataset" d.Dataset)
+                    Expect.isNonEmpty (e.Models d) (sprintf "models on %s" d.Dataset)
+                for r in rs do validate r.Model
+                Expect.isNonEmpty e.Metrics "metrics"
+
+        testCase "paper has Table 2's datasets, epochs and grids (WMF 2 x 6, SLIM 4 x 4 except on MSD)" <| fun () ->
+            let paper = Repro.Experiments.Experiments.paper
+            Expect.equal (paper.Datasets |> List.map (fun d -> d.Dataset, d.Epochs)) [ "ml-20m", 200; "netflix", 100; "msd", 100 ] "spec 2.1"
+            for d in paper.Datasets do
+                let count group = paper.Models d |> List.filter (fun a -> a.Group = group) |> List.length
+                Expect.equal (count "WMF") 12 "WMF grid"
+                Expect.equal (count "SLIM") (if d.Dataset = "msd" then 0 else 16) "SLIM grid"
+                Expect.equal (count "Mult-VAE^PR") 1 "one Mult-VAE^PR"
+                Expect.equal (count "Mult-DAE") 1 "one Mult-DAE"
+                for a in paper.Models d do
+                    match a.Model with
+                    | ModelSpec.MultVae h -> Expect.equal h.Epochs d.Epochs "epochs follow the dataset"
+                    | ModelSpec.MultDae h -> Expect.equal h.Epochs d.Epochs "epochs follow the dataset"
+                    | _ -> ()
+            let wmf = paper.Models paper.Datasets.Head |> List.choose (fun a -> match a.Model with ModelSpec.Wmf h -> Some(h.Factors, h.Confidence) | _ -> None)
+            Expect.equal (wmf |> List.map fst |> List.distinct) [ 100; 200 ] "K"
+            Expect.equal (wmf |> List.map snd |> List.distinct) [ 2.; 5.; 10.; 30.; 50.; 100. ] "c"
+            let slim = paper.Models paper.Datasets.Head |> List.choose (fun a -> match a.Model with ModelSpec.Slim h -> Some(h.L1, h.L2) | _ -> None)
+            Expect.equal (slim |> List.map fst |> List.distinct) [ 0.1; 0.5; 1.; 5. ] "l1"
+            Expect.equal (slim |> List.map snd |> List.distinct) [ 0.1; 0.5; 1.; 5. ] "l2"
+
+        testCase "likelihoods has three likelihoods for each of Mult-VAE^PR and Mult-DAE" <| fun () ->
+            let e = Repro.Experiments.Experiments.likelihoods
+            let arms = e.Models e.Datasets.Head
+            Expect.equal arms.Length 6 "2 x 3"
+            Expect.equal (arms |> List.map (fun a -> a.Group) |> List.distinct).Length 6 "one row each"
+
+        testCase "cost estimates scale from the measured ML-20M figures (EASE cubic in items, the rest by users x items)" <| fun () ->
+            let ml20m = (Cost.shape "ml-20m" None).Value
+            Expect.equal ml20m { Cost.TrainUsers = 116_677; Cost.Items = 20_108 } "ML-20M's training users and items"
+            Expect.floatClose Accuracy.veryHigh (Cost.seconds ml20m (ModelSpec.Ease(EaseHyper()))) (3.0 + 87.0) "87 s a fit plus overhead"
+            let doubleItems = { ml20m with Cost.Items = 2 * ml20m.Items }
+            Expect.floatClose Accuracy.veryHigh (Cost.seconds doubleItems (ModelSpec.Ease(EaseHyper()))) (3.0 + 87.0 * 8.0) "cubic"
+            Expect.floatClose Accuracy.veryHigh (Cost.seconds doubleItems (ModelSpec.MultDae(MultDaeHyper(Epochs = 10)))) (3.0 + 25.0 * 2.0 * 10.0) "per epoch, linear"
+            Expect.equal (Cost.shape "ml-20m" (Some 5000)).Value.TrainUsers (116_677 + 10_000) "fewer held-out users train more"
+            Expect.isNone (Cost.shape "custom-x" None) "unknown shape"
+
+        testCase "repro experiments lists every experiment with its runs and cost" <| fun () ->
+            withFolder (fun dir ->
+                let code, out, _ = repro [ "--data-dir"; dir; "experiments" ]
+                Expect.equal code 0 "exit code"
+                for e in all do
+                    Expect.stringContains out (sprintf "%-12s %d runs" e.Id (runs None e).Length) (sprintf "%s with its run count" e.Id)
+                Expect.stringContains out "absent here" "says which datasets are absent")
+
+        testCase "experiment ids are unique" <| fun () ->
+            Expect.equal (all |> List.map (fun e -> e.Id) |> List.distinct).Length all.Length "unique"
+    ]
+
+[<Tests>]
+let runnerTests =
+    testSequenced <| testList "Harness.Runner" [
+        testCase "every run completes once; deleting one folder and rerunning redoes only that run" <| fun () ->
+            withFolder (fun dir ->
+                let o = options dir
+                let e = tinyExperiment [ tinyVae; tinyDae ]
+                let first, started, _ = execute o e CancellationToken.None
+                Expect.equal first.Completed 2 "both ran"
+                Expect.equal started.Length 2 "both started"
+                let rs = runs None e
+                for r in rs do
+                    let folder = r.Folder o.Results
+                    Expect.isTrue (Runner.isFinished folder) "finished"
+                    use doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "experiment.json")))
+                    Expect.equal (doc.RootElement.GetProperty("settingsHash").GetString()) r.SettingsHash "experiment.json"
+                    Expect.equal (doc.RootElement.GetProperty("group").GetString()) r.Group "group"
+                    use run = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "run.json")))
+                    Expect.equal (run.RootElement.GetProperty("seed").GetUInt64()) r.Seed "the derived seed is recorded"
+                let kept = rs.[1].Folder o.Results
+                let keptTime = File.GetLastWriteTimeUtc(Path.Combine(kept, "metrics.json"))
+                Directory.Delete(rs.[0].Folder o.Results, true)
+                let second, again, _ = execute o e CancellationToken.None
+                Expect.equal again [ rs.[0].Id ] "only the deleted run starts"
+                Expect.equal second.AlreadyFinished 1 "the other is kept"
+                Expect.equal (File.GetLastWriteTimeUtc(Path.Combine(kept, "metrics.json"))) keptTime "never rewritten"
+                let third, none, _ = execute o e CancellationToken.None
+                Expect.isEmpty none "nothing left to do"
+                Expect.equal third.AlreadyFinished 2 "both finished")
+
+        testCase "a run interrupted by the cancel token resumes to the same metrics as an uninterrupted one" <| fun () ->
+            withFolder (fun dir ->
+                let e = tinyExperiment [ tinyVae ]
+                let straight = { options dir with Results = Path.Combine(dir, "straight") }
+                execute straight e CancellationToken.None |> ignore
+                let o = options dir
+                use cancel = new CancellationTokenSource()
+                let summary =
+                    Runner.execute o e (fun ev ->
+                        match ev with
+                        | Runner.TrainingProgressed p when p.Epoch = 2 && p.Batch = 1 -> cancel.Cancel()
+                        | _ -> ()) cancel.Token
+                Expect.isTrue summary.Interrupted "stopped"
+                let r = runs None e |> List.exactlyOne
+                Expect.isFalse (Runner.isFinished (r.Folder o.Results)) "not finished"
+                Expect.equal (Runner.state (r.Folder o.Results)) Runner.Started "started, not failed"
+                let resumed, _, _ = execute o e CancellationToken.None
+                Expect.equal resumed.Completed 1 "resumed to the end"
+                Expect.equal (testMetrics (r.Folder o.Results)) (testMetrics (r.Folder straight.Results)) "same test metrics")
+
+        testCase "a failing run writes error.txt, the others complete, and a later run retries it" <| fun () ->
+            withFolder (fun dir ->
+                let o = options dir
+                let e = tinyExperiment [ broken; tinyDae ]
+                let summary, _, _ = execute o e CancellationToken.None
+                Expect.equal summary.Failed 1 "one failed"
+                Expect.equal summary.Completed 1 "the other completed"
+                let failed = (runs None e).[0].Folder o.Results
+                let error = File.ReadAllText(Path.Combine(failed, "error.txt"))
+                Expect.stringContains error "latent" "the error names the problem"
+                match Runner.state failed with
+                | Runner.Failed _ -> ()
+                | other -> failtestf "expected Failed, got %A" other
+                let again, started, _ = execute o e CancellationToken.None
+                Expect.equal started [ (runs None e).[0].Id ] "the failed run is retried"
+                Expect.equal again.Failed 1 "and fails again")
+
+        testCase "runs on a missing dataset are skipped with the way to obtain it, without failing" <| fun () ->
+            withFolder (fun dir ->
+                let o = options dir
+                let e = { tinyExperiment [ tinyVae; tinyDae ] with Datasets = [ strong "ml-100k" 3 ] }
+                let summary, started, events = execute o e CancellationToken.None
+                Expect.isEmpty started "nothing runs"
+                Expect.equal summary.Skipped 2 "both skipped"
+                Expect.equal summary.Failed 0 "not failed"
+                let reasons = events |> List.choose (function Runner.DatasetMissing(d, why, n) -> Some(d, why, n) | _ -> None)
+                match reasons with
+                | [ "ml-100k", why, 2 ] -> Expect.stringContains why "repro data fetch --dataset ml-100k" "says how to get it"
+                | other -> failtestf "expected one missing dataset, got %A" other
+                Expect.isFalse (Directory.Exists o.Results) "no folder written")
+
+        testCase "run --dry-run lists the runs with their state and runs nothing" <| fun () ->
+            withFolder (fun dir ->
+                let results = Path.Combine(dir, "results")
+                let code, out, err = repro [ "--data-dir"; Path.Combine(dir, "data"); "run"; "--experiment"; "smoke"; "--dry-run"; "--results"; results ]
+                Expect.equal code 0 (sprintf "exit code; stderr %s" err)
+                for r in runs None Repro.Experiments.Experiments.smoke do Expect.stringContains out r.Id "lists each run"
+                Expect.stringContains out "dataset absent" "says the data is absent here"
+                Expect.isFalse (Directory.Exists results) "nothing written")
+    ]
+
+[<Tests>]
+let planTests =
+    testSequenced <| testList "Harness.Plan" [
+        testCase "plans list exactly the pending runs: finished ones are left out" <| fun () ->
+            withFolder (fun dir ->
+                let e = { tinyExperiment [ tinyVae; tinyDae; ModelSpec.Popularity ] with Datasets = [ strong "ml-100k" 3 ] }
+                let o = options dir
+                let rs = runs None e
+                fakeRun (rs.[1].Folder o.Results) "ml-100k" "Mult-DAE" 0.4 0.01
+                let p : Plan.PlanOptions = { Experiment = e; Runner = o; Repro = "repro"; Threads = 2 }
+                let pendingIds = [ rs.[0].Id; rs.[2].Id ]
+                Expect.equal (Plan.pending p |> List.map (fun r -> r.Id)) pendingIds "pending"
+                let shell = (Plan.shell p).Split('\n') |> Array.filter (fun l -> l.StartsWith "repro ")
+                Expect.equal shell.Length 2 "one command per pending run"
+                for id, line in Seq.zip pendingIds shell do
+                    Expect.stringContains line (sprintf "--only '%s'" id) "exact selector"
+                    Expect.stringContains line "run --experiment tiny" "the experiment"
+                let slurm = Plan.slurm p
+                Expect.stringContains slurm "#SBATCH --array=0-1" "one array task per pending run"
+                let listed = slurm.Split('\n') |> Array.filter (fun l -> l.StartsWith "  '") |> Array.map (fun l -> l.Trim().Trim('\''))
+                Expect.equal (List.ofArray listed) pendingIds "the array's runs"
+                Expect.stringContains slurm "${RUNS[$SLURM_ARRAY_TASK_ID]}" "task i does run i"
+                Expect.isFalse (slurm.Contains rs.[1].Id) "the finished run is not planned")
+
+        testCase "plan --format shell writes the file; an unknown format is refused" <| fun () ->
+            withFolder (fun dir ->
+                let file = Path.Combine(dir, "plan.txt")
+                let code, _, err = repro [ "--data-dir"; dir; "plan"; "--experiment"; "smoke"; "--format"; "shell"; "--results"; Path.Combine(dir, "r"); "--output"; file ]
+                Expect.equal code 0 err
+                let lines = File.ReadAllLines file |> Array.filter (fun l -> not (l.StartsWith "#"))
+                Expect.equal lines.Length (runs None Repro.Experiments.Experiments.smoke).Length "every smoke run is pending"
+                let code, _, err = repro [ "plan"; "--experiment"; "smoke"; "--format"; "pbs" ]
+                Expect.equal code 1 "refused"
+                Expect.stringContains err "slurm or shell" "says what is allowed")
+    ]
+
+[<Tests>]
+let checkTests =
+    testSequenced <| testList "Harness.Check" [
+        testCase "check passes at the recorded floors and fails when a floor is raised above the value" <| fun () ->
+            withFolder (fun dir ->
+                let results = Path.Combine(dir, "results")
+                fakeRun (Path.Combine(results, "smoke", "ml-100k", "a")) "ml-100k" "Mult-VAE^PR" 0.45 0.02
+                fakeRun (Path.Combine(results, "smoke", "ml-100k", "b")) "ml-100k" "Mult-DAE" 0.40 0.02
+                let measured = Check.measured results "smoke"
+                let floorsText = Check.record measured "smoke" "test"
+                let floorsFile = writeText dir "floors.json" floorsText
+                let floors = match Check.readFloors floorsFile with Ok(_, f) -> f | Error e -> failtest e
+                let vae = floors |> List.find (fun f -> f.Group = "Mult-VAE^PR")
+                Expect.floatClose Accuracy.veryHigh vae.Floor (0.45 - 2.0 * 0.02) "floor = value - 2 s.e."
+                Expect.isTrue (Check.passed (Check.compare floors measured)) "passes at its own floors"
+                let code, out, _ = repro [ "check"; "--results"; results; "--floors"; floorsFile ]
+                Expect.equal code 0 "exit 0"
+                Expect.stringContains out "ok" "verdict"
+                let raised = floors |> List.map (fun f -> if f.Group = "Mult-DAE" then { f with Floor = 0.41 } else f)
+                let rows = Check.compare raised measured
+                Expect.isFalse (Check.passed rows) "fails"
+                Expect.exists rows (fun r -> r.Group = "Mult-DAE" && r.Verdict = Check.Regression) "names the regression"
+                File.WriteAllText(floorsFile, floorsText.Replace("\"floor\": 0.36", "\"floor\": 0.41"))
+                let code, out, _ = repro [ "check"; "--results"; results; "--floors"; floorsFile ]
+                Expect.equal code 1 "exit 1"
+                Expect.stringContains out "REGRESSION" "printed")
+
+        testCase "a floor whose run is absent fails as missing" <| fun () ->
+            let floor : Check.Floor = { Dataset = "ml-100k"; Group = "EASE"; Metric = "Ndcg@100"; Value = 0.4; StandardError = 0.02; Floor = 0.36 }
+            let rows = Check.compare [ floor ] []
+            Expect.isFalse (Check.passed rows) "fails"
+            match rows with
+            | [ { Verdict = Check.Missing _ } ] -> ()
+            | other -> failtestf "expected a missing row, got %A" other
+    ]
