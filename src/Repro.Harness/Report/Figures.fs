@@ -116,7 +116,7 @@ let activity (table: Table) : (Figure * Quintile list) option * string list =
 /// published number as a dashed mark.
 let mainBars (table: Table) : Figure =
     { FileName = stem table + "-table.svg"
-      Caption = sprintf "Test metrics, %s on %s: bars are ours (± the row's standard error), dashed marks the published numbers" table.Experiment table.Dataset
+      Caption = sprintf "Test metrics, %s on %s: bars are ours (± the row's standard error), marks the published numbers" table.Experiment table.Dataset
       Chart =
         Bars { Title = sprintf "Test metrics — %s, %s" table.Experiment table.Dataset
                XLabel = "metric"; YLabel = "test value"

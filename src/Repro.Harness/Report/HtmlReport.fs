@@ -26,6 +26,8 @@ let plotlyJs () : string =
         use reader = new StreamReader(stream, Encoding.UTF8)
         reader.ReadToEnd()
 
+let private figureWidth, figureHeight = 900, 500
+
 /// The chart as a Plotly.NET chart: lines with error bars, or grouped columns with error bars and
 /// the reference numbers as markers.
 let toPlotly (chart: Charts.Chart) : GenericChart =
@@ -42,6 +44,7 @@ let toPlotly (chart: Charts.Chart) : GenericChart =
         |> Chart.withTitle l.Title
         |> Chart.withXAxisStyle(TitleText = l.XLabel)
         |> Chart.withYAxisStyle(TitleText = l.YLabel)
+        |> Chart.withSize(figureWidth, figureHeight)
     | Bars b ->
         let columns =
             b.Series |> List.mapi (fun i s ->
@@ -59,14 +62,17 @@ let toPlotly (chart: Charts.Chart) : GenericChart =
         |> Chart.withXAxisStyle(TitleText = b.XLabel)
         |> Chart.withYAxisStyle(TitleText = b.YLabel)
         |> Chart.withLayoutStyle(BarMode = StyleParam.BarMode.Group)
+        |> Chart.withSize(figureWidth, figureHeight)
 
 let private escape (s: string) = Svg.escape s
 
-// Markdown's `code` and [text](link) as HTML, after escaping.
+// Markdown's `code`, **strong**, *emphasis* and [text](link) as HTML, after escaping.
 let private inline' (text: string) =
     let escaped = escape text
     let code = Regex.Replace(escaped, "`([^`]*)`", "<code>$1</code>")
-    Regex.Replace(code, @"\[([^\]]*)\]\(([^)]*)\)", "<a href=\"$2\">$1</a>")
+    let strong = Regex.Replace(code, @"\*\*([^*]+)\*\*", "<strong>$1</strong>")
+    let em = Regex.Replace(strong, @"(?<![\w*])\*([^*\s][^*]*)\*(?![\w*])", "<em>$1</em>")
+    Regex.Replace(em, @"\[([^\]]*)\]\(([^)]*)\)", "<a href=\"$2\">$1</a>")
 
 /// The report as one HTML document.
 let render (title: string) (blocks: Block list) : string =
@@ -99,7 +105,7 @@ let render (title: string) (blocks: Block list) : string =
             figureNumber <- figureNumber + 1
             let id = sprintf "figure-%d" figureNumber
             let json = GenericChart.toJson (toPlotly f.Chart)
-            out.Append(sprintf "<figure>\n<div id=\"%s\" style=\"width:900px;height:500px\"></div>\n" id) |> ignore
+            out.Append(sprintf "<figure>\n<div id=\"%s\" style=\"width:%dpx;height:%dpx\"></div>\n" id figureWidth figureHeight) |> ignore
             out.Append(sprintf "<script type=\"text/javascript\">(function(){var figure = %s; Plotly.newPlot(\"%s\", figure.data, figure.layout, figure.config);})();</script>\n" (json.Replace("</", "<\\/")) id) |> ignore
             out.Append(sprintf "<figcaption>%s</figcaption>\n</figure>\n" (inline' f.Caption)) |> ignore
     out.Append("</body>\n</html>\n").ToString()
