@@ -314,6 +314,19 @@ let tests =
                     Expect.stringContains markdown "## Skipped run folders" "listed"
                     Expect.stringContains markdown "`../results/exp/ml-100k/mult-vae-aaaaaaaa-s2`" "the skipped folder")
 
+            testCase "a failed run is skipped with its error.txt; a finished run with a stale error.txt is reported" <| fun () ->
+                withFolder (fun dir ->
+                    let results = Path.Combine(dir, "results")
+                    let failed = write results { fixture with Seed = 1; Test = ndcg 0.6 0.01 }
+                    File.Delete(Path.Combine(failed, "metrics.json"))
+                    File.WriteAllText(Path.Combine(failed, "error.txt"), "out of memory\n")
+                    let retried = write results { fixture with Seed = 2; Test = ndcg 0.6 0.01; Validation = Some 0.5 }
+                    File.WriteAllText(Path.Combine(retried, "error.txt"), "interrupted\n")
+                    let index = RunIndex.load results
+                    Expect.equal (index.Runs |> List.map _.Folder) [ retried ] "the finished run"
+                    Expect.equal (index.Skipped |> List.map _.Folder) [ failed ] "the failed run"
+                    Expect.stringContains index.Skipped.Head.Reason "out of memory" "its error")
+
             testCase "the paper's datasets without runs show their published numbers, awaiting a run" <| fun () ->
                 withFolder (fun dir ->
                     write (Path.Combine(dir, "results")) { fixture with Dataset = "ml-20m"; Test = ndcg 0.4 0.002; Validation = Some 0.5 } |> ignore

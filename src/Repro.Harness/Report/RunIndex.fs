@@ -111,11 +111,14 @@ let read (folder: string) : Result<Run, string> =
     let metricsPath = Path.Combine(folder, "metrics.json")
     let experimentPath = Path.Combine(folder, "experiment.json")
     let errorPath = Path.Combine(folder, "error.txt")
-    if File.Exists errorPath then
-        let first = File.ReadLines errorPath |> Seq.tryHead |> Option.defaultValue ""
-        Error(sprintf "%s: the run failed (%s): %s" folder errorPath first)
-    elif not (File.Exists runPath) then Error(sprintf "%s has no run.json" folder)
-    elif not (File.Exists metricsPath) then Error(sprintf "%s is not finished: %s is missing" folder metricsPath)
+    // A run is finished when metrics.json has a test part (contract); error.txt explains one that is not.
+    let unfinished (why: string) =
+        if File.Exists errorPath then
+            let first = File.ReadLines errorPath |> Seq.tryHead |> Option.defaultValue ""
+            Error(sprintf "%s: the run failed (%s): %s" folder errorPath first)
+        else Error why
+    if not (File.Exists runPath) then unfinished (sprintf "%s has no run.json" folder)
+    elif not (File.Exists metricsPath) then unfinished (sprintf "%s is not finished: %s is missing" folder metricsPath)
     else
     parseJson runPath >>= fun runDoc ->
     use runDoc = runDoc
@@ -138,7 +141,7 @@ let read (folder: string) : Result<Run, string> =
             [ for p in s.EnumerateObject() -> p.Name, (if p.Value.ValueKind = JsonValueKind.String then p.Value.GetString() else p.Value.GetRawText()) ]
         | _ -> []
     match part metricsPath m "test" with
-    | None -> Error(sprintf "%s is not finished: %s has no \"test\" part" folder metricsPath)
+    | None -> unfinished (sprintf "%s is not finished: %s has no \"test\" part" folder metricsPath)
     | Some(Error why) -> Error why
     | Some(Ok(test, testExtras)) ->
     (match part metricsPath m "validation" with
