@@ -32,7 +32,7 @@ let validationCurves (table: Table) : Figure option * string list =
         |> List.map (fun row ->
             let curves = row.Chosen.Runs |> List.map (fun r -> r.Folder, RunIndex.readEpochs r.Folder)
             match curves |> List.tryPick (function _, Error e -> Some e | _ -> None) with
-            | Some e when curves |> List.forall (fun (f, _) -> not (IO.File.Exists(IO.Path.Combine(f, "epochs.tsv")))) -> None, None
+            | Some _ when curves |> List.forall (fun (f, _) -> not (IO.File.Exists(IO.Path.Combine(f, "epochs.tsv")))) -> None, None
             | Some e -> None, Some e
             | None ->
                 let curves = curves |> List.map (function _, Ok c -> Map.ofList c | _, Error _ -> Map.empty)
