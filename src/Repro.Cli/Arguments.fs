@@ -150,6 +150,21 @@ type SummarizeArgs =
             | Runs _ -> "run folders written by 'repro train' (several seeds of the same models)."
             | Output _ -> "write the markdown table to this file (default: print it)."
 
+/// Case names are unique to this union (the flags are set by CustomCommandLine) so that they do not
+/// shadow other commands' cases of the same flag name.
+type ReportArgs =
+    | [<CustomCommandLine("--experiment")>] Report_Experiment of id: string
+    | [<CustomCommandLine("--results")>] Report_Results of dir: string
+    | [<CustomCommandLine("--output"); AltCommandLine("-o")>] Report_Output of file: string
+    | [<CustomCommandLine("--figures")>] Report_Figures of dir: string
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Report_Experiment _ -> "only this experiment's runs (default: every run under --results)."
+            | Report_Results _ -> "the results folder to read run folders from (default: results)."
+            | Report_Output _ -> "the markdown file to write (default: paper-tables.md); report.html is written next to it."
+            | Report_Figures _ -> "where the SVG figures go (default: figures/ next to the output file)."
+
 type BenchArgs =
     | [<MainCommand; Mandatory>] Suite of suite: string
     interface IArgParserTemplate with
@@ -173,6 +188,7 @@ type CliArgs =
     | [<CliPrefix(CliPrefix.None)>] Recommend of ParseResults<RecommendArgs>
     | [<CliPrefix(CliPrefix.None)>] Summarize of ParseResults<SummarizeArgs>
     | [<CliPrefix(CliPrefix.None)>] Bench of ParseResults<BenchArgs>
+    | [<CliPrefix(CliPrefix.None)>] Report of ParseResults<ReportArgs>
     | [<CliPrefix(CliPrefix.None)>] Reproduce of ParseResults<ReproduceArgs>
     | [<SubCommand; CliPrefix(CliPrefix.None)>] Experiments
     | [<CustomCommandLine("run")>] Run_Experiment of ParseResults<RunArgs>
@@ -187,6 +203,7 @@ type CliArgs =
             | Recommend _ -> "top-N items for a new user from a trained run."
             | Summarize _ -> "mean and across-seed standard error of test metrics over run folders, as markdown."
             | Bench _ -> "benchmarks that print figures."
+            | Report _ -> "paper-tables.md, SVG figures and an offline report.html, regenerated from the run folders under results/."
             | Reproduce _ -> "run the paper experiment on every paper dataset present or downloadable (else local, else synthetic data)."
             | Experiments -> "list the experiments with their run counts and estimated cost."
             | Run_Experiment _ -> "run an experiment's runs once each into results/; finished runs are skipped, interrupted ones resume."

@@ -32,6 +32,7 @@ let private dispatch (argv: string[]) (args: ParseResults<CliArgs>) : int =
             | None -> printf "%s" text
             0
     | Bench b -> Bench.run (b.GetResult Suite) (fst dataDir)
+    | Report r -> ReportCommand.run r ("repro " + String.Join(" ", argv))
     | Reproduce r ->
         ReproduceCommand.run dataDir (r.GetResult(Datasets, defaultValue = Repro.Harness.Datasets.paperDatasets))
             (r.GetResult(ReproduceArgs.Results, defaultValue = "results")) Environment.ProcessorCount

@@ -394,3 +394,28 @@ let tests =
                 Expect.throwsT<ArgumentException> (fun () -> PairedTTest.Run(a, b) |> ignore) "rows differ"
         ]
     ]
+
+[<Tests>]
+let seedAndCountTests =
+    testList "Metrics" [
+        testList "SeedSummary" [
+            testCase "two seeds 0.40 and 0.44: mean 0.42, sample std / sqrt 2 = 0.02" <| fun () ->
+                let s = SeedSummary.Of(ro [| 0.40; 0.44 |])
+                Expect.floatClose Accuracy.veryHigh s.Mean 0.42 "mean"
+                Expect.floatClose Accuracy.veryHigh s.StandardError 0.02 "sqrt(0.0008) / sqrt 2"
+                Expect.equal s.Runs 2 "runs"
+
+            testCase "one seed has no across-seed standard error; none is an error" <| fun () ->
+                Expect.isTrue (Double.IsNaN (SeedSummary.Of(ro [| 0.3 |])).StandardError) "NaN"
+                Expect.throwsT<ArgumentException> (fun () -> SeedSummary.Of(ReadOnlySpan<float>.Empty) |> ignore) "empty"
+        ]
+
+        testList "ActivityBreakdown.counts" [
+            testPropertyWithConfig config "groups from fold-in counts equal groups from the fold-in matrix" <|
+                Prop.forAll (Arb.fromGen (Gen.arrayOf (Gen.choose (0, 8)) |> Gen.where (fun a -> a.Length >= 5))) (fun counts ->
+                    let foldIn = csr counts.Length 10 (counts |> Array.map (fun c -> [| 0 .. c - 1 |]))
+                    let fromMatrix = ActivityBreakdown.SplitByFoldInCount foldIn
+                    let fromCounts = ActivityBreakdown.SplitByFoldInCount(counts, ActivityBreakdown.PaperGroupCount)
+                    (fromMatrix, fromCounts) ||> Array.forall2 (fun a b -> a.Rows = b.Rows && a.MinFoldInItems = b.MinFoldInItems && a.MaxFoldInItems = b.MaxFoldInItems))
+        ]
+    ]

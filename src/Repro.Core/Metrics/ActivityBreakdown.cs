@@ -33,12 +33,21 @@ public static class ActivityBreakdown
 
     public static ActivityGroup[] SplitByFoldInCount(CsrMatrix foldIn, int groupCount = PaperGroupCount)
     {
-        int n = foldIn.Rows;
+        var counts = new int[foldIn.Rows];
+        for (int row = 0; row < counts.Length; row++) counts[row] = foldIn.RowLength(row);
+        return SplitByFoldInCount(counts, groupCount);
+    }
+
+    /// <summary>
+    /// The same groups from each row's fold-in count alone (<c>counts[row]</c>), as a run folder's
+    /// test-users.tsv records them, so a report can cut quintiles without the data.
+    /// </summary>
+    public static ActivityGroup[] SplitByFoldInCount(int[] counts, int groupCount = PaperGroupCount)
+    {
+        int n = counts.Length;
         if (groupCount < 1) throw new ArgumentOutOfRangeException(nameof(groupCount), $"group count is {groupCount}, expected at least 1");
         if (n < groupCount) throw new ArgumentException($"{n} users cannot be split into {groupCount} non-empty groups");
         var order = Enumerable.Range(0, n).ToArray();
-        var counts = new int[n];
-        for (int row = 0; row < n; row++) counts[row] = foldIn.RowLength(row);
         Array.Sort(order, (x, y) => counts[x] != counts[y] ? counts[x].CompareTo(counts[y]) : x.CompareTo(y));
 
         var groups = new ActivityGroup[groupCount];
@@ -74,9 +83,17 @@ public static class ActivityBreakdown
     /// <summary>Mean and standard error of a metric per activity group, least active first.</summary>
     public static ActivityGroupSummary[] Summarise(CsrMatrix foldIn, UserMetricValues values, int groupCount = PaperGroupCount)
     {
-        if (values.Rows.Length > 0 && values.Rows[^1] >= foldIn.Rows)
-            throw new ArgumentException($"values refer to row {values.Rows[^1]} but the fold-in matrix has {foldIn.Rows} rows");
-        return SplitByFoldInCount(foldIn, groupCount)
+        var counts = new int[foldIn.Rows];
+        for (int row = 0; row < counts.Length; row++) counts[row] = foldIn.RowLength(row);
+        return Summarise(counts, values, groupCount);
+    }
+
+    /// <summary>Mean and standard error per activity group from each row's fold-in count alone.</summary>
+    public static ActivityGroupSummary[] Summarise(int[] counts, UserMetricValues values, int groupCount = PaperGroupCount)
+    {
+        if (values.Rows.Length > 0 && values.Rows[^1] >= counts.Length)
+            throw new ArgumentException($"values refer to row {values.Rows[^1]} but the fold-in matrix has {counts.Length} rows");
+        return SplitByFoldInCount(counts, groupCount)
             .Select(group =>
             {
                 var groupValues = ValuesIn(group, values);

@@ -1,0 +1,203 @@
+/// The report's tables: per experiment, dataset and protocol, one row per group; each group's grid
+/// point chosen by validation NDCG@100 alone; test metrics with the standard error that fits the
+/// number of seeds; the published number beside each; and a paired t-test against Mult-VAE^PR.
+module Repro.Harness.Report.Tables
+
+open System
+open Repro.Core.Metrics
+open Repro.Harness.Report.RunIndex
+
+/// The row label every other row is tested against (the paper's model).
+let referenceGroup = "Mult-VAE^PR"
+
+/// Which standard error a row shows.
+type StandardErrorKind =
+    /// One run: the run's standard error over test users (population std / √users, as the paper).
+    | OverUsers
+    /// Several seeds: sample std of the per-seed means / √seeds.
+    | OverSeeds of seeds: int
+
+type Cell =
+    { Mean: float
+      StandardError: float
+      Published: Published.PublishedValue option }
+    member c.Difference = c.Published |> Option.map (fun p -> c.Mean - p.Value)
+    /// |ours − published| ≤ 2 × our standard error.
+    member c.Within2Se = c.Difference |> Option.map (fun d -> abs d <= 2.0 * c.StandardError)
+
+/// Runs of one group with the same settings (one per seed).
+type GridPoint =
+    { SettingsHash: string
+      Runs: Run list
+      /// Mean over its seeds of each run's validation NDCG@100; None when a run lacks it.
+      Selection: float option }
+
+type Comparison =
+    | IsReference
+    | Tested of PairedTTestResult
+    | NotTested of why: string
+
+type Row =
+    { Group: string
+      Chosen: GridPoint
+      GridPoints: GridPoint list
+      Kind: StandardErrorKind
+      Cells: (string * Cell option) list
+      Versus: Comparison }
+
+type Table =
+    { Experiment: string
+      Dataset: string
+      Protocol: string
+      Metrics: string list
+      Rows: Row list }
+
+let private ordinal (a: string) (b: string) = String.CompareOrdinal(a, b)
+
+/// Runs of one group split by settings hash, in hash order.
+let gridPoints (runs: Run list) : GridPoint list =
+    runs
+    |> List.groupBy _.SettingsHash
+    |> List.sortWith (fun (a, _) (b, _) -> ordinal a b)
+    |> List.map (fun (hash, rs) ->
+        let rs = rs |> List.sortBy _.Seed
+        let selection =
+            if rs |> List.forall (fun r -> r.SelectionNdcg.IsSome) then Some(rs |> List.averageBy (fun r -> r.SelectionNdcg.Value)) else None
+        { SettingsHash = hash; Runs = rs; Selection = selection })
+
+/// The grid point with the best mean validation NDCG@100 (ties: the first hash); test metrics are
+/// never looked at. Points without a validation number compete only when none has one.
+let select (points: GridPoint list) : GridPoint =
+    match points |> List.filter (fun p -> p.Selection.IsSome) with
+    | [] -> List.head points
+    | scored -> scored |> List.fold (fun best p -> if p.Selection.Value > best.Selection.Value then p else best) scored.Head
+
+/// A metric's test value over a grid point's runs: one run, its own mean and standard error over
+/// users; several, the mean over seeds and the across-seed standard error (Core's SeedSummary).
+let summarise (runs: Run list) (metric: string) : (float * float) option =
+    let values = runs |> List.choose (fun r -> r.Test |> List.tryFind (fun (n, _) -> n = metric) |> Option.map snd)
+    match values with
+    | [] -> None
+    | _ when values.Length < runs.Length -> None
+    | [ one ] -> Some(one.Mean, one.StandardError)
+    | many ->
+        let s = SeedSummary.Of(ReadOnlySpan(many |> List.map _.Mean |> Array.ofList))
+        Some(s.Mean, s.StandardError)
+
+/// Per-user values of a metric averaged over a grid point's seeds: the rows of the test fold-in
+/// matrix, their fold-in counts when recorded, and each user's mean (None when a seed has no value).
+type UserMeans = { Rows: int[]; FoldInItems: int[] option; Values: float option[] }
+
+let userMeans (runs: Run list) (metric: string) : Result<UserMeans, string> =
+    let tables = runs |> List.map (fun r -> readUsers r.Folder)
+    match tables |> List.tryPick (function Error e -> Some e | _ -> None) with
+    | Some e -> Error e
+    | None ->
+    let tables = tables |> List.map (function Ok t -> t | Error _ -> failwith "unreachable")
+    let first = tables.Head
+    match tables |> List.tryFind (fun t -> t.Rows <> first.Rows) with
+    | Some t -> Error(sprintf "%s and %s list different test users" first.Path t.Path)
+    | None ->
+    match tables |> List.tryFind (fun t -> not (t.Metrics |> List.exists (fun (n, _) -> n = metric))) with
+    | Some t -> Error(sprintf "%s has no %s column" t.Path metric)
+    | None ->
+    let columns = tables |> List.map (fun t -> t.Metrics |> List.find (fun (n, _) -> n = metric) |> snd)
+    let values =
+        Array.init first.Rows.Length (fun i ->
+            let vs = columns |> List.map (fun c -> c.[i])
+            if vs |> List.forall Option.isSome then Some(vs |> List.averageBy Option.get) else None)
+    Ok { Rows = first.Rows; FoldInItems = first.FoldInItems; Values = values }
+
+/// Paired t-test of a row against the reference on per-user NDCG@100, pairing users by row; only
+/// when both list the same test users (and, where recorded, the same fold-in counts).
+let pairedTest (reference: Run list) (runs: Run list) : Comparison =
+    match userMeans reference "Ndcg@100", userMeans runs "Ndcg@100" with
+    | Error e, _ | _, Error e -> NotTested e
+    | Ok a, Ok b when a.Rows <> b.Rows -> NotTested "the runs have different test users"
+    | Ok a, Ok b when (match a.FoldInItems, b.FoldInItems with Some x, Some y -> x <> y | _ -> false) -> NotTested "the runs' test users have different fold-in counts (different splits)"
+    | Ok a, Ok b ->
+        let pairs = Array.zip a.Values b.Values |> Array.choose (function Some x, Some y -> Some(x, y) | _ -> None)
+        if pairs.Length < 2 then NotTested "fewer than 2 users have values in both"
+        // Δ = row − reference, as the table prints it.
+        else Tested(PairedTTest.Run(ReadOnlySpan(Array.map snd pairs), ReadOnlySpan(Array.map fst pairs)))
+
+/// One table per (experiment, dataset, protocol), in ordinal order; rows: the reference first, then by label.
+let build (runs: Run list) : Table list =
+    runs
+    |> List.groupBy (fun r -> r.Experiment, r.Dataset, r.Protocol)
+    |> List.sortWith (fun ((e1, d1, p1), _) ((e2, d2, p2), _) ->
+        match ordinal e1 e2 with 0 -> (match ordinal d1 d2 with 0 -> ordinal p1 p2 | c -> c) | c -> c)
+    |> List.map (fun ((experiment, dataset, protocol), runs) ->
+        let present = runs |> List.collect (fun r -> r.Test |> List.map fst) |> Set.ofList
+        let metrics = Published.metricsFor dataset |> List.filter present.Contains
+        let groups =
+            runs
+            |> List.groupBy _.Group
+            |> List.sortWith (fun (a, _) (b, _) ->
+                match a = referenceGroup, b = referenceGroup with
+                | true, false -> -1
+                | false, true -> 1
+                | _ -> ordinal a b)
+            |> List.map (fun (group, runs) -> let points = gridPoints runs in group, points, select points)
+        let reference = groups |> List.tryFind (fun (g, _, _) -> g = referenceGroup) |> Option.map (fun (_, _, c) -> c)
+        let rows =
+            [ for group, points, chosen in groups ->
+                let cells =
+                    [ for m in metrics ->
+                        m, summarise chosen.Runs m |> Option.map (fun (mean, se) -> { Mean = mean; StandardError = se; Published = Published.find dataset group m }) ]
+                let versus =
+                    match reference with
+                    | _ when group = referenceGroup -> IsReference
+                    | None -> NotTested(sprintf "no %s row in this table" referenceGroup)
+                    | Some r -> pairedTest r.Runs chosen.Runs
+                { Group = group; Chosen = chosen; GridPoints = points
+                  Kind = (if chosen.Runs.Length = 1 then OverUsers else OverSeeds chosen.Runs.Length)
+                  Cells = cells; Versus = versus } ]
+        { Experiment = experiment; Dataset = dataset; Protocol = protocol; Metrics = metrics; Rows = rows })
+
+let private f4 (x: float) = if Double.IsNaN x then "n/a" else x.ToString("0.0000", Globalization.CultureInfo.InvariantCulture)
+let private signed (x: float) = (if x >= 0.0 then "+" else "−") + f4 (abs x)
+
+/// How a p-value is printed: 3 decimals, or 3 significant digits below 0.001.
+let pValue (p: float) =
+    let inv = Globalization.CultureInfo.InvariantCulture
+    if Double.IsNaN p then "n/a"
+    elif p = 0.0 then "0 (below double precision)"
+    elif p >= 0.001 then p.ToString("0.000", inv)
+    else p.ToString("0.00e+0", inv)
+
+/// Metric names as the paper prints them.
+let metricTitle (metric: string) =
+    metric.Replace("NdcgLightGcn@", "LightGCN ndcg@").Replace("RecallLightGcn@", "LightGCN recall@").Replace("Ndcg@", "NDCG@")
+
+/// The table as header and rows of text cells (shared by the markdown and HTML renderings).
+let cells (table: Table) : string list * string list list =
+    let header =
+        [ "Model"; "seeds"; "s.e. over"
+          for m in table.Metrics do
+              metricTitle m
+              "published (Δ, within 2 s.e.)"
+          sprintf "paired t-test vs %s, NDCG@100" referenceGroup ]
+    let rows =
+        [ for row in table.Rows ->
+            [ row.Group
+              (row.Chosen.Runs |> List.map (fun r -> string r.Seed) |> String.concat ", ")
+              (match row.Kind with OverUsers -> "users (1 run)" | OverSeeds n -> sprintf "seeds (%d runs)" n)
+              for _, cell in row.Cells do
+                  match cell with
+                  | None -> "—"; "—"
+                  | Some c ->
+                      sprintf "%s ± %s" (f4 c.Mean) (f4 c.StandardError)
+                      match c.Published, c.Difference, c.Within2Se with
+                      | Some p, Some d, Some within -> sprintf "%s (%s, %s)" (p.Value.ToString("0.000##", Globalization.CultureInfo.InvariantCulture)) (signed d) (if within then "yes" else "no")
+                      | _ -> "—"
+              match row.Versus with
+              | IsReference -> "reference"
+              | Tested t -> sprintf "Δ %s, t = %s, p = %s (%d users)" (signed t.MeanDifference) (t.T.ToString("0.00;−0.00", Globalization.CultureInfo.InvariantCulture)) (pValue t.PValue) t.Pairs
+              | NotTested why -> sprintf "not tested: %s" why ] ]
+    header, rows
+
+/// A markdown table from header and rows (pipes in cells escaped).
+let markdownTable (header: string list, rows: string list list) =
+    let line (cells: string list) = "| " + String.Join(" | ", cells |> List.map (fun c -> c.Replace("|", "\\|"))) + " |"
+    String.Join("\n", [ line header; "|" + String.replicate header.Length "---|"; yield! rows |> List.map line ]) + "\n"

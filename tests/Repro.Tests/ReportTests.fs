@@ -1,0 +1,369 @@
+module Repro.Tests.ReportTests
+
+open System
+open System.IO
+open System.Globalization
+open System.Xml.Linq
+open Expecto
+open Repro.Harness.Report
+open Repro.Tests.TempFiles
+
+let private inv = CultureInfo.InvariantCulture
+let private num (x: float) = x.ToString("R", inv)
+
+/// What a hand-made run folder holds.
+type private Fixture =
+    { Experiment: string option
+      Dataset: string
+      Model: string
+      Group: string
+      Hash: string
+      Seed: int
+      Protocol: string
+      /// (metric, mean, standard error) of the test part.
+      Test: (string * float * float) list
+      /// Validation NDCG@100 mean, written as a "validation" part.
+      Validation: float option
+      /// test.bestValidationNdcg@100 (older runs' selection number).
+      BestValidation: float option
+      /// (row, foldInItems, NDCG@100; None for a user without targets).
+      Users: (int * int * float option) list
+      Epochs: float list }
+
+let private fixture =
+    { Experiment = Some "exp"; Dataset = "ml-100k"; Model = "mult-vae"; Group = "Mult-VAE^PR"; Hash = "aaaaaaaa"; Seed = 1
+      Protocol = "strong generalisation, 4 validation + 4 test users"
+      Test = []; Validation = None; BestValidation = None; Users = []; Epochs = [] }
+
+/// Writes the run folder results/<experiment>/<dataset>/<model>-<hash>-s<seed>/ as the runner would.
+let private write (results: string) (f: Fixture) =
+    let folder = Path.Combine(results, defaultArg f.Experiment "legacy", f.Dataset, sprintf "%s-%s-s%d" f.Model f.Hash f.Seed)
+    Directory.CreateDirectory folder |> ignore
+    File.WriteAllText(Path.Combine(folder, "run.json"),
+        sprintf """{"dataset":"%s","model":"%s","settings":{"epochs":"3"},"seed":%d,"protocol":"%s","command":"repro train","commit":"c0ffee","started":"2026-11-23T10:00:00+00:00"}""" f.Dataset f.Model f.Seed f.Protocol)
+    match f.Experiment with
+    | Some id ->
+        File.WriteAllText(Path.Combine(folder, "experiment.json"),
+            sprintf """{"experiment":"%s","dataset":"%s","model":"%s","group":"%s","settingsHash":"%s","seed":%d}""" id f.Dataset f.Model f.Group f.Hash f.Seed)
+    | None -> ()
+    let metric (name, mean, se) = sprintf "\"%s\":{\"mean\":%s,\"standardError\":%s,\"users\":4,\"excluded\":0}" name (num mean) (num se)
+    let test = String.Join(",", [ yield! f.Test |> List.map metric
+                                  match f.BestValidation with Some v -> yield sprintf "\"bestEpoch\":2,\"bestValidationNdcg@100\":%s" (num v) | None -> () ])
+    let validation = match f.Validation with Some v -> sprintf ",\"validation\":{%s}" (metric ("Ndcg@100", v, 0.01)) | None -> ""
+    File.WriteAllText(Path.Combine(folder, "metrics.json"), sprintf "{\"test\":{%s}%s}" test validation)
+    if not f.Users.IsEmpty then
+        let lines = [ yield "row\tfoldInItems\tNdcg@100"; for row, items, v in f.Users -> sprintf "%d\t%d\t%s" row items (match v with Some x -> num x | None -> "") ]
+        File.WriteAllText(Path.Combine(folder, "test-users.tsv"), String.Join("\n", lines) + "\n")
+    if not f.Epochs.IsEmpty then
+        let lines = [ yield "epoch\tloss\tneg_ll\tkl\tbeta\tupdates\tvalidation_ndcg_at_100\tseconds"
+                      for i, v in List.indexed f.Epochs -> sprintf "%d\t1\t1\t0\t0\t%d\t%s\t0.1" (i + 1) (i + 1) (num v) ]
+        File.WriteAllText(Path.Combine(folder, "epochs.tsv"), String.Join("\n", lines) + "\n")
+    folder
+
+let private ndcg mean se = [ "Recall@20", mean, se; "Recall@50", mean, se; "Ndcg@100", mean, se ]
+
+let private tablesOf results = (RunIndex.load results).Runs |> Tables.build
+
+let private row (table: Tables.Table) group = table.Rows |> List.find (fun r -> r.Group = group)
+
+let private cell (table: Tables.Table) group metric =
+    (row table group).Cells |> List.find (fun (m, _) -> m = metric) |> snd |> Option.get
+
+let private optionsFor (dir: string) : Reporter.Options =
+    { Results = Path.Combine(dir, "results"); Output = Path.Combine(dir, "out", "paper-tables.md")
+      Figures = Path.Combine(dir, "out", "figures"); Html = Path.Combine(dir, "out", "report.html")
+      Experiment = None; Command = "repro report --results results" }
+
+let private svgElements (svg: string) (name: string) (cls: string) =
+    XDocument.Parse(svg).Descendants(XName.Get(name, "http://www.w3.org/2000/svg"))
+    |> Seq.filter (fun e -> e.Attribute(XName.Get "class") <> null && e.Attribute(XName.Get "class").Value = cls)
+    |> Seq.length
+
+[<Tests>]
+let tests =
+    testList "Report" [
+        testList "Published" [
+            testCase "the paper's three datasets carry Table 2's numbers with their source tags" <| fun () ->
+                let value d m metric = (Published.find d m metric |> Option.get).Value
+                Expect.equal (value "ml-20m" "Mult-VAE^PR" "Ndcg@100") 0.426 "ML-20M Mult-VAE^PR NDCG@100"
+                Expect.equal (value "ml-20m" "Mult-DAE" "Recall@20") 0.387 "ML-20M Mult-DAE Recall@20"
+                Expect.equal (value "netflix" "Mult-VAE^PR" "Recall@20") 0.351 "Netflix Mult-VAE^PR Recall@20"
+                Expect.equal (value "msd" "Mult-VAE^PR" "Recall@50") 0.364 "MSD Mult-VAE^PR Recall@50"
+                Expect.equal (value "msd" "WMF" "Ndcg@100") 0.257 "MSD WMF NDCG@100"
+                Expect.equal (value "gowalla" "Mult-VAE^PR" "RecallLightGcn@20") 0.1641 "LightGCN's Mult-VAE row"
+                Expect.equal (value "ml-20m" "EASE" "Ndcg@100") 0.420 "EASE^R from spec §4"
+                Expect.isNone (Published.find "msd" "SLIM" "Recall@20") "SLIM did not finish on MSD"
+                for d in Published.paperDatasets do
+                    for m in Published.paperMetrics do
+                        let v = Published.find d "Mult-VAE^PR" m |> Option.get
+                        Expect.stringContains v.Source "spec §3.2" (sprintf "%s %s cites the spec" d m)
+                        Expect.stringContains v.Source "[V" (sprintf "%s %s carries a tag" d m)
+        ]
+
+        testList "Tables" [
+            testCase "several seeds: mean over seeds and the across-seed standard error, said in the row" <| fun () ->
+                withFolder (fun dir ->
+                    // 0.40 and 0.44: mean 0.42, sample std 0.028284, / sqrt 2 = 0.0200.
+                    write dir { fixture with Seed = 1; Test = ndcg 0.40 0.01; Validation = Some 0.5 } |> ignore
+                    write dir { fixture with Seed = 2; Test = ndcg 0.44 0.02; Validation = Some 0.5 } |> ignore
+                    let table = tablesOf dir |> List.exactlyOne
+                    let c = cell table "Mult-VAE^PR" "Ndcg@100"
+                    Expect.floatClose Accuracy.veryHigh c.Mean 0.42 "mean over seeds"
+                    Expect.floatClose Accuracy.veryHigh c.StandardError (sqrt 0.0008 / sqrt 2.0) "sample std / sqrt seeds"
+                    let _, rows = Tables.cells table
+                    Expect.equal rows.Head.[0 .. 3] [ "Mult-VAE^PR"; "1, 2"; "seeds (2 runs)"; "0.4200 ± 0.0200" ] "the row's text")
+
+            testCase "one run: its own standard error over test users" <| fun () ->
+                withFolder (fun dir ->
+                    write dir { fixture with Test = ndcg 0.40 0.0123; Validation = Some 0.5 } |> ignore
+                    let table = tablesOf dir |> List.exactlyOne
+                    let _, rows = Tables.cells table
+                    Expect.equal rows.Head.[1 .. 3] [ "1"; "users (1 run)"; "0.4000 ± 0.0123" ] "the row's text")
+
+            testCase "a group's grid point is chosen by validation NDCG@100, never by test metrics" <| fun () ->
+                withFolder (fun dir ->
+                    // Best test, worse validation: not chosen.
+                    write dir { fixture with Hash = "aaaaaaaa"; Test = ndcg 0.90 0.01; Validation = Some 0.30 } |> ignore
+                    write dir { fixture with Hash = "bbbbbbbb"; Test = ndcg 0.10 0.01; Validation = Some 0.35 } |> ignore
+                    let table = tablesOf dir |> List.exactlyOne
+                    let r = row table "Mult-VAE^PR"
+                    Expect.equal r.Chosen.SettingsHash "bbbbbbbb" "best validation"
+                    Expect.equal r.GridPoints.Length 2 "both points listed"
+                    Expect.floatClose Accuracy.veryHigh (cell table "Mult-VAE^PR" "Ndcg@100").Mean 0.10 "its test metrics")
+
+            testCase "without a validation part the run's best validation NDCG@100 selects; a validation part wins over it" <| fun () ->
+                withFolder (fun dir ->
+                    // Older run: only test.bestValidationNdcg@100 = 0.5.
+                    write dir { fixture with Hash = "cccccccc"; Test = ndcg 0.20 0.01; BestValidation = Some 0.5 } |> ignore
+                    // Newer run: validation 0.45 counts, its bestValidationNdcg@100 of 0.99 does not.
+                    write dir { fixture with Hash = "dddddddd"; Test = ndcg 0.90 0.01; Validation = Some 0.45; BestValidation = Some 0.99 } |> ignore
+                    let r = row (tablesOf dir |> List.exactlyOne) "Mult-VAE^PR"
+                    Expect.equal r.Chosen.SettingsHash "cccccccc" "0.5 beats 0.45"
+                    Expect.equal (r.GridPoints |> List.map _.Selection) [ Some 0.5; Some 0.45 ] "selection numbers")
+
+            testCase "the published number, the difference and whether it lies within 2 standard errors" <| fun () ->
+                withFolder (fun dir ->
+                    let test = [ "Recall@20", 0.400, 0.002; "Recall@50", 0.537, 0.002; "Ndcg@100", 0.429, 0.002 ]
+                    write dir { fixture with Dataset = "ml-20m"; Test = test; Validation = Some 0.4 } |> ignore
+                    let table = tablesOf dir |> List.exactlyOne
+                    let _, rows = Tables.cells table
+                    // Recall@20: Δ = +0.005 > 2 × 0.002; NDCG@100: Δ = +0.003 ≤ 0.004.
+                    Expect.equal rows.Head.[4] "0.395 (+0.0050, no)" "Recall@20"
+                    Expect.equal rows.Head.[8] "0.426 (+0.0030, yes)" "NDCG@100"
+                    Expect.equal (cell table "Mult-VAE^PR" "Recall@20").Within2Se (Some false) "flag"
+                    Expect.equal (cell table "Mult-VAE^PR" "Ndcg@100").Within2Se (Some true) "flag")
+
+            testCase "paired t-test against Mult-VAE^PR on per-user NDCG@100 matches a hand computation" <| fun () ->
+                withFolder (fun dir ->
+                    let users values = values |> List.mapi (fun i v -> i, 3 + i, Some v)
+                    write dir { fixture with Test = ndcg 0.65 0.01; Validation = Some 0.5; Users = users [ 0.5; 0.6; 0.7; 0.8 ] } |> ignore
+                    write dir { fixture with Model = "mult-dae"; Group = "Mult-DAE"; Test = ndcg 0.55 0.01; Validation = Some 0.5; Users = users [ 0.4; 0.6; 0.5; 0.7 ] } |> ignore
+                    let table = tablesOf dir |> List.exactlyOne
+                    match (row table "Mult-DAE").Versus with
+                    | Tables.Tested t ->
+                        // d = DAE − VAE = (−0.1, 0, −0.2, −0.1): mean −0.1, sample std sqrt(0.02 / 3), t = −0.1 / (std / 2) = −2.4494897;
+                        // df 3: p = 2 (1 − F(|t|)) with F(x) = 1/2 + (x/√3 / (1 + x²/3) + atan(x/√3)) / π, = 0.0917211.
+                        Expect.equal t.Pairs 4 "pairs"
+                        Expect.floatClose Accuracy.veryHigh t.MeanDifference -0.1 "mean difference"
+                        Expect.floatClose Accuracy.high t.T -2.449489742783178 "t"
+                        Expect.floatClose Accuracy.high t.PValue 0.09172111331157184 "p"
+                    | other -> failtestf "expected a test, got %A" other
+                    Expect.equal (row table "Mult-VAE^PR").Versus Tables.IsReference "the reference row"
+                    let _, rows = Tables.cells table
+                    Expect.equal (List.last rows.[1]) "Δ −0.1000, t = −2.45, p = 0.092 (4 users)" "the cell")
+
+            testCase "no paired test when the runs have different test users" <| fun () ->
+                withFolder (fun dir ->
+                    write dir { fixture with Test = ndcg 0.65 0.01; Validation = Some 0.5; Users = [ 0, 3, Some 0.5; 1, 3, Some 0.6; 2, 3, Some 0.7 ] } |> ignore
+                    write dir { fixture with Model = "mult-dae"; Group = "Mult-DAE"; Test = ndcg 0.55 0.01; Validation = Some 0.5; Users = [ 0, 3, Some 0.5; 1, 3, Some 0.6; 5, 3, Some 0.7 ] } |> ignore
+                    match (row (tablesOf dir |> List.exactlyOne) "Mult-DAE").Versus with
+                    | Tables.NotTested why -> Expect.stringContains why "different test users" "the reason"
+                    | other -> failtestf "expected no test, got %A" other)
+
+            testCase "runs without experiment.json are grouped by run.json's dataset and model under their experiment folder" <| fun () ->
+                withFolder (fun dir ->
+                    for seed in 1 .. 3 do
+                        write dir { fixture with Experiment = None; Seed = seed; Test = ndcg (0.4 + float seed * 0.01) 0.01; BestValidation = Some 0.5 } |> ignore
+                    let table = tablesOf dir |> List.exactlyOne
+                    Expect.equal (table.Experiment, table.Dataset) ("legacy", "ml-100k") "experiment from the folder, dataset from run.json"
+                    let r = row table "Mult-VAE^PR"
+                    Expect.equal r.Chosen.Runs.Length 3 "one grid point of three seeds"
+                    Expect.equal r.Kind (Tables.OverSeeds 3) "across seeds")
+        ]
+
+        testList "Svg" [
+            testCase "a bar chart is well-formed XML with one group per series and one bar per value" <| fun () ->
+                let bar v = Some { Charts.Bar.Value = v; Charts.Bar.Error = Some 0.01; Charts.Bar.Reference = None }
+                let chart =
+                    Charts.Bars { Title = "t <&> \"q\""; XLabel = "x"; YLabel = "y"; Categories = [ "a"; "b c"; "d" ]; ReferenceLabel = "published"
+                                  Series = [ { Name = "one"; Bars = [ bar 0.1; bar 0.2; None ] }
+                                             { Name = "two"; Bars = [ bar 0.3; Some { Value = 0.4; Error = None; Reference = Some 0.5 }; bar 0.2 ] } ] }
+                let svg = Svg.render chart
+                Expect.equal (svgElements svg "g" "series") 2 "series"
+                Expect.equal (svgElements svg "rect" "bar") 5 "bars"
+                Expect.equal (svgElements svg "g" "error-bar") 4 "error bars"
+                Expect.equal (svgElements svg "line" "reference") 1 "reference marks"
+                Expect.equal (svgElements svg "g" "legend-entry") 3 "legend: two series and the published mark"
+                Expect.stringContains svg "t &lt;&amp;&gt; &quot;q&quot;" "escaped title"
+
+            testCase "a line chart draws one polyline per series through its points" <| fun () ->
+                let series name ys = { Charts.LineSeries.Name = name; Charts.LineSeries.Points = ys |> List.mapi (fun i y -> { Charts.Point.X = float (i + 1); Charts.Point.Y = y; Charts.Point.Error = None }) }
+                let svg = Svg.render (Charts.Lines { Charts.LineChart.Title = "t"; XLabel = "epoch"; YLabel = "v"; Series = [ series "a" [ 0.1; 0.2 ]; series "b" [ 0.3; 0.1 ]; series "c" [ 0.2; 0.2 ] ] })
+                Expect.equal (svgElements svg "polyline" "line") 3 "lines"
+                let points = XDocument.Parse(svg).Descendants(XName.Get("polyline", "http://www.w3.org/2000/svg")) |> Seq.head
+                Expect.equal (points.Attribute(XName.Get "points").Value.Split(' ').Length) 2 "two points"
+
+            testCase "ticks are round numbers covering the range" <| fun () ->
+                Expect.equal (Svg.ticks 0.0 0.43) [ 0.0; 0.1; 0.2; 0.3; 0.4; 0.5 ] "0 .. 0.43"
+                Expect.equal (Svg.ticks 1.0 200.0) [ 0.0; 50.0; 100.0; 150.0; 200.0 ] "epochs"
+        ]
+
+        testList "Figures" [
+            testCase "the annealing experiment's three curves are drawn together, one per group" <| fun () ->
+                withFolder (fun dir ->
+                    for model, group, hash in [ "mult-vae", "Mult-VAE^PR", "a1a1a1a1"; "mult-vae", "Mult-VAE (beta = 1)", "b2b2b2b2"; "mult-vae", "Mult-VAE, anneal to 1", "c3c3c3c3" ] do
+                        write dir { fixture with Experiment = Some "annealing"; Model = model; Group = group; Hash = hash; Test = ndcg 0.4 0.01; Validation = Some 0.4; Epochs = [ 0.1; 0.3; 0.2 ] } |> ignore
+                    let table = tablesOf dir |> List.exactlyOne
+                    match Figures.validationCurves table with
+                    | Some f, [] ->
+                        Expect.equal (svgElements (Svg.render f.Chart) "polyline" "line") 3 "three curves"
+                        match f.Chart with
+                        | Charts.Lines l -> Expect.equal (l.Series.Head.Points |> List.map (fun p -> p.X, p.Y)) [ 1.0, 0.1; 2.0, 0.3; 3.0, 0.2 ] "epochs.tsv values"
+                        | _ -> failtest "a line chart"
+                    | _, problems -> failtestf "no figure: %A" problems)
+
+            testCase "NDCG@100 by activity quintile: Core's quintiles of fold-in counts, mean and standard error per model" <| fun () ->
+                withFolder (fun dir ->
+                    // Users 0..9 with 1..10 fold-in items: quintiles {0,1} {2,3} ... {8,9}.
+                    let users f = [ for r in 0 .. 9 -> r, r + 1, Some(f r) ]
+                    write dir { fixture with Test = ndcg 0.5 0.01; Validation = Some 0.5; Users = users (fun r -> float r / 10.0) } |> ignore
+                    write dir { fixture with Model = "mult-dae"; Group = "Mult-DAE"; Test = ndcg 0.5 0.01; Validation = Some 0.5; Users = users (fun r -> if r % 2 = 0 then 0.5 else 0.3) } |> ignore
+                    let table = tablesOf dir |> List.exactlyOne
+                    match Figures.activity table with
+                    | Some(figure, quintiles), [] ->
+                        Expect.equal (quintiles |> List.map (fun q -> q.MinFoldIn, q.MaxFoldIn, q.Users)) [ 1, 2, 2; 3, 4, 2; 5, 6, 2; 7, 8, 2; 9, 10, 2 ] "quintiles"
+                        let last = quintiles |> List.last
+                        let vae = last.Summaries |> List.find (fun (g, _) -> g = "Mult-VAE^PR") |> snd
+                        Expect.floatClose Accuracy.veryHigh vae.Mean 0.85 "rows 8 and 9"
+                        Expect.floatClose Accuracy.veryHigh vae.StandardError (0.05 / sqrt 2.0) "population std / sqrt users"
+                        let dae = last.Summaries |> List.find (fun (g, _) -> g = "Mult-DAE") |> snd
+                        Expect.floatClose Accuracy.veryHigh dae.Mean 0.4 "0.5 and 0.3"
+                        Expect.equal (svgElements (Svg.render figure.Chart) "rect" "bar") 10 "5 quintiles × 2 models"
+                        Expect.equal (svgElements (Svg.render figure.Chart) "g" "error-bar") 10 "one-s.e. bars"
+                    | _, problems -> failtestf "no figure: %A" problems)
+
+            testCase "no activity figure for runs whose test-users.tsv predates the foldInItems column, and the reason is given" <| fun () ->
+                withFolder (fun dir ->
+                    let a = write dir { fixture with Test = ndcg 0.5 0.01; Validation = Some 0.5 }
+                    let b = write dir { fixture with Model = "mult-dae"; Group = "Mult-DAE"; Test = ndcg 0.5 0.01; Validation = Some 0.5 }
+                    for folder in [ a; b ] do File.WriteAllText(Path.Combine(folder, "test-users.tsv"), "row\tNdcg@100\n0\t0.1\n1\t0.2\n2\t0.3\n3\t0.4\n4\t0.5\n")
+                    match Figures.activity (tablesOf dir |> List.exactlyOne) with
+                    | None, [ why ] -> Expect.stringContains why "foldInItems" "the reason"
+                    | other -> failtestf "expected no figure and a reason, got %A" other)
+        ]
+
+        testList "Reporter" [
+            testCase "the report is a function of the results: two runs give the same bytes" <| fun () ->
+                withFolder (fun dir ->
+                    let results = Path.Combine(dir, "results")
+                    let users values = values |> List.mapi (fun i v -> i, 3 + i, Some v)
+                    write results { fixture with Test = ndcg 0.6 0.01; Validation = Some 0.5; Users = users [ 0.5; 0.6; 0.7; 0.8; 0.9 ]; Epochs = [ 0.2; 0.3 ] } |> ignore
+                    write results { fixture with Model = "mult-dae"; Group = "Mult-DAE"; Test = ndcg 0.5 0.01; Validation = Some 0.5; Users = users [ 0.4; 0.6; 0.5; 0.7; 0.1 ]; Epochs = [ 0.1; 0.2 ] } |> ignore
+                    let options = optionsFor dir
+                    let first = Reporter.write options
+                    let bytes = first.Files |> List.map (fun (p, _) -> p, File.ReadAllBytes p)
+                    let second = Reporter.write options
+                    Expect.equal (second.Files |> List.map fst) (first.Files |> List.map fst) "same files"
+                    for path, before in bytes do Expect.equal (File.ReadAllBytes path) before (sprintf "%s unchanged" path)
+                    Expect.equal (first.Files |> List.filter (fun (p, _) -> p.EndsWith ".svg") |> List.length) 3 "table, validation and activity figures"
+                    let markdown = File.ReadAllText options.Output
+                    Expect.stringContains markdown "<!-- Generated by `repro report --results results`; do not edit by hand. -->" "generated header"
+                    Expect.stringContains markdown "Regenerate with: `repro report --results results`" "the command under the table"
+                    Expect.stringContains markdown "](figures/exp-ml-100k-strong-table.svg)" "figure linked relative to the markdown"
+                    Expect.stringContains markdown "`../results/exp/ml-100k/mult-vae-aaaaaaaa-s1`" "the run folder"
+                    Expect.stringContains markdown "commit `c0ffee`" "the commit"
+                    Expect.isFalse (markdown.Contains(DateTime.UtcNow.ToString("yyyy-MM-dd"))) "no date from the clock")
+
+            testCase "the HTML report loads no script from outside the file and draws every figure" <| fun () ->
+                withFolder (fun dir ->
+                    write (Path.Combine(dir, "results")) { fixture with Test = ndcg 0.6 0.01; Validation = Some 0.5; Epochs = [ 0.2; 0.3 ] } |> ignore
+                    let options = optionsFor dir
+                    Reporter.write options |> ignore
+                    let html = File.ReadAllText options.Html
+                    Expect.isEmpty (HtmlReport.externalScripts html) "no script src"
+                    Expect.stringContains html "plotly.js v" "plotly.js inlined"
+                    Expect.equal (html.Split("Plotly.newPlot(\"figure-").Length - 1) 2 "two figures drawn"
+                    Expect.equal (HtmlReport.externalScripts "<script type=\"text/javascript\" src=\"https://cdn.plot.ly/plotly.js\"></script>") [ "https://cdn.plot.ly/plotly.js" ] "the check finds one")
+
+            testCase "a corrupt or missing metrics.json is named with its path; the report goes on and lists it" <| fun () ->
+                withFolder (fun dir ->
+                    let results = Path.Combine(dir, "results")
+                    write results { fixture with Test = ndcg 0.6 0.01; Validation = Some 0.5 } |> ignore
+                    let corrupt = write results { fixture with Seed = 2; Test = ndcg 0.6 0.01 }
+                    File.WriteAllText(Path.Combine(corrupt, "metrics.json"), "{ \"test\": { oops")
+                    let missing = write results { fixture with Seed = 3; Test = ndcg 0.6 0.01 }
+                    File.Delete(Path.Combine(missing, "metrics.json"))
+                    let options = optionsFor dir
+                    let outcome = Reporter.write options
+                    Expect.equal (outcome.Skipped |> List.map _.Folder) [ corrupt; missing ] "both skipped"
+                    Expect.stringContains outcome.Skipped.[0].Reason (Path.Combine(corrupt, "metrics.json")) "corrupt file named"
+                    Expect.stringContains outcome.Skipped.[0].Reason "not valid JSON" "what is wrong"
+                    Expect.stringContains outcome.Skipped.[1].Reason (Path.Combine(missing, "metrics.json")) "missing file named"
+                    Expect.equal ((outcome.Tables |> List.exactlyOne).Rows.Head.Chosen.Runs.Length) 1 "the good run is reported"
+                    let markdown = File.ReadAllText options.Output
+                    Expect.stringContains markdown "## Skipped run folders" "listed"
+                    Expect.stringContains markdown "`../results/exp/ml-100k/mult-vae-aaaaaaaa-s2`" "the skipped folder")
+
+            testCase "a failed run is skipped with its error.txt; a finished run with a stale error.txt is reported" <| fun () ->
+                withFolder (fun dir ->
+                    let results = Path.Combine(dir, "results")
+                    let failed = write results { fixture with Seed = 1; Test = ndcg 0.6 0.01 }
+                    File.Delete(Path.Combine(failed, "metrics.json"))
+                    File.WriteAllText(Path.Combine(failed, "error.txt"), "out of memory\n")
+                    let retried = write results { fixture with Seed = 2; Test = ndcg 0.6 0.01; Validation = Some 0.5 }
+                    File.WriteAllText(Path.Combine(retried, "error.txt"), "interrupted\n")
+                    let index = RunIndex.load results
+                    Expect.equal (index.Runs |> List.map _.Folder) [ retried ] "the finished run"
+                    Expect.equal (index.Skipped |> List.map _.Folder) [ failed ] "the failed run"
+                    Expect.stringContains index.Skipped.Head.Reason "out of memory" "its error")
+
+            testCase "the paper's datasets without runs show their published numbers, awaiting a run" <| fun () ->
+                withFolder (fun dir ->
+                    write (Path.Combine(dir, "results")) { fixture with Dataset = "ml-20m"; Test = ndcg 0.4 0.002; Validation = Some 0.5 } |> ignore
+                    let outcome = Reporter.generate (optionsFor dir)
+                    let markdown = snd outcome.Files.Head
+                    Expect.isFalse (markdown.Contains "## ml-20m — published numbers, awaiting a run") "ml-20m has a run"
+                    Expect.stringContains markdown "## netflix — published numbers, awaiting a run" "netflix waits"
+                    Expect.stringContains markdown "## msd — published numbers, awaiting a run" "msd waits"
+                    Expect.stringContains markdown "| Mult-VAE^PR | 0.351 | 0.444 | 0.386 |" "Netflix Table 2 row"
+                    Expect.stringContains markdown "await a run on a machine that has the data" "the note")
+
+            testCase "--experiment keeps only that experiment's runs" <| fun () ->
+                withFolder (fun dir ->
+                    let results = Path.Combine(dir, "results")
+                    write results { fixture with Experiment = Some "one"; Test = ndcg 0.4 0.01; Validation = Some 0.5 } |> ignore
+                    write results { fixture with Experiment = Some "two"; Test = ndcg 0.4 0.01; Validation = Some 0.5 } |> ignore
+                    let outcome = Reporter.generate { optionsFor dir with Experiment = Some "two" }
+                    Expect.equal (outcome.Tables |> List.map _.Experiment) [ "two" ] "one table")
+        ]
+    ]
+
+/// The command line, in-process (it redirects the console, so it runs on its own).
+[<Tests>]
+let cliTests =
+    testSequenced <| testList "Report.Cli" [
+        testCase "repro report writes the markdown, its figures and report.html next to --output" <| fun () ->
+            withFolder (fun dir ->
+                write (Path.Combine(dir, "results")) { fixture with Test = ndcg 0.4 0.01; Validation = Some 0.5; Epochs = [ 0.1 ] } |> ignore
+                let out = new StringWriter()
+                let saved = Console.Out
+                Console.SetOut out
+                let code =
+                    try Repro.Cli.Program.main [| "report"; "--results"; Path.Combine(dir, "results"); "--output"; Path.Combine(dir, "site", "tables.md") |]
+                    finally Console.SetOut saved
+                Expect.equal code 0 "exit code"
+                Expect.isTrue (File.Exists(Path.Combine(dir, "site", "tables.md"))) "markdown"
+                Expect.isTrue (File.Exists(Path.Combine(dir, "site", "report.html"))) "html next to it"
+                Expect.isTrue (File.Exists(Path.Combine(dir, "site", "figures", "exp-ml-100k-strong-table.svg"))) "figures next to it"
+                Expect.stringContains (File.ReadAllText(Path.Combine(dir, "site", "tables.md"))) (sprintf "`repro report --results %s --output %s`" (Path.Combine(dir, "results")) (Path.Combine(dir, "site", "tables.md"))) "the command")
+    ]
