@@ -107,78 +107,69 @@ let runWith (o: Runner.Options) (e: Experiment) =
     let todo =
         chosen |> List.filter (fun r -> Runner.missingDataset dataDir r.Setup.Dataset |> Option.isNone && not (Runner.isFinished (r.Folder o.Results)))
     printfn "Experiment %s: %d run(s) selected, %d to do (about %s), results in %s" e.Id chosen.Length todo.Length (estimate todo) (Path.Combine(o.Results, e.Id))
-    use cancel = new CancellationTokenSource()
-    // The first Ctrl-C stops after the current batch (state saved); a second one ends the process.
-    let onCancel = ConsoleCancelEventHandler(fun _ a ->
-        if not cancel.IsCancellationRequested then
-            a.Cancel <- true
-            eprintfn "Stopping after the current batch (Ctrl-C again to kill)..."
-            cancel.Cancel())
-    Console.CancelKeyPress.AddHandler onCancel
+    // The first Ctrl-C or SIGTERM stops after the current batch (state saved); a second Ctrl-C ends the process.
+    use stop = StopRequests.listen "Stopping after the current batch (Ctrl-C again to kill)..."
     let clock = Clock todo
     let mutable current = 0
     let mutable runWatch = Diagnostics.Stopwatch()
-    try
-        let summary =
-            if AnsiConsole.Profile.Capabilities.Interactive then
-                AnsiConsole.Progress()
-                    .AutoClear(false)
-                    .Columns(TaskDescriptionColumn(), ProgressBarColumn(), PercentageColumn(), ElapsedTimeColumn(), RemainingTimeColumn())
-                    .Start(fun ctx ->
-                        let overall = ctx.AddTask(clock.Status(1, TimeSpan.Zero, None), maxValue = float (max 1 todo.Length))
-                        let mutable bar : ProgressTask option = None
-                        let notify event =
-                            match event with
-                            | Runner.DatasetMissing(d, why, n) -> AnsiConsole.MarkupLineInterpolated($"[yellow]skipped {n} run(s) on {d}[/]: {why}")
-                            | Runner.RunStarting(i, total, r, _) ->
-                                current <- i
-                                runWatch <- Diagnostics.Stopwatch.StartNew()
-                                bar |> Option.iter (fun b -> b.StopTask())
-                                bar <- Some(ctx.AddTask(Markup.Escape(sprintf "[%d/%d] %s" i total r.Id), maxValue = 1.0))
-                            | Runner.Said m -> AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]")
-                            | Runner.TrainingProgressed p ->
-                                bar |> Option.iter (fun b ->
-                                    b.MaxValue <- float (p.Epochs * p.BatchesPerEpoch)
-                                    b.Value <- float ((p.Epoch - 1) * p.BatchesPerEpoch + p.Batch))
-                                overall.Description <- Markup.Escape(clock.Status(current, runWatch.Elapsed, Option.ofNullable p.Remaining))
-                            | Runner.RunEnded(r, outcome, elapsed) ->
-                                bar |> Option.iter (fun b -> b.Value <- b.MaxValue; b.StopTask())
-                                if outcome <> Runner.Interrupted then
-                                    clock.Finish(r, elapsed)
-                                    overall.Increment 1.0
-                                overall.Description <- Markup.Escape(clock.Status(current + 1, TimeSpan.Zero, None))
-                                AnsiConsole.MarkupLineInterpolated($"{r.Id} ({r.Group}): {describe outcome elapsed (r.Folder o.Results)}")
-                        Runner.execute o e notify cancel.Token)
-            else
-                let notify event =
-                    match event with
-                    | Runner.DatasetMissing(d, why, n) -> printfn "skipped %d run(s) on %s: %s" n d why
-                    | Runner.RunStarting(i, total, r, folder) ->
-                        current <- i
-                        runWatch <- Diagnostics.Stopwatch.StartNew()
-                        printfn "[%d/%d] %s (%s), about %s -> %s" i total r.Id r.Group
-                            (Cost.ofRun r |> Option.map Cost.format |> Option.defaultValue "?") folder
-                    | Runner.Said m -> printfn "  %s" m
-                    | Runner.TrainingProgressed p ->
-                        if p.Phase = TrainingPhase.Validating && (p.Epoch % 10 = 0 || p.Epoch = p.Epochs) then
-                            printfn "  epoch %d/%d: loss %.3f; %s" p.Epoch p.Epochs p.MeanLoss (clock.Status(current, runWatch.Elapsed, Option.ofNullable p.Remaining))
-                    | Runner.RunEnded(r, outcome, elapsed) ->
-                        if outcome <> Runner.Interrupted then clock.Finish(r, elapsed)
-                        printfn "  %s: %s" r.Id (describe outcome elapsed (r.Folder o.Results))
-                Runner.execute o e notify cancel.Token
-        printfn "%d completed, %d already finished, %d failed, %d skipped (dataset absent)%s; elapsed %s"
-            summary.Completed summary.AlreadyFinished summary.Failed summary.Skipped
-            (if summary.Interrupted then sprintf ", %d not started" summary.NotStarted else "")
-            (clock.Elapsed.ToString(@"hh\:mm\:ss"))
-        if summary.Interrupted then
-            eprintfn "Stopped. Run the same command again to resume."
-            130
-        elif summary.Failed > 0 then
-            eprintfn "%d run(s) failed; each folder holds error.txt, and the next 'repro run' retries them." summary.Failed
-            1
-        else 0
-    finally
-        Console.CancelKeyPress.RemoveHandler onCancel
+    let summary =
+        if AnsiConsole.Profile.Capabilities.Interactive then
+            AnsiConsole.Progress()
+                .AutoClear(false)
+                .Columns(TaskDescriptionColumn(), ProgressBarColumn(), PercentageColumn(), ElapsedTimeColumn(), RemainingTimeColumn())
+                .Start(fun ctx ->
+                    let overall = ctx.AddTask(clock.Status(1, TimeSpan.Zero, None), maxValue = float (max 1 todo.Length))
+                    let mutable bar : ProgressTask option = None
+                    let notify event =
+                        match event with
+                        | Runner.DatasetMissing(d, why, n) -> AnsiConsole.MarkupLineInterpolated($"[yellow]skipped {n} run(s) on {d}[/]: {why}")
+                        | Runner.RunStarting(i, total, r, _) ->
+                            current <- i
+                            runWatch <- Diagnostics.Stopwatch.StartNew()
+                            bar |> Option.iter (fun b -> b.StopTask())
+                            bar <- Some(ctx.AddTask(Markup.Escape(sprintf "[%d/%d] %s" i total r.Id), maxValue = 1.0))
+                        | Runner.Said m -> AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]")
+                        | Runner.TrainingProgressed p ->
+                            bar |> Option.iter (fun b ->
+                                b.MaxValue <- float (p.Epochs * p.BatchesPerEpoch)
+                                b.Value <- float ((p.Epoch - 1) * p.BatchesPerEpoch + p.Batch))
+                            overall.Description <- Markup.Escape(clock.Status(current, runWatch.Elapsed, Option.ofNullable p.Remaining))
+                        | Runner.RunEnded(r, outcome, elapsed) ->
+                            bar |> Option.iter (fun b -> b.Value <- b.MaxValue; b.StopTask())
+                            if outcome <> Runner.Interrupted then
+                                clock.Finish(r, elapsed)
+                                overall.Increment 1.0
+                            overall.Description <- Markup.Escape(clock.Status(current + 1, TimeSpan.Zero, None))
+                            AnsiConsole.MarkupLineInterpolated($"{r.Id} ({r.Group}): {describe outcome elapsed (r.Folder o.Results)}")
+                    Runner.execute o e notify stop.Token)
+        else
+            let notify event =
+                match event with
+                | Runner.DatasetMissing(d, why, n) -> printfn "skipped %d run(s) on %s: %s" n d why
+                | Runner.RunStarting(i, total, r, folder) ->
+                    current <- i
+                    runWatch <- Diagnostics.Stopwatch.StartNew()
+                    printfn "[%d/%d] %s (%s), about %s -> %s" i total r.Id r.Group
+                        (Cost.ofRun r |> Option.map Cost.format |> Option.defaultValue "?") folder
+                | Runner.Said m -> printfn "  %s" m
+                | Runner.TrainingProgressed p ->
+                    if p.Phase = TrainingPhase.Validating && (p.Epoch % 10 = 0 || p.Epoch = p.Epochs) then
+                        printfn "  epoch %d/%d: loss %.3f; %s" p.Epoch p.Epochs p.MeanLoss (clock.Status(current, runWatch.Elapsed, Option.ofNullable p.Remaining))
+                | Runner.RunEnded(r, outcome, elapsed) ->
+                    if outcome <> Runner.Interrupted then clock.Finish(r, elapsed)
+                    printfn "  %s: %s" r.Id (describe outcome elapsed (r.Folder o.Results))
+            Runner.execute o e notify stop.Token
+    printfn "%d completed, %d already finished, %d failed, %d skipped (dataset absent)%s; elapsed %s"
+        summary.Completed summary.AlreadyFinished summary.Failed summary.Skipped
+        (if summary.Interrupted then sprintf ", %d not started" summary.NotStarted else "")
+        (clock.Elapsed.ToString(@"hh\:mm\:ss"))
+    if summary.Interrupted then
+        eprintfn "Stopped. Run the same command again to resume."
+        130
+    elif summary.Failed > 0 then
+        eprintfn "%d run(s) failed; each folder holds error.txt, and the next 'repro run' retries them." summary.Failed
+        1
+    else 0
 
 /// `repro run`: does the selected runs with a live display (plain lines when not interactive);
 /// Ctrl-C stops after the current batch.

@@ -13,63 +13,58 @@ open Repro.Harness
 /// Fetches one catalog entry; returns an exit code (0 done or present, 1 failed or needs the user).
 let fetchEntry (dataDir: string) (entry: DatasetEntry) : int =
     Directory.CreateDirectory dataDir |> ignore
-    use cancel = new CancellationTokenSource()
-    let onCancel = ConsoleCancelEventHandler(fun _ e -> e.Cancel <- true; cancel.Cancel())
-    Console.CancelKeyPress.AddHandler onCancel
+    use stop = StopRequests.listen "Stopping the download; the partial file is kept."
     try
-        try
-            use fetcher = new DatasetFetcher(dataDir)
-            let stage = Progress<string>(fun s -> eprintfn "  %s" s)
-            let result =
-                if AnsiConsole.Profile.Capabilities.Interactive then
-                    AnsiConsole.Progress()
-                        .Columns(TaskDescriptionColumn(), ProgressBarColumn(), PercentageColumn(), DownloadedColumn(),
-                                 TransferSpeedColumn(), RemainingTimeColumn())
-                        .StartAsync(fun ctx ->
-                            let task = ctx.AddTask(sprintf "%s" entry.Name, autoStart = true, maxValue = 1.0)
-                            let progress =
-                                Progress<DownloadProgress>(fun p ->
-                                    match Option.ofNullable p.TotalBytes with
-                                    | Some total when total > 0L -> task.MaxValue <- float total
-                                    | _ -> ()
-                                    task.Value <- float p.BytesReceived)
-                            fetcher.FetchAsync(entry, progress, stage, cancel.Token))
-                        .GetAwaiter().GetResult()
-                else
-                    // No terminal (CI, a pipe): a line every 10% instead of a bar.
-                    let mutable lastTenth = -1L
-                    let progress =
-                        Progress<DownloadProgress>(fun p ->
-                            match Option.ofNullable p.TotalBytes with
-                            | Some total when total > 0L ->
-                                let tenth = 10L * p.BytesReceived / total
-                                if tenth > lastTenth then
-                                    lastTenth <- tenth
-                                    eprintfn "  %s: %d%% of %.1f MB (%.1f MB/s)" entry.Name (10L * tenth) (float total / 1e6) (p.BytesPerSecond / 1e6)
-                            | _ -> ())
-                    fetcher.FetchAsync(entry, progress, stage, cancel.Token).GetAwaiter().GetResult()
-            match result.Outcome with
-            | FetchOutcome.AlreadyPresent -> printfn "%s is already present in %s." entry.Name (entry.FolderIn dataDir)
-            | _ -> printfn "Fetched %s into %s (%s)." entry.Name (entry.FolderIn dataDir) result.Verified
-            0
-        with
-        | :? ManualDownloadRequiredException as e ->
-            eprintfn "%s" e.Message
-            1
-        | :? DownloadException as e ->
-            eprintfn "error: %s" e.Message
-            1
-        | :? UnsafeZipEntryException as e ->
-            eprintfn "error: %s" e.Message
-            1
-        | :? DataFormatException as e ->
-            eprintfn "error: %s" e.Message
-            1
-        | :? OperationCanceledException ->
-            eprintfn "Stopped. The partial download is kept in %s and the next fetch resumes it." (Path.Combine(dataDir, "downloads"))
-            130
-    finally
-        Console.CancelKeyPress.RemoveHandler onCancel
+        use fetcher = new DatasetFetcher(dataDir)
+        let stage = Progress<string>(fun s -> eprintfn "  %s" s)
+        let result =
+            if AnsiConsole.Profile.Capabilities.Interactive then
+                AnsiConsole.Progress()
+                    .Columns(TaskDescriptionColumn(), ProgressBarColumn(), PercentageColumn(), DownloadedColumn(),
+                             TransferSpeedColumn(), RemainingTimeColumn())
+                    .StartAsync(fun ctx ->
+                        let task = ctx.AddTask(sprintf "%s" entry.Name, autoStart = true, maxValue = 1.0)
+                        let progress =
+                            Progress<DownloadProgress>(fun p ->
+                                match Option.ofNullable p.TotalBytes with
+                                | Some total when total > 0L -> task.MaxValue <- float total
+                                | _ -> ()
+                                task.Value <- float p.BytesReceived)
+                        fetcher.FetchAsync(entry, progress, stage, stop.Token))
+                    .GetAwaiter().GetResult()
+            else
+                // No terminal (CI, a pipe): a line every 10% instead of a bar.
+                let mutable lastTenth = -1L
+                let progress =
+                    Progress<DownloadProgress>(fun p ->
+                        match Option.ofNullable p.TotalBytes with
+                        | Some total when total > 0L ->
+                            let tenth = 10L * p.BytesReceived / total
+                            if tenth > lastTenth then
+                                lastTenth <- tenth
+                                eprintfn "  %s: %d%% of %.1f MB (%.1f MB/s)" entry.Name (10L * tenth) (float total / 1e6) (p.BytesPerSecond / 1e6)
+                        | _ -> ())
+                fetcher.FetchAsync(entry, progress, stage, stop.Token).GetAwaiter().GetResult()
+        match result.Outcome with
+        | FetchOutcome.AlreadyPresent -> printfn "%s is already present in %s." entry.Name (entry.FolderIn dataDir)
+        | _ -> printfn "Fetched %s into %s (%s)." entry.Name (entry.FolderIn dataDir) result.Verified
+        0
+    with
+    | :? ManualDownloadRequiredException as e ->
+        eprintfn "%s" e.Message
+        1
+    | :? DownloadException as e ->
+        eprintfn "error: %s" e.Message
+        1
+    | :? UnsafeZipEntryException as e ->
+        eprintfn "error: %s" e.Message
+        1
+    | :? DataFormatException as e ->
+        eprintfn "error: %s" e.Message
+        1
+    | :? OperationCanceledException ->
+        eprintfn "Stopped. The partial download is kept in %s and the next fetch resumes it." (Path.Combine(dataDir, "downloads"))
+        130
 
 /// `data fetch --dataset NAME` for any known dataset name.
 let run (dataDir: string) (name: string) : int =
