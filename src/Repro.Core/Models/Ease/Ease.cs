@@ -33,13 +33,17 @@ public sealed class Ease : IRecommender
     /// <summary>B, Items x Items, row-major: B[i, j] is item i's weight in item j's score.</summary>
     public ReadOnlySpan<float> Weights => _weights;
 
-    /// <summary>Solves for B with a Cholesky factorisation of G (libtorch), float64 up to <see cref="Float64Limit"/> items.</summary>
-    public static Ease Fit(CsrMatrix train, EaseHyper hyper)
+    /// <summary>
+    /// Solves for B with a Cholesky factorisation of G (libtorch), float64 up to <see cref="Float64Limit"/> items.
+    /// A cancelled token stops the fit between its steps (Gram, factorisation, inverse) with <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public static Ease Fit(CsrMatrix train, EaseHyper hyper, CancellationToken cancel = default)
     {
         hyper.Validate();
         TorchRuntime.EnsureLoaded();
         int n = train.Columns;
         var weights = SparseProducts.Gram(train);
+        cancel.ThrowIfCancellationRequested();
         var dtype = n <= Float64Limit ? ScalarType.Float64 : ScalarType.Float32;
         using (var scope = NewDisposeScope())
         {
@@ -48,8 +52,10 @@ public sealed class Ease : IRecommender
             g.diagonal().add_(hyper.Lambda);
             var factor = linalg.cholesky(g);
             g.Dispose();
+            cancel.ThrowIfCancellationRequested();
             var p = cholesky_inverse(factor);
             factor.Dispose();
+            cancel.ThrowIfCancellationRequested();
             var diag = p.diagonal().clone();
             // B = I - P diagMat(1 / diag(P)): column j of P divided by -P_jj, then a zero diagonal.
             p.div_(diag.neg().unsqueeze(0));
