@@ -99,7 +99,7 @@ type TuneArgs =
             | Grid _ -> "which grid: paper (default; spec 2.3's grids)."
             | Epochs _ -> "trained models only: training epochs of every point."
             | Seed _ -> "seed of every point (default 98765)."
-            | Set _ -> "fix a hyperparameter for every point as name=value (repeatable), applied on top of the grid: a grid setting fixed this way stops varying."
+            | Set _ -> "fix a hyperparameter for every point as name=value (repeatable), applied on top of the grid: a grid setting fixed this way stops varying; name=v1,v2 keeps only those values (a reduced grid)."
             | Split _ -> "pro-sg:DIR tunes on a split in the notebook's pro_sg layout."
             | Protocol _ -> "strong (default) or weak."
             | Heldout _ -> "held-out users per set for the strong protocol (default: the dataset's own)."

@@ -14,7 +14,8 @@ let run (dataDir: string) (args: ParseResults<TuneArgs>) (commandLine: string) :
     let gridName = args.GetResult(Grid, defaultValue = "paper")
     match TrainCommand.modelAssignments modelName None (args.TryGetResult Epochs) (args.GetResults Set)
           |> Result.bind (fun sets ->
-              ModelSpec.parse modelName sets
+              // The base point validates every name; a "v1,v2" list is checked through its first value.
+              ModelSpec.parse modelName (sets |> List.map (fun a -> match a.Split('=', 2) with [| n; v |] -> n + "=" + v.Split(',').[0] | _ -> a))
               |> Result.bind (fun spec -> Grids.withFixed gridName spec sets |> Result.map (fun grid -> spec, grid))) with
     | Error why -> TrainCommand.fail why
     | Ok(spec, grid) ->

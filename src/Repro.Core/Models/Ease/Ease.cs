@@ -39,6 +39,7 @@ public sealed class Ease : IRecommender
     /// </summary>
     public static Ease Fit(CsrMatrix train, EaseHyper hyper, CancellationToken cancel = default)
     {
+        if (train.Columns > Float64Limit && train.Rows < train.Columns) return FitThroughUsers(train, hyper, cancel);
         hyper.Validate();
         TorchRuntime.EnsureLoaded();
         int n = train.Columns;
@@ -63,6 +64,73 @@ public sealed class Ease : IRecommender
             var b = dtype == ScalarType.Float32 ? p : p.to(ScalarType.Float32);
             b.contiguous().data<float>().CopyTo(weights, 0);
         }
+        return new Ease(hyper, n, weights);
+    }
+
+    /// <summary>
+    /// The same B through the users' side, for more items than training users (Gowalla: 23,858 users,
+    /// 40,981 items), where the item Gram matrix and its inverse would not fit in 12 GB. Woodbury's
+    /// identity gives P = (X^T X + lambda I)^-1 = (I - Q) / lambda with Q = X^T M^-1 X and
+    /// M = X X^T + lambda I (users x users), so B_ij = -P_ij / P_jj = Q_ij / (1 - Q_jj) off the
+    /// diagonal (lambda cancels). Costs one Cholesky factorisation and inverse of M (float32, libtorch)
+    /// and two sparse-dense products; peak memory Items x (Items + Users) floats.
+    /// </summary>
+    public static Ease FitThroughUsers(CsrMatrix train, EaseHyper hyper, CancellationToken cancel = default)
+    {
+        hyper.Validate();
+        TorchRuntime.EnsureLoaded();
+        int n = train.Columns, m = train.Rows;
+        var byItem = SparseProducts.Transpose(train);
+        float[] mInverse;
+        using (var scope = NewDisposeScope())
+        {
+            var gram = SparseProducts.Gram(byItem);   // X X^T: the users' Gram matrix
+            cancel.ThrowIfCancellationRequested();
+            var g = tensor(gram, new long[] { m, m });
+            gram = null!;
+            g.diagonal().add_(hyper.Lambda);
+            var factor = linalg.cholesky(g);
+            g.Dispose();
+            cancel.ThrowIfCancellationRequested();
+            var inverse = cholesky_inverse(factor);
+            factor.Dispose();
+            mInverse = new float[(long)m * m];
+            inverse.contiguous().data<float>().CopyTo(mInverse, 0);
+        }
+        cancel.ThrowIfCancellationRequested();
+
+        // Z = X^T M^-1 (items x users), row i from the users who have item i.
+        var z = new float[(long)n * m];
+        var allItems = Enumerable.Range(0, n).ToArray();
+        SparseProducts.TimesDense(byItem, allItems, mInverse, m, z);
+        mInverse = null!;
+        cancel.ThrowIfCancellationRequested();
+
+        // Q = Z X: Q_ij = sum over the users u who have item j of Z_iu (binary X), gathered per row i.
+        var weights = new float[(long)n * n];
+        Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancel }, i =>
+        {
+            var zi = z.AsSpan((int)((long)i * m), m);
+            var qi = weights.AsSpan((int)((long)i * n), n);
+            for (int j = 0; j < n; j++)
+            {
+                float sum = 0;
+                for (int a = byItem.RowStart[j]; a < byItem.RowStart[j + 1]; a++)
+                    sum += zi[byItem.ColumnIndex[a]] * (byItem.Values?[a] ?? 1f);
+                qi[j] = sum;
+            }
+        });
+        z = null!;
+
+        // B_ij = Q_ij / (1 - Q_jj), B_jj = 0.
+        var scale = new float[n];
+        for (int j = 0; j < n; j++) scale[j] = (float)(1.0 / (1.0 - weights[(long)j * n + j]));
+        Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        {
+            var row = weights.AsSpan((int)((long)i * n), n);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(row, scale, row);
+            row[i] = 0;
+        });
         return new Ease(hyper, n, weights);
     }
 
