@@ -114,7 +114,9 @@ let fit (spec: ModelSpec.ModelSpec) (train: CsrMatrix) (seed: uint64) (threads: 
     match spec with
     | ModelSpec.Popularity -> Popularity.Fit train :> IRecommender
     | ModelSpec.Ease h ->
-        say (sprintf "EASE: Gram matrix and inverse of %d x %d (lambda %g)" train.Columns train.Columns h.Lambda)
+        if train.Columns > Ease.Float64Limit && train.Rows < train.Columns then
+            say (sprintf "EASE through the users' side: %d x %d user Gram matrix and inverse, then B (%d x %d; lambda %g)" train.Rows train.Rows train.Columns train.Columns h.Lambda)
+        else say (sprintf "EASE: Gram matrix and inverse of %d x %d (lambda %g)" train.Columns train.Columns h.Lambda)
         Ease.Fit(train, h, cancel) :> IRecommender
     | ModelSpec.Wmf h ->
         let onIteration (it: WmfIteration) =
