@@ -200,8 +200,12 @@ let runFitted (folder: string) (description: RunFolder.RunDescription) (data: Ru
         say (sprintf "%s fitted in %.1f s" spec.Name clock.Elapsed.TotalSeconds)
         cancel.ThrowIfCancellationRequested()
         let path = Path.Combine(folder, FittedModelFileName)
-        model.Save(path + ".tmp")
-        File.Move(path + ".tmp", path, true)
+        try
+            model.Save(path + ".tmp")
+            File.Move(path + ".tmp", path, true)
+        with :? NotSupportedException as e ->
+            // The metrics stand without the file; only `repro recommend` needs it.
+            say (sprintf "%s not written: %s" FittedModelFileName e.Message)
         cancel.ThrowIfCancellationRequested()
         writeBoth folder data model threads [ "fitSeconds", clock.Elapsed.TotalSeconds ]
         { Status = TrainingStatus.Completed; Message = None; Training = None; Skipped = false }

@@ -73,8 +73,9 @@ public sealed class Ease : IRecommender
     /// identity gives P = (X^T X + lambda I)^-1 = (I - Q) / lambda with Q = X^T M^-1 X and
     /// M = X X^T + lambda I (users x users), so B_ij = -P_ij / P_jj = Q_ij / (1 - Q_jj) off the
     /// diagonal (lambda cancels). Costs one Cholesky factorisation and inverse of M (float32, libtorch)
-    /// and two sparse-dense products; peak memory Items x (Items + Users) floats (10.6 GB on Gowalla),
-    /// provided libtorch's freed memory goes back to the system (not with glibc's trim threshold raised).
+    /// and two sparse-dense products (Z = X^T M^-1 in blocks of items, never whole); peak memory
+    /// Items^2 + Users^2 floats (9 GB on Gowalla), provided libtorch's freed memory goes back to the
+    /// system (not with glibc's trim threshold raised).
     /// </summary>
     public static Ease FitThroughUsers(CsrMatrix train, EaseHyper hyper, CancellationToken cancel = default)
     {
@@ -102,30 +103,31 @@ public sealed class Ease : IRecommender
         }
         cancel.ThrowIfCancellationRequested();
 
-        // Z = X^T M^-1 (items x users), row i from the users who have item i.
-        var z = new float[(long)n * m];
-        var allItems = Enumerable.Range(0, n).ToArray();
-        SparseProducts.TimesDense(byItem, allItems, mInverse, m, z);
-        mInverse = null!;
-        GC.Collect();
-        cancel.ThrowIfCancellationRequested();
-
-        // Q = Z X: Q_ij = sum over the users u who have item j of Z_iu (binary X), gathered per row i.
+        // Q = Z X with Z = X^T M^-1 (items x users), a block of Z's rows at a time so that Z is never
+        // whole: row i of Z from the users who have item i, then Q_ij = sum over the users u who
+        // have item j of Z_iu x_uj.
         var weights = new float[(long)n * n];
-        Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancel }, i =>
+        const int block = 512;
+        var zBlock = new float[(long)block * m];
+        for (int first = 0; first < n; first += block)
         {
-            var zi = z.AsSpan((int)((long)i * m), m);
-            var qi = weights.AsSpan((int)((long)i * n), n);
-            for (int j = 0; j < n; j++)
+            cancel.ThrowIfCancellationRequested();
+            int rows = Math.Min(block, n - first);
+            var items = Enumerable.Range(first, rows).ToArray();
+            SparseProducts.TimesDense(byItem, items, mInverse, m, zBlock.AsSpan(0, rows * m));
+            Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, r =>
             {
-                float sum = 0;
-                for (int a = byItem.RowStart[j]; a < byItem.RowStart[j + 1]; a++)
-                    sum += zi[byItem.ColumnIndex[a]] * (byItem.Values?[a] ?? 1f);
-                qi[j] = sum;
-            }
-        });
-        z = null!;
-        GC.Collect();
+                var zi = zBlock.AsSpan(r * m, m);
+                var qi = weights.AsSpan((int)((long)(first + r) * n), n);
+                for (int j = 0; j < n; j++)
+                {
+                    float sum = 0;
+                    for (int a = byItem.RowStart[j]; a < byItem.RowStart[j + 1]; a++)
+                        sum += zi[byItem.ColumnIndex[a]] * (byItem.Values?[a] ?? 1f);
+                    qi[j] = sum;
+                }
+            });
+        }
 
         // B_ij = Q_ij / (1 - Q_jj), B_jj = 0.
         var scale = new float[n];
@@ -145,13 +147,18 @@ public sealed class Ease : IRecommender
         SparseProducts.TimesDense(foldIn, rows, _weights, Items, output);
     }
 
-    public void Save(string path) =>
+    /// <summary>Writes B; refuses (NotSupportedException) a B over the archive format's 2 GB (about 23,000 items).</summary>
+    public void Save(string path)
+    {
+        if ((long)_weights.Length * sizeof(float) > int.MaxValue)
+            throw new NotSupportedException($"EASE's B holds {Items} x {Items} floats ({_weights.LongLength * 4.0 / 1e9:0.0} GB); the archive format holds at most 2 GB");
         BinaryArchive.Write(path, ArchiveKind, ArchiveVersion, "", w =>
         {
             w.Write(Hyper.Lambda);
             w.Write(Items);
             w.Write(_weights);
         });
+    }
 
     public static Ease Load(string path) =>
         BinaryArchive.Read(path, ArchiveKind, ArchiveVersion, "", r =>
