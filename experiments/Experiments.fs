@@ -150,17 +150,18 @@ let local =
       Seeds = 1 }
 
 /// CI's regression check (`dotnet fsi build.fsx check`, floors in results/regression-floors.json):
-/// MovieLens-100K's reference split, Mult-VAE^PR and Mult-DAE for 50 epochs, one fixed seed. A few
+/// MovieLens-100K's reference split, Mult-VAE^PR and Mult-DAE for 50 epochs plus popularity and EASE
+/// (the floor every model must beat, and the strongest closed form), one fixed seed. A few
 /// seconds of training; the split is built once.
 let smoke =
     { Id = "smoke"
-      Title = "CI smoke: Mult-VAE^PR and Mult-DAE for 50 epochs on MovieLens-100K's reference split"
+      Title = "CI smoke: Mult-VAE^PR and Mult-DAE for 50 epochs, popularity and EASE on MovieLens-100K's reference split"
       Datasets = [ { Dataset = "ml-100k"; Protocol = "strong"; Heldout = Some 100; Epochs = 50 } ]
       Models = fun d ->
         [ yield arm (vae d)
           yield arm (dae d)
-          // INTEGRATOR (Popularity, once Train.execute fits it on the models branch): arm Popularity
-          // INTEGRATOR (EASE, once Train.execute fits it on the models branch): arm (Ease EaseHyper.Paper)
+          yield arm Popularity
+          yield arm (Ease EaseHyper.Paper)
         ]
       Metrics = paperMetrics
       Seeds = 1 }

@@ -119,16 +119,43 @@ type TrainArgs =
         member a.Usage =
             match a with
             | Dataset _ -> "dataset name (see 'repro data list'); with --split, a label for the imported split."
-            | Model _ -> "mult-vae (Mult-VAE^PR) or mult-dae."
-            | Likelihood _ -> "multinomial (default), gaussian or logistic."
-            | Epochs _ -> "training epochs (default: the model's, 200 as the paper)."
+            | Model _ -> "mult-vae (Mult-VAE^PR), mult-dae (trained), or popularity, ease, wmf, slim (fitted once)."
+            | Likelihood _ -> "mult-vae and mult-dae: multinomial (default), gaussian or logistic."
+            | Epochs _ -> "trained models only: training epochs (default: the model's, 200 as the paper)."
             | Seed _ -> "seed of initialisation, shuffling, dropout and noise (default 98765)."
             | Set _ -> "any hyperparameter as name=value (repeatable), e.g. --set anneal-cap=0.3; unknown names are errors."
             | Split _ -> "pro-sg:DIR trains on a split in the notebook's pro_sg layout instead of building one."
             | Protocol _ -> "strong (default, the paper's) or weak (the dataset's fixed train/test split, as LightGCN; LightGCN metrics @20 added)."
             | Heldout _ -> "held-out users per set for the strong protocol (default: the dataset's own)."
             | Threads _ -> "libtorch and evaluation threads (default: all cores); results are reproducible for a fixed count."
-            | Out _ -> "the run folder: settings, seed, commit, per-epoch log, best weights, test metrics; an interrupted run here resumes."
+            | Out _ -> "the run folder: settings, seed, commit, per-epoch log, weights, validation and test metrics; an interrupted run here resumes, a finished one is not run again."
+
+type TuneArgs =
+    | [<Mandatory; AltCommandLine("-d")>] Dataset of name: string
+    | [<Mandatory; AltCommandLine("-m")>] Model of name: string
+    | Grid of name: string
+    | Epochs of count: int
+    | Seed of seed: uint64
+    | Set of assignment: string
+    | Split of spec: string
+    | Protocol of kind: string
+    | Heldout of users: int
+    | Threads of count: int
+    | [<Mandatory; AltCommandLine("-o")>] Out of dir: string
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Dataset _ -> "dataset name (see 'repro data list'); with --split, a label for the imported split."
+            | Model _ -> "mult-vae, mult-dae, popularity, ease, wmf or slim."
+            | Grid _ -> "which grid: paper (default; spec 2.3's grids)."
+            | Epochs _ -> "trained models only: training epochs of every point."
+            | Seed _ -> "seed of every point (default 98765)."
+            | Set _ -> "fix a hyperparameter for every point as name=value (repeatable), applied on top of the grid: a grid setting fixed this way stops varying; name=v1,v2 keeps only those values (a reduced grid)."
+            | Split _ -> "pro-sg:DIR tunes on a split in the notebook's pro_sg layout."
+            | Protocol _ -> "strong (default) or weak."
+            | Heldout _ -> "held-out users per set for the strong protocol (default: the dataset's own)."
+            | Threads _ -> "libtorch, SLIM and evaluation threads (default: all cores)."
+            | Out _ -> "the tuning folder: one run folder per point (<model>-<settingsHash>), tune.md and tune.json; finished points are not run again."
 
 type RecommendArgs =
     | [<Mandatory>] Run of dir: string
@@ -137,7 +164,7 @@ type RecommendArgs =
     interface IArgParserTemplate with
         member a.Usage =
             match a with
-            | Run _ -> "a run folder written by 'repro train'."
+            | Run _ -> "a run folder written by 'repro train' (any model) or one point of 'repro tune'."
             | Items _ -> "the new user's items, as the dataset's original ids: ID,ID,..."
             | Count _ -> "how many recommendations (default 10)."
 
@@ -185,6 +212,7 @@ type CliArgs =
     | [<Inherit>] Data_Dir of dir: string
     | [<CliPrefix(CliPrefix.None)>] Data of ParseResults<DataArgs>
     | [<CliPrefix(CliPrefix.None)>] Train of ParseResults<TrainArgs>
+    | [<CliPrefix(CliPrefix.None)>] Tune of ParseResults<TuneArgs>
     | [<CliPrefix(CliPrefix.None)>] Recommend of ParseResults<RecommendArgs>
     | [<CliPrefix(CliPrefix.None)>] Summarize of ParseResults<SummarizeArgs>
     | [<CliPrefix(CliPrefix.None)>] Bench of ParseResults<BenchArgs>
@@ -199,7 +227,8 @@ type CliArgs =
             match a with
             | Data_Dir _ -> "data folder (default: $REPRO_DATA_DIR, else ./data)."
             | Data _ -> "datasets: list, fetch, stats, prepare."
-            | Train _ -> "train Mult-VAE^PR or Mult-DAE and report test Recall@20, Recall@50, NDCG@100."
+            | Train _ -> "train or fit one model (mult-vae, mult-dae, popularity, ease, wmf, slim) and report test Recall@20, Recall@50, NDCG@100."
+            | Tune _ -> "run a model's hyperparameter grid, select by validation NDCG@100, report the chosen point's test metrics."
             | Recommend _ -> "top-N items for a new user from a trained run."
             | Summarize _ -> "mean and across-seed standard error of test metrics over run folders, as markdown."
             | Bench _ -> "benchmarks that print figures."

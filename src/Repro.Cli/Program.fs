@@ -17,6 +17,7 @@ let private dispatch (argv: string[]) (args: ParseResults<CliArgs>) : int =
         | Stats s -> DataCommands.stats dataDir s
         | Prepare p -> DataCommands.prepare dataDir p
     | Train t -> TrainCommand.run (fst dataDir) t ("repro " + String.Join(" ", argv))
+    | Tune t -> TuneCommand.run (fst dataDir) t ("repro " + String.Join(" ", argv))
     | Recommend r -> RecommendCommand.run (fst dataDir) r
     | Summarize s ->
         let folders = s.GetResult Runs |> List.sort

@@ -1,4 +1,5 @@
-/// `repro recommend --run DIR --items ID,ID,...`: top-N items for a new user from a trained run,
+/// `repro recommend --run DIR --items ID,ID,...`: top-N items for a new user from a finished run
+/// (trained: best.weights; fitted: model.bin),
 /// scored from those items alone (the way held-out users are scored), with titles where the
 /// dataset has them.
 module Repro.Cli.RecommendCommand
@@ -8,6 +9,7 @@ open System.IO
 open System.Text.Json
 open Argu
 open Repro.Core.Metrics
+open Repro.Core.Models
 open Repro.Core.Sparse
 open Repro.Core.Training
 open Repro.Harness
@@ -20,13 +22,22 @@ let private fail (message: string) =
 let run (dataDir: string) (args: ParseResults<RecommendArgs>) : int =
     let folder = args.GetResult Run
     let runJson = Path.Combine(folder, "run.json")
-    let weights = Path.Combine(folder, TrainingDriver.BestWeightsFileName)
     let itemsFile = Path.Combine(folder, "items.txt")
-    match [ runJson; weights; itemsFile ] |> List.tryFind (File.Exists >> not) with
+    match [ runJson; itemsFile ] |> List.tryFind (File.Exists >> not) with
     | Some missing -> fail (sprintf "%s is not a finished run: %s is missing" folder missing)
     | None ->
         use doc = JsonDocument.Parse(File.ReadAllText runJson)
         let root = doc.RootElement
+        // A trained model's best weights, or a fitted model's file.
+        let load (spec: ModelSpec.ModelSpec) (items: int) : Result<IRecommender, string> =
+            let file = Path.Combine(folder, if ModelSpec.isFitted spec then Train.FittedModelFileName else TrainingDriver.BestWeightsFileName)
+            if not (File.Exists file) then Error(sprintf "%s is not a finished run: %s is missing" folder file)
+            elif ModelSpec.isFitted spec then Train.loadFitted spec file
+            else
+                Train.createModel spec items 0UL
+                |> Result.map (fun model ->
+                    model.LoadWeights file
+                    model :> IRecommender)
         let dataset = root.GetProperty("dataset").GetString()
         let settings = [ for p in root.GetProperty("settings").EnumerateObject() -> p.Name, p.Value.GetString() ]
         let itemIds = File.ReadAllLines itemsFile
@@ -38,11 +49,10 @@ let run (dataDir: string) (args: ParseResults<RecommendArgs>) : int =
             fail (sprintf "item(s) %s are not in the model's vocabulary (%d items trained on, listed in %s)" (String.Join(", ", unknown)) itemIds.Length itemsFile)
         else
             match ModelSpec.ofSettings (root.GetProperty("model").GetString()) settings
-                  |> Result.bind (fun spec -> Train.createModel spec itemIds.Length 0UL) with
+                  |> Result.bind (fun spec -> load spec itemIds.Length) with
             | Error why -> fail why
             | Ok model ->
                 use _ = model
-                model.LoadWeights weights
                 let columns = requested |> Array.map (fun id -> column.[id]) |> Array.distinct
                 let foldIn = CsrMatrix.FromPairs(1, itemIds.Length, ReadOnlySpan(Array.zeroCreate columns.Length), ReadOnlySpan columns)
                 let scores = Array.zeroCreate<float32> itemIds.Length

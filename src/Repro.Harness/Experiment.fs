@@ -46,17 +46,8 @@ let strong dataset epochs = { Dataset = dataset; Protocol = "strong"; Heldout = 
 /// An arm whose group is the model's label.
 let arm (model: ModelSpec.ModelSpec) = { Group = model.Label; Model = model }
 
-/// The settings hash: first 8 hex digits of SHA-256 of the sorted "name=value" lines joined by
-/// "\n". The one definition in the harness (ModelSpec.settingsHash on the models branch has the same
-/// definition; the integrator may point this at it).
-let settingsHash (model: ModelSpec.ModelSpec) =
-    let text =
-        model.Settings
-        |> List.map (fun (name, value) -> name + "=" + value)
-        |> List.sortWith (fun a b -> String.CompareOrdinal(a, b))
-        |> String.concat "\n"
-    let digest = SHA256.HashData(Encoding.UTF8.GetBytes text)
-    Convert.ToHexString(digest).Substring(0, 8).ToLowerInvariant()
+/// The settings hash that names run folders (ModelSpec.settingsHash: 8 hex digits of SHA-256).
+let settingsHash (model: ModelSpec.ModelSpec) = ModelSpec.settingsHash model
 
 /// A stable 64-bit label for a name (first 8 bytes of its SHA-256), for seed derivation.
 let private label (text: string) =

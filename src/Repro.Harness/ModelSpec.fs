@@ -90,3 +90,38 @@ let ofSettings (name: string) (settings: (string * string) list) : Result<ModelS
             | MultVae h -> box h | MultDae h -> box h | Ease h -> box h | Wmf h -> box h | Slim h -> box h | Cdae h -> box h | RecVae h -> box h
             | Popularity -> null
         parse name (Settings.differences baseline settings)
+
+/// The first 8 hex digits (lowercase) of SHA-256 over settings as sorted "name=value" lines
+/// joined by '\n': a short, stable name for one grid point (run folders, experiment.json, reports).
+let hashSettings (settings: (string * string) list) : string =
+    let text =
+        settings
+        |> List.map (fun (name, value) -> name + "=" + value)
+        |> List.sortWith (fun a b -> System.String.CompareOrdinal(a, b))
+        |> String.concat "\n"
+    let digest = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes text)
+    System.Convert.ToHexString(digest).Substring(0, 8).ToLowerInvariant()
+
+/// <see cref="hashSettings"/> of the model's settings.
+let settingsHash (spec: ModelSpec) : string = hashSettings spec.Settings
+
+/// True for models fitted in one call (no epochs, no training driver).
+let isFitted (spec: ModelSpec) =
+    match spec with
+    | Popularity | Ease _ | Wmf _ | Slim _ -> true
+    | MultVae _ | MultDae _ | Cdae _ | RecVae _ -> false
+
+/// <paramref name="spec"/> with "name=value" assignments applied on top (a tuning grid with
+/// settings fixed by `--set`); an unknown setting is an error.
+let applyOnTop (spec: ModelSpec) (assignments: string list) : Result<ModelSpec, string> =
+    try
+        match spec with
+        | MultVae h -> Settings.apply h assignments |> Result.map MultVae
+        | MultDae h -> Settings.apply h assignments |> Result.map MultDae
+        | Ease h -> Settings.apply h assignments |> Result.map Ease
+        | Wmf h -> Settings.apply h assignments |> Result.map Wmf
+        | Slim h -> Settings.apply h assignments |> Result.map Slim
+        | Cdae h -> Settings.apply h assignments |> Result.map Cdae
+        | RecVae h -> Settings.apply h assignments |> Result.map RecVae
+        | Popularity -> parse "popularity" assignments
+    with :? System.ArgumentException as e -> Error e.Message

@@ -104,3 +104,31 @@ let writeMetrics (folder: string) (part: string) (result: EvaluationResult) (fol
             | _ -> ()
         text.Append('\n') |> ignore
     writeAtomically (Path.Combine(folder, part + "-users.tsv")) (text.ToString())
+
+/// One metric of one part of metrics.json.
+type RecordedMetric = { Name: string; Mean: float; StandardError: float; Users: int; Excluded: int }
+
+/// A part of metrics.json ("validation", "test"): its metrics and its extra numbers (e.g.
+/// "bestEpoch"); None when the file or the part is absent.
+let readPart (folder: string) (part: string) : (RecordedMetric list * (string * float) list) option =
+    let path = Path.Combine(folder, "metrics.json")
+    if not (File.Exists path) then None
+    else
+        use doc = JsonDocument.Parse(File.ReadAllText path)
+        match doc.RootElement.TryGetProperty part with
+        | false, _ -> None
+        | true, node ->
+            let props = [ for p in node.EnumerateObject() -> p ]
+            let metrics =
+                [ for p in props do
+                    if p.Value.ValueKind = JsonValueKind.Object then
+                        yield { Name = p.Name
+                                Mean = p.Value.GetProperty("mean").GetDouble()
+                                StandardError = p.Value.GetProperty("standardError").GetDouble()
+                                Users = p.Value.GetProperty("users").GetInt32()
+                                Excluded = p.Value.GetProperty("excluded").GetInt32() } ]
+            let extras = [ for p in props do if p.Value.ValueKind = JsonValueKind.Number then yield p.Name, p.Value.GetDouble() ]
+            Some(metrics, extras)
+
+/// A run is finished when metrics.json has a "test" part (the contract).
+let isFinished (folder: string) = (readPart folder "test").IsSome

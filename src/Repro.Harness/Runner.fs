@@ -140,10 +140,10 @@ let runOne (options: Options) (r: Run) (notify: Event -> unit) (cancel: Cancella
             match Train.execute options.DataDir folder request (Said >> notify) progress cancel with
             | Error why -> fail why
             | Ok result ->
-                match result.Outcome.Status with
+                match result.Status with
                 | TrainingStatus.Interrupted -> Interrupted
                 | _ when isFinished folder -> Completed
-                | TrainingStatus.Diverged -> fail (sprintf "training diverged: %s" result.Outcome.Message)
+                | TrainingStatus.Diverged -> fail (sprintf "training diverged: %s" (defaultArg result.Message "a loss was not finite"))
                 | _ -> fail "the run ended without test metrics"
         with
         | :? OperationCanceledException -> Interrupted

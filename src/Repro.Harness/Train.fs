@@ -1,6 +1,8 @@
-/// Training one model on one dataset into a run folder: the data for the chosen protocol, the model
-/// from its hyperparameter record, the shared training driver, then test metrics from the
-/// best-validation weights (notebook cell 66: the best checkpoint is restored for test).
+/// One model on one dataset into a run folder: the data for the chosen protocol, the model from its
+/// hyperparameter record, then validation and test metrics. Trained models go through the shared
+/// training driver and are evaluated with their best-validation weights (notebook cell 66: the best
+/// checkpoint is restored for test); fitted models (popularity, EASE, WMF, SLIM) are fitted once on
+/// the training users and saved as model.bin.
 module Repro.Harness.Train
 
 open System
@@ -9,6 +11,10 @@ open Repro.Core.Metrics
 open Repro.Core.Models
 open Repro.Core.Models.MultDae
 open Repro.Core.Models.MultVae
+open Repro.Core.Models.Ease
+open Repro.Core.Models.Popularity
+open Repro.Core.Models.Slim
+open Repro.Core.Models.Wmf
 open Repro.Core.Protocols
 open Repro.Core.Sparse
 open Repro.Core.Training
@@ -92,20 +98,84 @@ let createModel (spec: ModelSpec.ModelSpec) (items: int) (seed: uint64) : Result
         | ModelSpec.MultDae h -> Ok(new Repro.Core.Models.MultDae.MultDae(items, h, seed) :> ITrainableRecommender)
         | ModelSpec.Cdae h -> Ok(new Repro.Core.Models.Cdae.Cdae(items, h, seed) :> ITrainableRecommender)
         | ModelSpec.RecVae h -> Ok(new Repro.Core.Models.RecVae.RecVae(items, h, seed) :> ITrainableRecommender)
-        | other -> Error(sprintf "%s is not trained by the training driver yet" other.Name)
+        | other -> Error(sprintf "%s is fitted, not trained by the training driver" other.Name)
     with :? ArgumentException as e -> Error e.Message
+
+/// The file a fitted model is saved to in its run folder (gitignored: *.bin).
+let [<Literal>] FittedModelFileName = "model.bin"
+
+/// Fits <paramref name="spec"/> (a fitted model) on the training users. Long fits say how far they
+/// are (WMF: each sweep with its objective; SLIM: columns done) and stop at the next step boundary
+/// when <paramref name="cancel"/> fires (OperationCanceledException).
+let fit (spec: ModelSpec.ModelSpec) (train: CsrMatrix) (seed: uint64) (threads: int) (say: string -> unit)
+        (progress: IProgress<TrainingProgress>) (cancel: Threading.CancellationToken) : IRecommender =
+    let report step steps (loss: float) =
+        progress.Report(TrainingProgress(TrainingPhase.Training, step, steps, 1, 1, loss, nan, Nullable()))
+    Repro.Core.TorchRuntime.EnsureLoaded threads
+    cancel.ThrowIfCancellationRequested()
+    match spec with
+    | ModelSpec.Popularity -> Popularity.Fit train :> IRecommender
+    | ModelSpec.Ease h ->
+        if train.Columns > Ease.Float64Limit && train.Rows < train.Columns then
+            say (sprintf "EASE through the users' side: %d x %d user Gram matrix and inverse, then B (%d x %d; lambda %g)" train.Rows train.Rows train.Columns train.Columns h.Lambda)
+        else say (sprintf "EASE: Gram matrix and inverse of %d x %d (lambda %g)" train.Columns train.Columns h.Lambda)
+        Ease.Fit(train, h, cancel) :> IRecommender
+    | ModelSpec.Wmf h ->
+        let onIteration (it: WmfIteration) =
+            let objective = it.Objective.Invoke()
+            say (sprintf "WMF sweep %d/%d: %.1f s, objective %.6g" it.Iteration h.Iterations it.Elapsed.TotalSeconds objective)
+            report it.Iteration h.Iterations objective
+        Wmf.Fit(train, h, seed, Action<WmfIteration> onIteration, cancel) :> IRecommender
+    | ModelSpec.Slim h ->
+        let clock = Diagnostics.Stopwatch.StartNew()
+        let every = max Slim.ProgressBlock (train.Columns / 20 / Slim.ProgressBlock * Slim.ProgressBlock)
+        let onColumns (d: int) =
+            if d % every = 0 || d = train.Columns then
+                say (sprintf "SLIM: %d/%d columns, %.0f s" d train.Columns clock.Elapsed.TotalSeconds)
+            report d train.Columns nan
+        Slim.Fit(train, h, null, threads, Action<int> onColumns, cancel) :> IRecommender
+    | ModelSpec.MultVae _ | ModelSpec.MultDae _ | ModelSpec.Cdae _ | ModelSpec.RecVae _ ->
+        invalidArg "spec" (sprintf "%s is trained, not fitted" spec.Name)
+
+/// Loads a fitted model saved by <see cref="fit"/>'s caller.
+let loadFitted (spec: ModelSpec.ModelSpec) (path: string) : Result<IRecommender, string> =
+    try
+        match spec with
+        | ModelSpec.Popularity -> Ok(Popularity.Load path :> IRecommender)
+        | ModelSpec.Ease _ -> Ok(Ease.Load path :> IRecommender)
+        | ModelSpec.Wmf _ -> Ok(Wmf.Load path :> IRecommender)
+        | ModelSpec.Slim _ -> Ok(Slim.Load path :> IRecommender)
+        | ModelSpec.MultVae _ | ModelSpec.MultDae _ | ModelSpec.Cdae _ | ModelSpec.RecVae _ -> Error(sprintf "%s is trained, not fitted: its weights are %s" spec.Name TrainingDriver.BestWeightsFileName)
+    with
+    | :? IOException as e -> Error(sprintf "%s: %s" path e.Message)
+    | :? Repro.Core.Data.Cache.StaleCacheException as e -> Error e.Message
 
 /// Scores every row of <paramref name="foldIn"/> with the model and ranks against the targets.
 let evaluate (model: IRecommender) (foldIn: CsrMatrix) (target: CsrMatrix) (metrics: MetricSpec list) (threads: int) =
     Evaluator.Evaluate(model.AsBatchScorer(), foldIn, target, Array.ofList metrics, maxDegreeOfParallelism = threads)
 
+/// How a call of <see cref="execute"/> ended; the numbers are in the run folder's metrics.json.
 type RunResult =
-    { Outcome: TrainingOutcome
-      /// Test metrics from the best-validation weights; None unless training completed.
-      Test: EvaluationResult option }
+    { /// Completed (metrics.json has "validation" and "test"), Interrupted (cancelled; a trained run
+      /// resumes, a fitted one starts over) or Diverged.
+      Status: TrainingStatus
+      /// Why the run diverged or where it stopped; None when completed.
+      Message: string option
+      /// The training driver's outcome; None for fitted models and for skipped folders.
+      Training: TrainingOutcome option
+      /// The folder was finished before this call: nothing was loaded, trained or fitted.
+      Skipped: bool }
+
+/// Validation metrics: the test metric list (so NDCG@100, the selection metric, is always there).
+let private writeBoth folder (data: RunData) (model: IRecommender) threads (testExtras: (string * float) list) =
+    let validation = evaluate model data.Validation.FoldIn data.Validation.Target data.TestMetrics threads
+    let test = evaluate model data.TestFoldIn data.TestTarget data.TestMetrics threads
+    // "validation" first: the "test" part is what marks the folder finished.
+    RunFolder.writeMetrics folder "validation" validation data.Validation.FoldIn []
+    RunFolder.writeMetrics folder "test" test data.TestFoldIn testExtras
 
 /// Trains <paramref name="model"/> into <paramref name="folder"/> (resuming a run found there) and,
-/// when training completes, evaluates its best-validation weights on the test users.
+/// when training completes, evaluates its best-validation weights on the validation and test users.
 let run (folder: string) (description: RunFolder.RunDescription) (data: RunData) (model: ITrainableRecommender)
         (threads: int) (progress: IProgress<TrainingProgress>) (cancel: Threading.CancellationToken) : RunResult =
     Directory.CreateDirectory folder |> ignore
@@ -113,31 +183,63 @@ let run (folder: string) (description: RunFolder.RunDescription) (data: RunData)
     File.WriteAllLines(Path.Combine(folder, "items.txt"), data.ItemIds)
     let options = TrainingOptions(RunDirectory = folder, Seed = description.Seed, Threads = threads)
     let outcome = TrainingDriver.Run(model, data.Train, data.Validation, options, progress, cancel)
-    match outcome.Status with
-    | TrainingStatus.Completed ->
+    if outcome.Status = TrainingStatus.Completed then
         TrainingDriver.LoadBest(model, folder)
-        let test = evaluate model data.TestFoldIn data.TestTarget data.TestMetrics threads
-        RunFolder.writeMetrics folder "test" test data.TestFoldIn
+        writeBoth folder data model threads
             [ "bestEpoch", float outcome.BestEpoch; "bestValidationNdcg@100", outcome.BestValidationNdcg ]
-        { Outcome = outcome; Test = Some test }
-    | _ -> { Outcome = outcome; Test = None }
+    { Status = outcome.Status; Message = Option.ofObj outcome.Message; Training = Some outcome; Skipped = false }
 
-/// Does <paramref name="request"/> into <paramref name="folder"/>: loads its data, builds its model,
-/// trains (resuming a run found there) and tests. Errors in the request come back as Error.
+/// Fits <paramref name="spec"/> into <paramref name="folder"/>: run.json, items.txt, model.bin, then
+/// metrics.json and the per-user files. Cancelled: no metrics.json part is written.
+let runFitted (folder: string) (description: RunFolder.RunDescription) (data: RunData) (spec: ModelSpec.ModelSpec)
+              (seed: uint64) (threads: int) (say: string -> unit) (progress: IProgress<TrainingProgress>)
+              (cancel: Threading.CancellationToken) : RunResult =
+    Directory.CreateDirectory folder |> ignore
+    if not (File.Exists(Path.Combine(folder, "run.json"))) then RunFolder.describe folder description
+    File.WriteAllLines(Path.Combine(folder, "items.txt"), data.ItemIds)
+    try
+        let clock = Diagnostics.Stopwatch.StartNew()
+        use model = fit spec data.Train seed threads say progress cancel
+        say (sprintf "%s fitted in %.1f s" spec.Name clock.Elapsed.TotalSeconds)
+        cancel.ThrowIfCancellationRequested()
+        let path = Path.Combine(folder, FittedModelFileName)
+        try
+            model.Save(path + ".tmp")
+            File.Move(path + ".tmp", path, true)
+        with :? NotSupportedException as e ->
+            // The metrics stand without the file; only `repro recommend` needs it.
+            say (sprintf "%s not written: %s" FittedModelFileName e.Message)
+        cancel.ThrowIfCancellationRequested()
+        writeBoth folder data model threads [ "fitSeconds", clock.Elapsed.TotalSeconds ]
+        { Status = TrainingStatus.Completed; Message = None; Training = None; Skipped = false }
+    with :? OperationCanceledException ->
+        { Status = TrainingStatus.Interrupted; Message = Some "cancelled during the fit; the same command fits again"; Training = None; Skipped = false }
+
+/// Does <paramref name="request"/> into <paramref name="folder"/>: a finished folder (metrics.json
+/// with "test") is left alone; otherwise loads its data, then trains (resuming a run found there) or
+/// fits, and evaluates on validation and test. Errors in the request come back as Error.
 let execute (dataDir: string) (folder: string) (request: RunRequest) (say: string -> unit)
             (progress: IProgress<TrainingProgress>) (cancel: Threading.CancellationToken) : Result<RunResult, string> =
+    if RunFolder.isFinished folder then
+        say (sprintf "%s is finished (metrics.json has a test part); not run again" folder)
+        Ok { Status = TrainingStatus.Completed; Message = None; Training = None; Skipped = true }
+    else
     match loadData dataDir request say with
     | Error why -> Error why
     | Ok(data, datasetLabel) ->
         let kind = request.Model
-        match createModel kind data.ItemIds.Length (TrainingDriver.DeriveSeed(request.Seed, ReadOnlySpan [| 1UL |])) with
-        | Error why -> Error why
-        | Ok model ->
-            use _ = model
-            let description : RunFolder.RunDescription =
-                { Dataset = datasetLabel; Model = kind.Name; Settings = kind.Settings; Seed = request.Seed; Protocol = data.Protocol; Command = request.Command }
-            say (sprintf "%s on %s (%s): %d training users, %d items; run folder %s" kind.Name datasetLabel data.Protocol data.Train.Rows data.ItemIds.Length folder)
-            try Ok(run folder description data model request.Threads progress cancel)
-            with
-            | :? InvalidOperationException as e -> Error e.Message
-            | :? ArgumentException as e -> Error e.Message
+        let seed = TrainingDriver.DeriveSeed(request.Seed, ReadOnlySpan [| 1UL |])
+        let description : RunFolder.RunDescription =
+            { Dataset = datasetLabel; Model = kind.Name; Settings = kind.Settings; Seed = request.Seed; Protocol = data.Protocol; Command = request.Command }
+        say (sprintf "%s on %s (%s): %d training users, %d items; run folder %s" kind.Name datasetLabel data.Protocol data.Train.Rows data.ItemIds.Length folder)
+        try
+            if ModelSpec.isFitted kind then Ok(runFitted folder description data kind seed request.Threads say progress cancel)
+            else
+                match createModel kind data.ItemIds.Length seed with
+                | Error why -> Error why
+                | Ok model ->
+                    use _ = model
+                    Ok(run folder description data model request.Threads progress cancel)
+        with
+        | :? InvalidOperationException as e -> Error e.Message
+        | :? ArgumentException as e -> Error e.Message

@@ -169,6 +169,18 @@ let tests =
                 let scores = scoreAll model (csrOf 4 [ [ 0; 3 ] ])
                 for j in 0 .. 3 do
                     Expect.floatClose Accuracy.high (float scores.[j]) (float (weights.[0 * 4 + j] + weights.[3 * 4 + j])) "x_u B"
+            testCase "through the users' side (more items than users) gives the item-side B" <| fun () ->
+                let train = randomCsr 11 12 30 0.2
+                use items = Ease.Fit(train, EaseHyper(Lambda = 3.0))
+                use users = Ease.FitThroughUsers(train, EaseHyper(Lambda = 3.0))
+                let a, b = items.Weights.ToArray(), users.Weights.ToArray()
+                for k in 0 .. a.Length - 1 do
+                    Expect.floatClose { absolute = 1e-5; relative = 1e-4 } (float b.[k]) (float a.[k]) (sprintf "B[%d,%d]" (k / 30) (k % 30))
+                for i in 0 .. 29 do Expect.equal b.[i * 30 + i] 0f "diagonal exactly zero"
+            testCase "a cancelled token stops the fit" <| fun () ->
+                use cancelled = new Threading.CancellationTokenSource()
+                cancelled.Cancel()
+                Expect.throwsT<OperationCanceledException> (fun () -> Ease.Fit(randomCsr 1 10 8 0.3, tinyEase, cancelled.Token) |> ignore) "cancelled"
             contract "EASE contract" (fun t -> Ease.Fit(t, tinyEase)) (fun p -> Ease.Load p) true
         ]
 
@@ -195,6 +207,15 @@ let tests =
                 let scores = scoreAll model foldIn
                 let expected = Seq.sum (seq { for r in 0 .. k - 1 -> got.[r] * y.[5 * k + r] })
                 Expect.floatClose { absolute = 1e-5; relative = 1e-4 } (float scores.[5]) expected "score of item 5 for user 0"
+            testCase "a token cancelled during a sweep stops the fit before the next half-sweep" <| fun () ->
+                use cancel = new Threading.CancellationTokenSource()
+                let mutable sweeps = 0
+                let stop (it: WmfIteration) =
+                    sweeps <- it.Iteration
+                    cancel.Cancel()
+                Expect.throwsT<OperationCanceledException>
+                    (fun () -> Wmf.Fit(randomCsr 3 20 15 0.3, WmfHyper(Factors = 3, Iterations = 5), 1UL, Action<WmfIteration> stop, cancel.Token) |> ignore) "cancelled"
+                Expect.equal sweeps 1 "no sweep after the cancelling one"
             testCase "the training objective never increases over ALS sweeps (to float32 rounding) and falls overall" <| fun () ->
                 let train = randomCsr 5 60 20 0.25
                 let objectives = ResizeArray()
@@ -240,6 +261,17 @@ let tests =
                 for i in 0 .. 14 do
                     for j in 0 .. 14 do
                         Expect.equal ws.[i, j] (if j = 2 || j = 9 then wa.[i, j] else 0.0) (sprintf "W[%d,%d]" i j)
+            testCase "reports columns done, ending at the number of columns" <| fun () ->
+                let train = randomCsr 5 40 600 0.02
+                let reports = Collections.Concurrent.ConcurrentBag<int>()
+                use _ = Slim.Fit(train, tinySlim, null, 2, Action<int>(fun d -> reports.Add d))
+                let seen = reports.ToArray() |> Array.sort
+                Expect.equal (Array.last seen) 600 "the last report counts every column"
+                Expect.sequenceEqual seen [| Slim.ProgressBlock; 2 * Slim.ProgressBlock; 600 |] "one report per block of columns and one at the end"
+            testCase "a cancelled token stops the fit between columns" <| fun () ->
+                use cancelled = new Threading.CancellationTokenSource()
+                cancelled.Cancel()
+                Expect.throwsT<OperationCanceledException> (fun () -> Slim.Fit(randomCsr 2 10 8 0.3, tinySlim, null, 1, null, cancelled.Token) |> ignore) "cancelled"
             contract "SLIM contract" (fun t -> Slim.Fit(t, tinySlim)) (fun p -> Slim.Load p) true
         ]
 

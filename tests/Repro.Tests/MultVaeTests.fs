@@ -180,7 +180,7 @@ let hyper =
 
 [<Tests>]
 let models =
-    testSequenced <| testList "Models.MultVae" [
+    testSequencedGroup "libtorch threads" <| testList "Models.MultVae" [
         testCase "the ML-20M networks have the spec's parameter counts (24,511,308 and 8,063,508)" <| fun () ->
             TorchRuntime.EnsureLoaded 2
             use vae = new MultVae(20108, MultVaeHyper.Paper, 1UL)
@@ -328,7 +328,7 @@ let models =
 
 [<Tests>]
 let daeModel =
-    testSequenced <| testList "Models.MultDae" [
+    testSequencedGroup "libtorch threads" <| testList "Models.MultDae" [
         testCase "the DAE loss equals the closed form, penalty lam sum ||W||^2 on weights only" <| fun () ->
             TorchRuntime.EnsureLoaded 2
             use net = tinyDae 5UL

@@ -28,6 +28,90 @@ let private small = [ "--set"; "hidden=16"; "--set"; "latent=8"; "--set"; "batch
 let private train (dir: string) (out: string) (extra: string list) =
     repro (Path.Combine(dir, "cache")) ([ "--data-dir"; dir; "train"; "--dataset"; "synthetic-tiny"; "--model"; "mult-vae"; "--seed"; "7"; "--out"; out ] @ small @ extra)
 
+/// A fitted model on the synthetic tiny dataset, small settings where the model has any.
+let private fitted (dir: string) (out: string) (model: string) (extra: string list) =
+    let small =
+        match model with
+        | "wmf" -> [ "--set"; "factors=8"; "--set"; "iterations=2" ]
+        | "ease" -> [ "--set"; "lambda=20" ]
+        | _ -> []
+    repro (Path.Combine(dir, "cache")) ([ "--data-dir"; dir; "train"; "--dataset"; "synthetic-tiny"; "--model"; model; "--threads"; "1"; "--out"; out ] @ small @ extra)
+
+let private parts (folder: string) =
+    use doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "metrics.json")))
+    [ for p in doc.RootElement.EnumerateObject() -> p.Name ]
+
+[<Tests>]
+let fittedTests =
+    testSequenced <| testList "Cli.Train.Fitted" [
+        for model in [ "popularity"; "ease"; "wmf"; "slim" ] do
+            testCase (sprintf "train fits %s into a finished folder with validation and test parts and the model file" model) <| fun () ->
+                withFolder (fun dir ->
+                    let out = Path.Combine(dir, "run")
+                    let code, stdout, err = fitted dir out model []
+                    Expect.equal code 0 (sprintf "exit code; stderr: %s" err)
+                    for file in [ "run.json"; "metrics.json"; "test-users.tsv"; "validation-users.tsv"; "model.bin"; "items.txt" ] do
+                        Expect.isTrue (File.Exists(Path.Combine(out, file))) file
+                    Expect.equal (parts out) [ "validation"; "test" ] "both parts"
+                    Expect.stringContains stdout "Ndcg@100" "metrics printed"
+                    use run = JsonDocument.Parse(File.ReadAllText(Path.Combine(out, "run.json")))
+                    Expect.equal (run.RootElement.GetProperty("model").GetString()) model "model recorded")
+
+        testCase "the same command on a finished fitted run does not fit again" <| fun () ->
+            withFolder (fun dir ->
+                let out = Path.Combine(dir, "run")
+                let _, first, _ = fitted dir out "wmf" []
+                let stamp = File.GetLastWriteTimeUtc(Path.Combine(out, "model.bin"))
+                let metrics = File.ReadAllText(Path.Combine(out, "metrics.json"))
+                let code, second, _ = fitted dir out "wmf" []
+                Expect.equal code 0 "exit code"
+                Expect.stringContains second "not run again" "says so"
+                Expect.isFalse (second.Contains "WMF sweep") "no sweep"
+                Expect.equal (File.GetLastWriteTimeUtc(Path.Combine(out, "model.bin"))) stamp "model file untouched"
+                Expect.equal (File.ReadAllText(Path.Combine(out, "metrics.json"))) metrics "metrics untouched"
+                let metricLines (text: string) = text.Split('\n') |> Array.filter (fun l -> l.Contains "±")
+                Expect.equal (metricLines second) (metricLines first) "same metrics printed")
+
+        testCase "recommend serves a fitted run" <| fun () ->
+            withFolder (fun dir ->
+                let out = Path.Combine(dir, "run")
+                fitted dir out "ease" [] |> ignore
+                let items = File.ReadAllLines(Path.Combine(out, "items.txt"))
+                let given = [ items.[0]; items.[1] ]
+                let code, stdout, err = repro dir [ "--data-dir"; dir; "recommend"; "--run"; out; "--items"; String.Join(",", given); "-n"; "4" ]
+                Expect.equal code 0 (sprintf "exit code; stderr: %s" err)
+                let ranked = stdout.Split('\n') |> Array.filter (fun l -> l.Length > 4 && l.[3] = '.') |> Array.map (fun l -> l.Substring(5).Trim().Split(' ').[0])
+                Expect.equal ranked.Length 4 "four recommendations"
+                for g in given do Expect.isFalse (Array.contains g ranked) "the user's own items are not recommended")
+
+        testCase "--epochs is refused for a fitted model, saying why" <| fun () ->
+            withFolder (fun dir ->
+                let out = Path.Combine(dir, "run")
+                let code, _, err = fitted dir out "slim" [ "--epochs"; "5" ]
+                Expect.equal code 1 "exit code"
+                Expect.stringContains err "--epochs applies to trained models" "says why"
+                Expect.isFalse (Directory.Exists out) "nothing written")
+
+        testCase "a cancelled fit leaves no metrics.json, so the folder never looks finished" <| fun () ->
+            withFolder (fun dir ->
+                let out = Path.Combine(dir, "run")
+                use cancel = new Threading.CancellationTokenSource()
+                cancel.Cancel()
+                let request : Repro.Harness.Train.RunRequest =
+                    { Dataset = "synthetic-tiny"; Split = None; Protocol = "strong"; Heldout = None
+                      Model = Repro.Harness.ModelSpec.Wmf(Repro.Core.Models.Wmf.WmfHyper(Factors = 4, Iterations = 2)); Seed = 1UL; Threads = 1; Command = "test" }
+                let progress = { new IProgress<Repro.Core.Training.TrainingProgress> with member _.Report _ = () }
+                Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", Path.Combine(dir, "cache"))
+                let result =
+                    try Repro.Harness.Train.execute dir out request ignore progress cancel.Token
+                    finally Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", null)
+                match result with
+                | Ok r -> Expect.equal r.Status Repro.Core.Training.TrainingStatus.Interrupted "interrupted"
+                | Error why -> failtestf "unexpected error %s" why
+                Expect.isFalse (File.Exists(Path.Combine(out, "metrics.json"))) "no metrics.json"
+                Expect.isFalse (Repro.Harness.RunFolder.isFinished out) "not finished")
+    ]
+
 [<Tests>]
 let tests =
     testSequenced <| testList "Cli.Train" [
@@ -51,6 +135,8 @@ let tests =
                 let ndcg = metrics.RootElement.GetProperty("test").GetProperty("Ndcg@100")
                 Expect.isTrue (ndcg.GetProperty("mean").GetDouble() > 0.0) "a real value"
                 Expect.isTrue (ndcg.GetProperty("standardError").GetDouble() > 0.0) "a standard error"
+                let validation = metrics.RootElement.GetProperty("validation").GetProperty("Ndcg@100").GetProperty("mean").GetDouble()
+                Expect.isTrue (validation > 0.0) "a validation part from the best weights"
                 let users = File.ReadAllLines(Path.Combine(out, "test-users.tsv"))
                 Expect.stringStarts users.[0] "row\tfoldInItems\t" "per-user rows carry the fold-in count (Figure 3's activity)"
                 let foldIn = users.[1].Split('\t').[1] |> int

@@ -118,7 +118,9 @@ type private FakeModel(schedule: AnnealingSchedule option, epochs: int, nanAt: i
 
 [<Tests>]
 let tests =
-    testSequenced <| testList "Training.Driver" [
+    // One group with the lists that set libtorch's thread count (a process-wide setting): a change of
+    // thread count between two runs changes float sums, and the rerun test compares runs exactly.
+    testSequencedGroup "libtorch threads" <| testList "Training.Driver" [
         testCase "an interrupted and resumed run gives bit-identical epoch records and final scores" <| fun () ->
             TorchRuntime.EnsureLoaded 1
             withFolder (fun root ->

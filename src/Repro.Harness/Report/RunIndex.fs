@@ -92,11 +92,9 @@ let private part (path: string) (root: JsonElement) (name: string) : Result<(str
     | true, _ -> Some(Error(sprintf "%s: \"%s\" is not an object" path name))
     | _ -> None
 
-/// 8 hex digits naming a model's settings, for runs that have no experiment.json.
-let settingsHash (model: string) (settings: (string * string) list) =
-    let text = StringBuilder(model)
-    for name, value in settings |> List.sortBy fst do text.Append('\n').Append(name).Append('=').Append(value) |> ignore
-    Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()))).Substring(0, 8).ToLowerInvariant()
+/// 8 hex digits naming a model's settings, for runs that have no experiment.json: the runner's
+/// hash (ModelSpec.hashSettings) of run.json's settings.
+let settingsHash (_model: string) (settings: (string * string) list) = Repro.Harness.ModelSpec.hashSettings settings
 
 let private labelOf (model: string) =
     match Repro.Harness.ModelSpec.parse model [] with

@@ -33,13 +33,18 @@ public sealed class Ease : IRecommender
     /// <summary>B, Items x Items, row-major: B[i, j] is item i's weight in item j's score.</summary>
     public ReadOnlySpan<float> Weights => _weights;
 
-    /// <summary>Solves for B with a Cholesky factorisation of G (libtorch), float64 up to <see cref="Float64Limit"/> items.</summary>
-    public static Ease Fit(CsrMatrix train, EaseHyper hyper)
+    /// <summary>
+    /// Solves for B with a Cholesky factorisation of G (libtorch), float64 up to <see cref="Float64Limit"/> items.
+    /// A cancelled token stops the fit between its steps (Gram, factorisation, inverse) with <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public static Ease Fit(CsrMatrix train, EaseHyper hyper, CancellationToken cancel = default)
     {
+        if (train.Columns > Float64Limit && train.Rows < train.Columns) return FitThroughUsers(train, hyper, cancel);
         hyper.Validate();
         TorchRuntime.EnsureLoaded();
         int n = train.Columns;
         var weights = SparseProducts.Gram(train);
+        cancel.ThrowIfCancellationRequested();
         var dtype = n <= Float64Limit ? ScalarType.Float64 : ScalarType.Float32;
         using (var scope = NewDisposeScope())
         {
@@ -48,8 +53,10 @@ public sealed class Ease : IRecommender
             g.diagonal().add_(hyper.Lambda);
             var factor = linalg.cholesky(g);
             g.Dispose();
+            cancel.ThrowIfCancellationRequested();
             var p = cholesky_inverse(factor);
             factor.Dispose();
+            cancel.ThrowIfCancellationRequested();
             var diag = p.diagonal().clone();
             // B = I - P diagMat(1 / diag(P)): column j of P divided by -P_jj, then a zero diagonal.
             p.div_(diag.neg().unsqueeze(0));
@@ -60,19 +67,98 @@ public sealed class Ease : IRecommender
         return new Ease(hyper, n, weights);
     }
 
+    /// <summary>
+    /// The same B through the users' side, for more items than training users (Gowalla: 23,858 users,
+    /// 40,981 items), where the item Gram matrix and its inverse would not fit in 12 GB. Woodbury's
+    /// identity gives P = (X^T X + lambda I)^-1 = (I - Q) / lambda with Q = X^T M^-1 X and
+    /// M = X X^T + lambda I (users x users), so B_ij = -P_ij / P_jj = Q_ij / (1 - Q_jj) off the
+    /// diagonal (lambda cancels). Costs one Cholesky factorisation and inverse of M (float32, libtorch)
+    /// and two sparse-dense products (Z = X^T M^-1 in blocks of items, never whole); peak memory
+    /// Items^2 + Users^2 floats (9 GB on Gowalla), provided libtorch's freed memory goes back to the
+    /// system (not with glibc's trim threshold raised).
+    /// </summary>
+    public static Ease FitThroughUsers(CsrMatrix train, EaseHyper hyper, CancellationToken cancel = default)
+    {
+        hyper.Validate();
+        TorchRuntime.EnsureLoaded();
+        int n = train.Columns, m = train.Rows;
+        var byItem = SparseProducts.Transpose(train);
+        float[] mInverse;
+        using (var scope = NewDisposeScope())
+        {
+            var gram = SparseProducts.Gram(byItem);   // X X^T: the users' Gram matrix
+            cancel.ThrowIfCancellationRequested();
+            var g = tensor(gram, new long[] { m, m });
+            // These arrays are gigabytes: give each back before the next is allocated (peak memory).
+            gram = null!;
+            GC.Collect();
+            g.diagonal().add_(hyper.Lambda);
+            var factor = linalg.cholesky(g);
+            g.Dispose();
+            cancel.ThrowIfCancellationRequested();
+            var inverse = cholesky_inverse(factor);
+            factor.Dispose();
+            mInverse = new float[(long)m * m];
+            inverse.contiguous().data<float>().CopyTo(mInverse, 0);
+        }
+        cancel.ThrowIfCancellationRequested();
+
+        // Q = Z X with Z = X^T M^-1 (items x users), a block of Z's rows at a time so that Z is never
+        // whole: row i of Z from the users who have item i, then Q_ij = sum over the users u who
+        // have item j of Z_iu x_uj.
+        var weights = new float[(long)n * n];
+        const int block = 512;
+        var zBlock = new float[(long)block * m];
+        for (int first = 0; first < n; first += block)
+        {
+            cancel.ThrowIfCancellationRequested();
+            int rows = Math.Min(block, n - first);
+            var items = Enumerable.Range(first, rows).ToArray();
+            SparseProducts.TimesDense(byItem, items, mInverse, m, zBlock.AsSpan(0, rows * m));
+            Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, r =>
+            {
+                var zi = zBlock.AsSpan(r * m, m);
+                var qi = weights.AsSpan((int)((long)(first + r) * n), n);
+                for (int j = 0; j < n; j++)
+                {
+                    float sum = 0;
+                    for (int a = byItem.RowStart[j]; a < byItem.RowStart[j + 1]; a++)
+                        sum += zi[byItem.ColumnIndex[a]] * (byItem.Values?[a] ?? 1f);
+                    qi[j] = sum;
+                }
+            });
+        }
+
+        // B_ij = Q_ij / (1 - Q_jj), B_jj = 0.
+        var scale = new float[n];
+        for (int j = 0; j < n; j++) scale[j] = (float)(1.0 / (1.0 - weights[(long)j * n + j]));
+        Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        {
+            var row = weights.AsSpan((int)((long)i * n), n);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(row, scale, row);
+            row[i] = 0;
+        });
+        return new Ease(hyper, n, weights);
+    }
+
     public void Score(CsrMatrix foldIn, ReadOnlySpan<int> rows, Span<float> output)
     {
         if (foldIn.Columns != Items) throw new ArgumentException($"fold-in has {foldIn.Columns} items, the model {Items}");
         SparseProducts.TimesDense(foldIn, rows, _weights, Items, output);
     }
 
-    public void Save(string path) =>
+    /// <summary>Writes B; refuses (NotSupportedException) a B over the archive format's 2 GB (about 23,000 items).</summary>
+    public void Save(string path)
+    {
+        if ((long)_weights.Length * sizeof(float) > int.MaxValue)
+            throw new NotSupportedException($"EASE's B holds {Items} x {Items} floats ({_weights.LongLength * 4.0 / 1e9:0.0} GB); the archive format holds at most 2 GB");
         BinaryArchive.Write(path, ArchiveKind, ArchiveVersion, "", w =>
         {
             w.Write(Hyper.Lambda);
             w.Write(Items);
             w.Write(_weights);
         });
+    }
 
     public static Ease Load(string path) =>
         BinaryArchive.Read(path, ArchiveKind, ArchiveVersion, "", r =>

@@ -17,6 +17,9 @@ public sealed class Slim : IRecommender
     private const string ArchiveKind = "slim";
     private const int ArchiveVersion = 1;
 
+    /// <summary>Columns between progress reports.</summary>
+    public const int ProgressBlock = 256;
+
     private Slim(SlimHyper hyper, CsrMatrix weights)
     {
         Hyper = hyper;
@@ -34,8 +37,12 @@ public sealed class Slim : IRecommender
     /// Fits every column of W (or only <paramref name="columns"/>, leaving the others zero: for timing
     /// a sample). Training users only. Threads default to the core count: with no cap the thread pool
     /// kept adding threads to these long work items (235 threads on 2 cores under dotnet fsi).
+    /// <paramref name="onColumnsDone"/> hears the number of columns done after every
+    /// <see cref="ProgressBlock"/> columns (from worker threads); a cancelled token stops the fit
+    /// between columns with <see cref="OperationCanceledException"/>.
     /// </summary>
-    public static Slim Fit(CsrMatrix train, SlimHyper hyper, IReadOnlyList<int>? columns = null, int maxDegreeOfParallelism = -1)
+    public static Slim Fit(CsrMatrix train, SlimHyper hyper, IReadOnlyList<int>? columns = null, int maxDegreeOfParallelism = -1,
+                           Action<int>? onColumnsDone = null, CancellationToken cancel = default)
     {
         hyper.Validate();
         if (maxDegreeOfParallelism <= 0) maxDegreeOfParallelism = Environment.ProcessorCount;
@@ -45,10 +52,23 @@ public sealed class Slim : IRecommender
         if (todo.Any(j => (uint)j >= (uint)n)) throw new ArgumentOutOfRangeException(nameof(columns), $"a column lies outside 0..{n - 1}");
         if (todo.Distinct().Count() != todo.Length) throw new ArgumentException("a column is listed twice", nameof(columns));
         var found = new (int[] Rows, float[] Values)[todo.Length];
+        cancel.ThrowIfCancellationRequested();
         var local = new ThreadLocal<ColumnSolver>(() => new ColumnSolver(n));
-        Parallel.For(0, todo.Length, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism },
-            t => found[t] = local.Value!.Solve(gram, todo[t], hyper));
-        local.Dispose();
+        int done = 0;
+        try
+        {
+            Parallel.For(0, todo.Length, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism, CancellationToken = cancel },
+                t =>
+                {
+                    found[t] = local.Value!.Solve(gram, todo[t], hyper);
+                    int now = Interlocked.Increment(ref done);
+                    if (onColumnsDone != null && (now % ProgressBlock == 0 || now == todo.Length)) onColumnsDone(now);
+                });
+        }
+        finally
+        {
+            local.Dispose();
+        }
 
         // Columns found -> rows of W (row i, column j = weight of item i for item j).
         var start = new int[n + 1];

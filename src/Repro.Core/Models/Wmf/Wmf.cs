@@ -48,9 +48,10 @@ public sealed class Wmf : IRecommender
 
     /// <summary>
     /// Trains on <paramref name="train"/> (training users only). Item factors start N(0, InitScale^2)
-    /// from <paramref name="seed"/>; each sweep solves users then items.
+    /// from <paramref name="seed"/>; each sweep solves users then items. A cancelled token stops the
+    /// fit between half-sweeps with <see cref="OperationCanceledException"/>.
     /// </summary>
-    public static Wmf Fit(CsrMatrix train, WmfHyper hyper, ulong seed = 0, Action<WmfIteration>? onIteration = null)
+    public static Wmf Fit(CsrMatrix train, WmfHyper hyper, ulong seed = 0, Action<WmfIteration>? onIteration = null, CancellationToken cancel = default)
     {
         hyper.Validate();
         TorchRuntime.EnsureLoaded();
@@ -70,10 +71,12 @@ public sealed class Wmf : IRecommender
         {
             for (int it = 1; it <= hyper.Iterations; it++)
             {
+                cancel.ThrowIfCancellationRequested();
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 var newX = Solve(train, y, hyper, ScalarType.Float32);
                 x?.Dispose();
                 x = newX;
+                cancel.ThrowIfCancellationRequested();
                 var newY = Solve(byItem, x, hyper, ScalarType.Float32);
                 y.Dispose();
                 y = newY;
