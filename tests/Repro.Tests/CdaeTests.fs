@@ -20,29 +20,7 @@ open Repro.Tests.TempFiles
 
 // ------------------------------------------------------------------ data
 
-let private csr (items: int) (rows: int list list) =
-    let rowOf = [| for (u, r) in List.indexed rows do for _ in r -> u |]
-    let colOf = [| for r in rows do yield! r |]
-    CsrMatrix.FromPairs(List.length rows, items, ReadOnlySpan rowOf, ReadOnlySpan colOf)
-
-let private items = 64
-
-/// Users from four taste groups, each preferring a block of 16 items, with one random item each.
-let private structuredRows (users: int) (seed: int) =
-    let rnd = Random(seed)
-    [ for u in 0 .. users - 1 ->
-        let g = u % 4
-        let block = [ g * 16 .. g * 16 + 15 ]
-        [ for i in block do if rnd.NextDouble() < 0.5 then i ] @ [ rnd.Next items ] |> List.distinct |> List.sort ]
-
-let private train = csr items (structuredRows 200 1)
-
-/// 60 held-out users; every third item of a user is a target, the rest fold-in.
-let private validation =
-    let rows = structuredRows 60 2
-    let foldIn = rows |> List.map (List.indexed >> List.filter (fun (k, _) -> k % 3 <> 0) >> List.map snd)
-    let target = rows |> List.map (List.indexed >> List.filter (fun (k, _) -> k % 3 = 0) >> List.map snd)
-    HeldOutSet(csr items foldIn, csr items target, 0, [| 0 .. 59 |], null)
+open Repro.Tests.StructuredData
 
 let private smallHyper epochs =
     CdaeHyper(Hidden = 8, BatchSize = 32, Epochs = epochs, LearningRate = 1e-2, WeightDecay = 0.01, FoldInSteps = 5, FoldInLearningRate = 0.05)

@@ -362,20 +362,44 @@ let tfAdam =
             TorchRuntime.EnsureLoaded 2
             use p = new FlatParameters([| ("w", 1, 3, true); ("b", 1, 2, false) |])
             use g = p.SameLayout()
-            [| 1.0f; -2.0f; 0.5f; 3.0f; 0.0f |].CopyTo(p.Data, 0)
-            [| 0.1f; 0.2f; -0.3f; 1.0f; 0.0f |].CopyTo(g.Data, 0)
+            // Segments sit on 64-byte boundaries inside Data, so values go in through their spans.
+            let setAll (f: FlatParameters) (w: float32[]) (b: float32[]) =
+                w.AsSpan().CopyTo(f.Span "w")
+                b.AsSpan().CopyTo(f.Span "b")
+            let values (f: FlatParameters) = Array.append ((f.Span "w").ToArray()) ((f.Span "b").ToArray())
+            setAll p [| 1.0f; -2.0f; 0.5f |] [| 3.0f; 0.0f |]
+            setAll g [| 0.1f; 0.2f; -0.3f |] [| 1.0f; 0.0f |]
             let adam = TfAdam(p, g, 0.01)
-            let start = Array.copy p.Data
+            let start = values p
+            let grads = values g
             adam.Step(0.5) |> ignore
             adam.Step(0.5) |> ignore
+            let after = values p
             // reference in doubles, parameter by parameter
             for i in 0 .. 4 do
                 let mutable w, m, v = float start.[i], 0.0, 0.0
                 for t in 1 .. 2 do
-                    let gi = float g.Data.[i] + (if i < 3 then 2.0 * 0.5 * w else 0.0)
+                    let gi = float grads.[i] + (if i < 3 then 2.0 * 0.5 * w else 0.0)
                     m <- 0.9 * m + 0.1 * gi
                     v <- 0.999 * v + 0.001 * gi * gi
                     let lrT = 0.01 * sqrt (1.0 - 0.999 ** float t) / (1.0 - 0.9 ** float t)
                     w <- w - lrT * m / (sqrt v + 1e-8)
-                Expect.floatClose { absolute = 1e-6; relative = 1e-5 } (float p.Data.[i]) w (sprintf "parameter %d" i)
+                Expect.floatClose { absolute = 1e-6; relative = 1e-5 } (float after.[i]) w (sprintf "parameter %d" i)
+    ]
+
+[<Tests>]
+let alignedArrays =
+    testList "Training.AlignedArrays" [
+        testProperty "arrays start on a 64-byte boundary, zeroed, of the asked length" <| fun (size: uint16) ->
+            let length = int size + 1
+            let a = AlignedArrays.Allocate(int64 length)
+            a.Length = length && AlignedArrays.IsAligned a && Array.forall ((=) 0.0f) a
+
+        testCase "parameter segments start on 64-byte boundaries and count only parameters" <| fun () ->
+            TorchRuntime.EnsureLoaded 2
+            use p = new FlatParameters([| ("w", 3, 7, true); ("b", 1, 5, false); ("w2", 5, 3, true) |])
+            for s in p.Segments do
+                Expect.equal (s.Offset % int64 AlignedArrays.AlignmentFloats) 0L (sprintf "%s starts on a block" s.Name)
+            Expect.isTrue (AlignedArrays.IsAligned p.Data) "the array itself is aligned"
+            Expect.equal p.Count (21L + 5L + 15L) "gaps are not parameters"
     ]

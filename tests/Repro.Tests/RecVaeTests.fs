@@ -15,30 +15,9 @@ open Repro.Core.Training
 open Repro.Core.Models.RecVae
 open Repro.Tests.TempFiles
 
-// ------------------------------------------------------------------ data (as in TrainingDriverTests)
+// ------------------------------------------------------------------ data (StructuredData)
 
-let private csr (items: int) (rows: int list list) =
-    let rowOf = [| for (u, r) in List.indexed rows do for _ in r -> u |]
-    let colOf = [| for r in rows do yield! r |]
-    CsrMatrix.FromPairs(List.length rows, items, ReadOnlySpan rowOf, ReadOnlySpan colOf)
-
-let private items = 64
-
-/// Users from four taste groups, each preferring a block of 16 items, with one random item each.
-let private structuredRows (users: int) (seed: int) =
-    let rnd = Random(seed)
-    [ for u in 0 .. users - 1 ->
-        let g = u % 4
-        let block = [ g * 16 .. g * 16 + 15 ]
-        [ for i in block do if rnd.NextDouble() < 0.5 then i ] @ [ rnd.Next items ] |> List.distinct |> List.sort ]
-
-/// 200 training users (7 batches of 32) and 60 validation users whose every third item is a target.
-let private train = csr items (structuredRows 200 1)
-let private validation =
-    let rows = structuredRows 60 2
-    let foldIn = rows |> List.map (List.indexed >> List.filter (fun (k, _) -> k % 3 <> 0) >> List.map snd)
-    let target = rows |> List.map (List.indexed >> List.filter (fun (k, _) -> k % 3 = 0) >> List.map snd)
-    HeldOutSet(csr items foldIn, csr items target, 0, [| 0 .. 59 |], null)
+open Repro.Tests.StructuredData
 
 let private hyper epochs = RecVaeHyper(Hidden = 16, Latent = 8, BatchSize = 32, Epochs = epochs, LearningRate = 1e-2)
 let private newModel epochs seed = new RecVae(items, hyper epochs, seed)

@@ -31,11 +31,13 @@ public sealed class FlatParameters : IDisposable
             var s = new ParameterSegment(name, offset, rows, columns, isWeight);
             segments.Add(s);
             _byName.Add(name, s);
-            offset += s.Length;
+            // Each segment starts on a 64-byte boundary (the gaps stay zero, and so do their
+            // gradients and moments), so matrix products see aligned operands (AlignedArrays).
+            offset = AlignedArrays.RoundUp(offset + s.Length);
         }
         if (offset > Array.MaxLength) throw new ArgumentException($"{offset} parameters do not fit one array");
         Segments = segments;
-        Data = GC.AllocateArray<float>((int)offset, pinned: true);
+        Data = AlignedArrays.Allocate(offset);
         // Long-lived: detached from any dispose scope the caller may have open.
         _whole = torch.frombuffer(Data, ScalarType.Float32).DetachFromDisposeScope();
         foreach (var s in segments)
@@ -51,7 +53,8 @@ public sealed class FlatParameters : IDisposable
 
     public IReadOnlyList<ParameterSegment> Segments { get; }
     public float[] Data { get; }
-    public long Count => Data.LongLength;
+    /// <summary>Parameters held (the segments' sizes; <see cref="Data"/> also holds the alignment gaps).</summary>
+    public long Count => Segments.Sum(s => s.Length);
 
     public ParameterSegment Segment(string name) =>
         _byName.TryGetValue(name, out var s) ? s : throw new KeyNotFoundException($"no parameter named {name}; have {string.Join(", ", _byName.Keys)}");

@@ -545,11 +545,8 @@ public sealed class SparseAutoencoder : IDisposable
         }
     }
 
-    private static float[] Pinned(long length)
-    {
-        if (length > Array.MaxLength) throw new ArgumentException($"a buffer of {length} floats does not fit one array; use smaller batches");
-        return GC.AllocateArray<float>((int)length, pinned: true);
-    }
+    // 64-byte aligned, so reruns with the same seed are bit-identical (AlignedArrays).
+    private static float[] Pinned(long length) => AlignedArrays.Allocate(length);
 
     private static Tensor View(float[] data, int rows, int columns)
     {

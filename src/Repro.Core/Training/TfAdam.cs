@@ -31,8 +31,8 @@ public sealed class TfAdam
         if (parameters.LayoutKey != gradients.LayoutKey) throw new ArgumentException("parameters and gradients differ in layout");
         _parameters = parameters;
         _gradients = gradients;
-        _m = GC.AllocateArray<float>(parameters.Data.Length, pinned: true);
-        _v = GC.AllocateArray<float>(parameters.Data.Length, pinned: true);
+        _m = AlignedArrays.Allocate(parameters.Data.Length);
+        _v = AlignedArrays.Allocate(parameters.Data.Length);
         LearningRate = learningRate;
         Beta1 = beta1;
         Beta2 = beta2;
