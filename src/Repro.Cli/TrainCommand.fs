@@ -74,7 +74,11 @@ let run (dataDir: string) (args: ParseResults<TrainArgs>) (commandLine: string) 
           Command = commandLine }
     let folder = Path.GetFullPath(args.GetResult TrainArgs.Out)
     use stop = StopRequests.listen "Stopping after the current batch; the state is saved and the same command resumes."
-    let result = withProgress (fun progress -> Train.execute dataDir folder request (fun m -> printfn "%s" m) progress stop.Token)
+    let result =
+        try withProgress (fun progress -> Train.execute dataDir folder request (fun m -> printfn "%s" m) progress stop.Token)
+        with :? Runtime.InteropServices.ExternalException as e ->
+            // libtorch's message first line names the failing kernel; the native stack adds nothing for a user.
+            Error(sprintf "libtorch failed in %s: %s" folder (e.Message.Split('\n').[0]))
     match result with
     | Error why -> fail why
     | Ok result ->

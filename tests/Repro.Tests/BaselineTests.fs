@@ -226,6 +226,22 @@ let tests =
                     Expect.isLessThanOrEqual objectives.[a] (objectives.[a - 1] * (1.0 + 1e-6)) (sprintf "sweep %d: %g then %g" a objectives.[a - 1] objectives.[a])
                 Expect.isLessThan objectives.[objectives.Count - 1] (objectives.[0] * 0.999) "falls overall"
             contract "WMF contract" (fun t -> Wmf.Fit(t, tinyWmf, 1UL)) (fun p -> Wmf.Load p) true
+            Repro.Tests.SharedData.testWithData "ml-100k" "K = 200 on MovieLens-100K fits with 2 threads as with 1 (batched LU solves failed there with 2)" <| fun dir ->
+                let split = ProSgFormat.Import(Path.Combine(dir, "reference-split"))
+                let hyper = WmfHyper(Factors = 200, Confidence = 2.0, Iterations = 1)
+                let fitWith threads =
+                    Repro.Core.TorchRuntime.EnsureLoaded threads
+                    TorchSharp.torch.set_num_threads threads
+                    use model = Wmf.Fit(split.Train, hyper, 3UL)
+                    model.ItemFactors.ToArray()
+                let two = fitWith 2
+                let one = fitWith 1
+                Repro.Core.TorchRuntime.EnsureLoaded 2
+                TorchSharp.torch.set_num_threads 2
+                Expect.isTrue (two |> Array.forall Single.IsFinite) "finite factors"
+                Expect.equal two.Length one.Length "same shape"
+                let gap = Array.map2 (fun (a: float32) b -> abs (float a - float b)) two one |> Array.max
+                Expect.isLessThan gap 1e-3 "the same fit up to float rounding"
         ]
 
         testList "SLIM" [

@@ -168,7 +168,9 @@ public sealed class Wmf : IRecommender
             var gathered = padded.index_select(0, tensor(index)).view(count, width, k);
             var a_ = gathered.transpose(1, 2).bmm(gathered).mul_(hyper.Confidence).add_(gram);
             var rhs = gathered.sum(1).mul_(1 + hyper.Confidence).unsqueeze(-1);
-            var z = linalg.solve(a_, rhs).squeeze(-1);
+            // The systems are symmetric positive definite (lambda > 0), so Cholesky: half the work
+            // of LU, and libtorch's batched LU solve fails with 2 threads here ("pivots must be >= 1").
+            var z = cholesky_solve(rhs, linalg.cholesky(a_)).squeeze(-1);
             var where = tensor(order.AsSpan(first, count).ToArray().Select(o => (long)o).ToArray());
             result.index_copy_(0, where, z);
             first += count;
