@@ -158,6 +158,14 @@ let read (folder: string) : Result<Run, string> =
         match validation |> List.tryFind (fun (n, _) -> n = "Ndcg@100") with
         | Some(_, v) -> Some v.Mean
         | None -> testExtras |> List.tryFind (fun (n, _) -> n = "bestValidationNdcg@100") |> Option.map snd
+    // The runner's seed index (s1, s2, ...) names seeds in tables; run.json keeps the derived seed.
+    let seed =
+        match experimentDoc with
+        | Some d ->
+            match d.RootElement.TryGetProperty "seed" with
+            | true, v when v.ValueKind = JsonValueKind.Number -> v.GetUInt64()
+            | _ -> seed
+        | None -> seed
     let fullFolder = Path.GetFullPath folder
     let experiment, group, hash =
         match declared with
