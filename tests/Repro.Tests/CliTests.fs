@@ -5,19 +5,7 @@ open System.IO
 open Expecto
 open Repro.Tests.TempFiles
 
-/// Runs the CLI's entry point in-process, capturing what it prints.
-let private repro (args: string list) =
-    let out = new StringWriter()
-    let err = new StringWriter()
-    let savedOut, savedErr = Console.Out, Console.Error
-    Console.SetOut out
-    Console.SetError err
-    let code =
-        try Repro.Cli.Program.main (Array.ofList args)
-        finally
-            Console.SetOut savedOut
-            Console.SetError savedErr
-    code, out.ToString(), err.ToString()
+open Repro.Tests.CliRunner
 
 [<Tests>]
 let tests =

@@ -44,19 +44,7 @@ let private testMetrics (folder: string) =
     use doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "metrics.json")))
     doc.RootElement.GetProperty("test").GetRawText()
 
-/// Runs the CLI in-process, capturing what it prints.
-let private repro (args: string list) =
-    let out = new StringWriter()
-    let err = new StringWriter()
-    let savedOut, savedErr = Console.Out, Console.Error
-    Console.SetOut out
-    Console.SetError err
-    let code =
-        try Repro.Cli.Program.main (Array.ofList args)
-        finally
-            Console.SetOut savedOut
-            Console.SetError savedErr
-    code, out.ToString(), err.ToString()
+open Repro.Tests.CliRunner
 
 let private validate (model: ModelSpec.ModelSpec) =
     match model with

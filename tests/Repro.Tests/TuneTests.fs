@@ -15,21 +15,8 @@ open Repro.Harness
 open Repro.Harness.ModelSpec
 open Repro.Tests.TempFiles
 
-/// Runs the CLI in-process with a cache folder of its own, capturing what it prints.
-let private repro (cache: string) (args: string list) =
-    let out = new StringWriter()
-    let err = new StringWriter()
-    let savedOut, savedErr = Console.Out, Console.Error
-    Console.SetOut out
-    Console.SetError err
-    Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", cache)
-    let code =
-        try Repro.Cli.Program.main (Array.ofList args)
-        finally
-            Console.SetOut savedOut
-            Console.SetError savedErr
-            Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", null)
-    code, out.ToString(), err.ToString()
+open Repro.Tests.CliRunner
+let private repro cache args = reproWithCache cache args
 
 let private tune (dir: string) (out: string) (model: string) (extra: string list) =
     repro (Path.Combine(dir, "cache"))
