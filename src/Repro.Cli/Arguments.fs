@@ -119,7 +119,7 @@ type TrainArgs =
         member a.Usage =
             match a with
             | Dataset _ -> "dataset name (see 'repro data list'); with --split, a label for the imported split."
-            | Model _ -> "mult-vae (Mult-VAE^PR), mult-dae (trained), or popularity, ease, wmf, slim (fitted once)."
+            | Model _ -> "mult-vae (Mult-VAE^PR), mult-dae, cdae, recvae (trained), or popularity, ease, wmf, slim (fitted once)."
             | Likelihood _ -> "mult-vae and mult-dae: multinomial (default), gaussian or logistic."
             | Epochs _ -> "trained models only: training epochs (default: the model's, 200 as the paper)."
             | Seed _ -> "seed of initialisation, shuffling, dropout and noise (default 98765)."
@@ -146,7 +146,7 @@ type TuneArgs =
         member a.Usage =
             match a with
             | Dataset _ -> "dataset name (see 'repro data list'); with --split, a label for the imported split."
-            | Model _ -> "mult-vae, mult-dae, popularity, ease, wmf or slim."
+            | Model _ -> "mult-vae, mult-dae, cdae, recvae, popularity, ease, wmf or slim."
             | Grid _ -> "which grid: paper (default; spec 2.3's grids)."
             | Epochs _ -> "trained models only: training epochs of every point."
             | Seed _ -> "seed of every point (default 98765)."
