@@ -554,24 +554,6 @@ public sealed class Cdae : ITrainableRecommender
         return flat.view(rows, columns).DetachFromDisposeScope();
     }
 
-    /// <summary>A 64-byte-aligned pinned matrix and its tensor view (see <see cref="PinnedAligned"/>).</summary>
-    private sealed class AlignedBuffer : IDisposable
-    {
-        private readonly float[] _array;
-        private readonly int _start, _length;
-
-        public AlignedBuffer(int rows, int columns)
-        {
-            _length = rows * columns;
-            (_array, _start) = PinnedAligned(_length);
-            Tensor = View(_array, _start, rows, columns);
-        }
-
-        public Tensor Tensor { get; }
-        public Span<float> Span => _array.AsSpan(_start, _length);
-        public void Dispose() => Tensor.Dispose();
-    }
-
     /// <summary>Copies W' into its aligned copy, which the products read (call before any forward pass of a public operation).</summary>
     private void SyncOutputWeights() => Parameters.Span(OutW).CopyTo(_outWeightCopy!.Span);
 
