@@ -4,7 +4,6 @@
 //   reproduce  run the paper experiment on every paper dataset present or downloadable (else local,
 //              else synthetic data), then repro report; prints where tables and figures are
 //   check      run the smoke experiment into a scratch folder and compare with results/regression-floors.json
-//   ci         test, then check; ends with the line "N passed, N failed" (check counts as one test)
 //   bench      data|eval|vae|baselines|cdae: benchmarks that print figures (never timed tests)
 // A plain script that shells out to dotnet (FAKE does not restore for current frameworks here).
 
@@ -117,22 +116,9 @@ match args with
     match check () with
     | Some true | None -> ()
     | Some false -> exit 1
-| [ "ci" ] ->
-    // CI: every test, then the regression check, counted as one more test.
-    let counts, code = runTests []
-    let passed, failed, skipped = defaultArg counts (0, 1, 0)
-    let testFailed = if code <> 0 && failed = 0 then 1 else 0
-    printfn "%d passed, %d failed, %d skipped" passed failed skipped
-    let checkPassed, checkFailed =
-        match check () with
-        | Some true -> 1, 0
-        | Some false -> 0, 1
-        | None -> 0, 0
-    printfn "%d passed, %d failed" (passed + checkPassed) (failed + testFailed + checkFailed)
-    if failed + testFailed + checkFailed > 0 then exit 1
 | "bench" :: extra ->
     build ()
     exit (run "dotnet" ([ "run"; "--project"; "src/Repro.Cli"; "-c"; "Release"; "--no-build"; "--"; "bench" ] @ extra) ignore)
 | _ ->
-    eprintfn "usage: dotnet fsi build.fsx build | test [expecto args] | reproduce | check | ci | bench [data|eval|vae|baselines|cdae]"
+    eprintfn "usage: dotnet fsi build.fsx build | test [expecto args] | reproduce | check | bench [data|eval|vae|baselines|cdae]"
     exit 2
