@@ -39,7 +39,6 @@ public sealed class Cdae : ITrainableRecommender
     private readonly int _workers;
     private readonly SeededRandom _random;
     private readonly SparseBatch _batch = new();
-    private AlignedBuffer? _outWeightCopy, _outWeightGradCopy;
     private readonly bool[] _touched;
     private readonly List<int> _dirtyRows = new();
     private readonly float[][] _workerBias, _workerScratch;
@@ -135,7 +134,6 @@ public sealed class Cdae : ITrainableRecommender
         var nodes = Nodes ?? throw new InvalidOperationException("the model has no user nodes yet: train or load it first");
         if (data.Rows != nodes.Users) throw new ArgumentException($"the matrix has {data.Rows} rows, the model {nodes.Users} training users");
         double sum = 0, nodeSquares = 0;
-        SyncOutputWeights();
         for (int start = 0; start < rows.Length; start += _capacity)
         {
             var chunk = rows.Slice(start, Math.Min(_capacity, rows.Length - start));
@@ -170,7 +168,6 @@ public sealed class Cdae : ITrainableRecommender
         EnsureCapacity(b);
         ClearFirstLayerGradient();
         _batch.Load(data, rows, keep, random, normalize: false);
-        SyncOutputWeights();
         using var scope = torch.NewDisposeScope();
         FirstLayer(b);
         double nodeSquares = 0;
@@ -238,7 +235,6 @@ public sealed class Cdae : ITrainableRecommender
     {
         CheckMatrix(foldIn);
         if (nodes.Length != rows.Length * _k) throw new ArgumentException($"nodes hold {nodes.Length} floats, expected {rows.Length} x {_k}");
-        SyncOutputWeights();
         double sum = 0;
         for (int start = 0; start < rows.Length; start += _capacity)
         {
@@ -261,7 +257,6 @@ public sealed class Cdae : ITrainableRecommender
     {
         int b = chunk.Length;
         _batch.Load(foldIn, chunk, 1.0, null, normalize: false);
-        SyncOutputWeights();
         FirstLayer(b);
         int width = b * _k;
         _nodes.AsSpan(0, width).Clear();
@@ -313,7 +308,7 @@ public sealed class Cdae : ITrainableRecommender
         var hidden = _hidden.AsSpan(_hiddenAt, width);
         TensorPrimitives.Add(_base.AsSpan(0, width), _nodes.AsSpan(0, width), hidden);
         TensorPrimitives.Tanh(hidden, hidden);
-        _outT!.narrow(0, 0, b).addmm_(_hiddenT!.narrow(0, 0, b), _outWeightCopy!.Tensor.t(), 0f, 1f);
+        _outT!.narrow(0, 0, b).addmm_(_hiddenT!.narrow(0, 0, b), Parameters.Tensor(OutW).t(), 0f, 1f);
     }
 
     /// <summary>
@@ -367,10 +362,9 @@ public sealed class Cdae : ITrainableRecommender
         var dA = _outT!.narrow(0, 0, b);
         if (weightGradient)
         {
-            _outWeightGradCopy!.Tensor.addmm_(dA.t(), _hiddenT!.narrow(0, 0, b), 0f, 1f);
-            _outWeightGradCopy.Span.CopyTo(Gradients.Span(OutW));
+            Gradients.Tensor(OutW).addmm_(dA.t(), _hiddenT!.narrow(0, 0, b), 0f, 1f);
         }
-        _dHiddenT!.narrow(0, 0, b).addmm_(dA, _outWeightCopy!.Tensor, 0f, 1f);
+        _dHiddenT!.narrow(0, 0, b).addmm_(dA, Parameters.Tensor(OutW), 0f, 1f);
         var dSpan = _dHidden.AsSpan(_dHiddenAt, b * _k);
         var hSpan = _hidden.AsSpan(_hiddenAt, b * _k);
         var d = MemoryMarshal.Cast<float, Vector<float>>(dSpan);
@@ -516,17 +510,17 @@ public sealed class Cdae : ITrainableRecommender
         DisposeBuffers();
         _capacity = rows;
         _base = Pinned(rows * _k);
-        (_hidden, _hiddenAt) = PinnedAligned(rows * _k);
-        (_dHidden, _dHiddenAt) = PinnedAligned(rows * _k);
+        // Product operands start on 64-byte boundaries (AlignedBuffer), so reruns repeat bit for bit;
+        // W and W' are aligned segments of Parameters (FlatParameters).
+        var hidden = new AlignedBuffer(rows, _k);
+        var dHidden = new AlignedBuffer(rows, _k);
+        (_hidden, _hiddenAt, _hiddenT) = (hidden.Data, hidden.Offset, hidden.Tensor);
+        (_dHidden, _dHiddenAt, _dHiddenT) = (dHidden.Data, dHidden.Offset, dHidden.Tensor);
         _nodes = Pinned(rows * _k);
         _nodeM = Pinned(rows * _k);
         _nodeV = Pinned(rows * _k);
-        (_out, _outAt) = PinnedAligned((long)rows * Items);
-        _hiddenT = View(_hidden, _hiddenAt, rows, _k);
-        _dHiddenT = View(_dHidden, _dHiddenAt, rows, _k);
-        _outT = View(_out, _outAt, rows, Items);
-        _outWeightCopy ??= new AlignedBuffer(Items, _k);
-        _outWeightGradCopy ??= new AlignedBuffer(Items, _k);
+        var output = new AlignedBuffer(rows, Items);
+        (_out, _outAt, _outT) = (output.Data, output.Offset, output.Tensor);
     }
 
     private static float[] Pinned(long length)
@@ -534,28 +528,6 @@ public sealed class Cdae : ITrainableRecommender
         if (length > Array.MaxLength) throw new ArgumentException($"a buffer of {length} floats does not fit one array; use smaller batches");
         return GC.AllocateArray<float>((int)length, pinned: true);
     }
-
-    /// <summary>
-    /// A pinned array with 16 spare floats and the index at which a 64-byte boundary starts: libtorch's
-    /// CPU matrix product can round differently for differently aligned operands, and a resumed or
-    /// reloaded model must reproduce the same bits, so every operand of a product starts aligned.
-    /// </summary>
-    private static (float[] Array, int Start) PinnedAligned(long length)
-    {
-        var array = Pinned(length + 16);
-        long address = Marshal.UnsafeAddrOfPinnedArrayElement(array, 0).ToInt64();
-        int start = (int)((64 - address % 64) % 64) / sizeof(float);
-        return (array, start);
-    }
-
-    private static Tensor View(float[] data, int start, int rows, int columns)
-    {
-        using var flat = torch.frombuffer(data, ScalarType.Float32, count: (long)rows * columns, offset: start);
-        return flat.view(rows, columns).DetachFromDisposeScope();
-    }
-
-    /// <summary>Copies W' into its aligned copy, which the products read (call before any forward pass of a public operation).</summary>
-    private void SyncOutputWeights() => Parameters.Span(OutW).CopyTo(_outWeightCopy!.Span);
 
     private void ForRows(int b, Action<int, int, int> body)
     {
@@ -580,8 +552,6 @@ public sealed class Cdae : ITrainableRecommender
     public void Dispose()
     {
         DisposeBuffers();
-        _outWeightCopy?.Dispose();
-        _outWeightGradCopy?.Dispose();
         Parameters.Dispose();
         Gradients.Dispose();
     }
