@@ -125,7 +125,7 @@ type TrainArgs =
             | Seed _ -> "seed of initialisation, shuffling, dropout and noise (default 98765)."
             | Set _ -> "any hyperparameter as name=value (repeatable), e.g. --set anneal-cap=0.3; unknown names are errors."
             | Split _ -> "pro-sg:DIR trains on a split in the notebook's pro_sg layout instead of building one."
-            | Protocol _ -> "strong (default, the paper's) or weak (the dataset's fixed train/test split, as LightGCN; LightGCN metrics @20 added)."
+            | Protocol _ -> "strong (default, the paper's), weak (the dataset's fixed train/test split, as LightGCN; LightGCN metrics @20 added; selection on 10% of each training row carved out), or weak-refit (weak's run into OUT/selection, then the same model retrained for its best epoch count on the whole training rows, last epoch tested)."
             | Heldout _ -> "held-out users per set for the strong protocol (default: the dataset's own)."
             | Threads _ -> "libtorch and evaluation threads (default: all cores); results are reproducible for a fixed count."
             | Out _ -> "the run folder: settings, seed, commit, per-epoch log, weights, validation and test metrics; an interrupted run here resumes, a finished one is not run again."

@@ -88,11 +88,15 @@ let run (dataDir: string) (args: ParseResults<TrainArgs>) (commandLine: string) 
             | Some(_, extras) when extras |> List.exists (fst >> (=) "bestEpoch") ->
                 let extra name = extras |> List.find (fst >> (=) name) |> snd
                 printfn "Best validation NDCG@100 %.4f at epoch %d." (extra "bestValidationNdcg@100") (int (extra "bestEpoch"))
+            | Some(_, extras) when extras |> List.exists (fst >> (=) "selectedEpoch") ->
+                let extra name = extras |> List.find (fst >> (=) name) |> snd
+                printfn "Refit on the whole training rows for the %d epochs selected in %s (validation NDCG@100 %.4f there); the last epoch is tested."
+                    (int (extra "selectedEpoch")) Train.SelectionFolderName (extra "selectionValidationNdcg@100")
             | _ -> ()
             if (RunFolder.readPart folder "validation").IsSome then
                 printfn "Validation:"
                 printPart folder "validation"
-            printfn "Test%s:" (if ModelSpec.isFitted model then "" else " (best-validation weights)")
+            printfn "Test%s:" (if ModelSpec.isFitted model then "" elif request.Protocol = "weak-refit" then " (last epoch's weights)" else " (best-validation weights)")
             printPart folder "test"
             printfn "Recorded in %s (run.json, metrics.json, test-users.tsv, %s)." folder
                 (if ModelSpec.isFitted model then Train.FittedModelFileName else "epochs.tsv, best.weights")

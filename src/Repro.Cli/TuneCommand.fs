@@ -18,6 +18,9 @@ let run (dataDir: string) (args: ParseResults<TuneArgs>) (commandLine: string) :
               ModelSpec.parse modelName (sets |> List.map (fun a -> match a.Split('=', 2) with [| n; v |] -> n + "=" + v.Split(',').[0] | _ -> a))
               |> Result.bind (fun spec -> Grids.withFixed gridName spec sets |> Result.map (fun grid -> spec, grid))) with
     | Error why -> TrainCommand.fail why
+    | Ok _ when args.TryGetResult Protocol = Some "weak-refit" ->
+        // A refit's validation numbers score items it trains on, so they cannot choose a grid point.
+        TrainCommand.fail "tune selects on validation, which a refit no longer holds out: tune with --protocol weak, then refit the chosen point with 'repro train --protocol weak-refit'"
     | Ok(spec, grid) ->
     let request : Train.RunRequest =
         { Dataset = args.GetResult Dataset

@@ -81,14 +81,14 @@ let loadData (dataDir: string) (request: RunRequest) (say: string -> unit) : Res
             | "strong" ->
                 Prepare.prepare dataDir (Prepare.cacheDir dataDir) d request.Heldout say
                 |> Result.map (fun p -> strong p.Split, d.Name)
-            | "weak" ->
+            | "weak" | "weak-refit" ->
                 match d.FixedSplit, Datasets.locate dataDir d with
                 | None, _ -> Error(sprintf "%s has no fixed train/test split; --protocol weak needs one (gowalla has)" d.Name)
                 | _, Error why -> Error why
                 | Some read, Ok _ ->
                     let split, itemIds = read (Datasets.folderOf dataDir d)
                     Ok(weak split itemIds, d.Name)
-            | other -> Error(sprintf "--protocol takes strong or weak; got '%s'" other))
+            | other -> Error(sprintf "--protocol takes strong, weak or weak-refit; got '%s'" other))
 
 /// The trained model for <paramref name="spec"/>; Error for a model that is fitted, not trained.
 let createModel (spec: ModelSpec.ModelSpec) (items: int) (seed: uint64) : Result<ITrainableRecommender, string> =
@@ -174,19 +174,40 @@ let private writeBoth folder (data: RunData) (model: IRecommender) threads (test
     RunFolder.writeMetrics folder "validation" validation data.Validation.FoldIn []
     RunFolder.writeMetrics folder "test" test data.TestFoldIn testExtras
 
+/// A refit after selection (protocol "weak-refit"): the epoch count an earlier run on the carve chose.
+type Refit =
+    { SelectedEpoch: int
+      /// That run's best validation NDCG@100, for the record.
+      SelectionNdcg: float }
+
+/// The folder inside a weak-refit run that holds its selection run.
+let [<Literal>] SelectionFolderName = "selection"
+
+/// The refit's data: the whole training rows (carve included); the carve's validation users stay
+/// only as a logged fit signal, since their targets are now training items.
+let refitData (data: RunData) (refit: Refit) =
+    { data with
+        Train = data.TestFoldIn
+        Protocol =
+            sprintf "weak generalisation, refit: trained on the whole training rows for the %d epochs selected on the carve (%s/); last epoch's weights tested; its validation numbers score items it trains on"
+                refit.SelectedEpoch SelectionFolderName }
+
 /// Trains <paramref name="model"/> into <paramref name="folder"/> (resuming a run found there) and,
-/// when training completes, evaluates its best-validation weights on the validation and test users.
+/// when training completes, evaluates its best-validation weights on the validation and test users
+/// (with a refit: its last epoch's weights).
 let run (folder: string) (description: RunFolder.RunDescription) (data: RunData) (model: ITrainableRecommender)
-        (threads: int) (progress: IProgress<TrainingProgress>) (cancel: Threading.CancellationToken) : RunResult =
+        (threads: int) (refit: Refit option) (progress: IProgress<TrainingProgress>) (cancel: Threading.CancellationToken) : RunResult =
     Directory.CreateDirectory folder |> ignore
     if not (File.Exists(Path.Combine(folder, "run.json"))) then RunFolder.describe folder description
     File.WriteAllLines(Path.Combine(folder, "items.txt"), data.ItemIds)
-    let options = TrainingOptions(RunDirectory = folder, Seed = description.Seed, Threads = threads)
+    let options = TrainingOptions(RunDirectory = folder, Seed = description.Seed, Threads = threads, KeepLastEpoch = refit.IsSome)
     let outcome = TrainingDriver.Run(model, data.Train, data.Validation, options, progress, cancel)
     if outcome.Status = TrainingStatus.Completed then
         TrainingDriver.LoadBest(model, folder)
         writeBoth folder data model threads
-            [ "bestEpoch", float outcome.BestEpoch; "bestValidationNdcg@100", outcome.BestValidationNdcg ]
+            (match refit with
+             | None -> [ "bestEpoch", float outcome.BestEpoch; "bestValidationNdcg@100", outcome.BestValidationNdcg ]
+             | Some r -> [ "selectedEpoch", float r.SelectedEpoch; "selectionValidationNdcg@100", r.SelectionNdcg ])
     { Status = outcome.Status; Message = Option.ofObj outcome.Message; Training = Some outcome; Skipped = false }
 
 /// Fits <paramref name="spec"/> into <paramref name="folder"/>: run.json, items.txt, model.bin, then
@@ -218,15 +239,47 @@ let runFitted (folder: string) (description: RunFolder.RunDescription) (data: Ru
 /// Does <paramref name="request"/> into <paramref name="folder"/>: a finished folder (metrics.json
 /// with "test") is left alone; otherwise loads its data, then trains (resuming a run found there) or
 /// fits, and evaluates on validation and test. Errors in the request come back as Error.
-let execute (dataDir: string) (folder: string) (request: RunRequest) (say: string -> unit)
-            (progress: IProgress<TrainingProgress>) (cancel: Threading.CancellationToken) : Result<RunResult, string> =
+let rec execute (dataDir: string) (folder: string) (request: RunRequest) (say: string -> unit)
+                (progress: IProgress<TrainingProgress>) (cancel: Threading.CancellationToken) : Result<RunResult, string> =
     if RunFolder.isFinished folder then
         say (sprintf "%s is finished (metrics.json has a test part); not run again" folder)
         Ok { Status = TrainingStatus.Completed; Message = None; Training = None; Skipped = true }
+    elif request.Protocol = "weak-refit" then executeRefit dataDir folder request say progress cancel
+    else executeOnce dataDir folder request None say progress cancel
+
+/// Protocol "weak-refit": the weak protocol's run on the carve into folder/selection (skipped when
+/// finished there), then the same model and seed trained for its best epoch count on the whole
+/// training rows into folder, its last epoch tested. Selection never sees test items; the refit
+/// gets back the 10% of training items the carve held out.
+and private executeRefit dataDir folder request say progress cancel =
+    if ModelSpec.isFitted request.Model then
+        Error(sprintf "--protocol weak-refit refits a trained model for its selected number of epochs; %s is fitted in one call: use --protocol weak" request.Model.Name)
     else
+    let selectionFolder = Path.Combine(folder, SelectionFolderName)
+    say (sprintf "weak-refit, step 1 of 2: selection on the carve in %s" selectionFolder)
+    match execute dataDir selectionFolder { request with Protocol = "weak" } say progress cancel with
+    | Error why -> Error why
+    | Ok result when result.Status <> TrainingStatus.Completed -> Ok result
+    | Ok _ ->
+    let extra name =
+        RunFolder.readPart selectionFolder "test"
+        |> Option.bind (fun (_, extras) -> extras |> List.tryFind (fst >> (=) name))
+        |> Option.map snd
+    match extra "bestEpoch", extra "bestValidationNdcg@100" with
+    | Some epoch, Some ndcg ->
+        let refit = { SelectedEpoch = int epoch; SelectionNdcg = ndcg }
+        match ModelSpec.applyOnTop request.Model [ sprintf "epochs=%d" refit.SelectedEpoch ] with
+        | Error why -> Error why
+        | Ok model ->
+            say (sprintf "weak-refit, step 2 of 2: %d epochs (best validation NDCG@100 %.4f) on the whole training rows in %s" refit.SelectedEpoch ndcg folder)
+            executeOnce dataDir folder { request with Model = model } (Some refit) say progress cancel
+    | _ -> Error(sprintf "%s/metrics.json has no bestEpoch in its test part: it is not a finished run of a trained model" selectionFolder)
+
+and private executeOnce dataDir folder request (refit: Refit option) say progress cancel =
     match loadData dataDir request say with
     | Error why -> Error why
     | Ok(data, datasetLabel) ->
+        let data = match refit with Some r -> refitData data r | None -> data
         let kind = request.Model
         let seed = TrainingDriver.DeriveSeed(request.Seed, ReadOnlySpan [| 1UL |])
         let description : RunFolder.RunDescription =
@@ -239,7 +292,7 @@ let execute (dataDir: string) (folder: string) (request: RunRequest) (say: strin
                 | Error why -> Error why
                 | Ok model ->
                     use _ = model
-                    Ok(run folder description data model request.Threads progress cancel)
+                    Ok(run folder description data model request.Threads refit progress cancel)
         with
         | :? InvalidOperationException as e -> Error e.Message
         | :? ArgumentException as e -> Error e.Message

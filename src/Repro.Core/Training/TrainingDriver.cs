@@ -48,7 +48,8 @@ public static class TrainingDriver
     /// Trains <paramref name="model"/> on the rows of <paramref name="train"/>, or resumes the run
     /// recorded in <see cref="TrainingOptions.RunDirectory"/>, or (when that run is finished) only loads
     /// its best weights. On return with <see cref="TrainingStatus.Completed"/> the model holds the
-    /// best-validation weights. The model's initial weights are the caller's (its constructor seed).
+    /// best-validation weights (the last epoch's with <see cref="TrainingOptions.KeepLastEpoch"/>; BestEpoch
+    /// and BestNdcg then describe that epoch). The model's initial weights are the caller's (its constructor seed).
     /// </summary>
     public static TrainingOutcome Run(
         ITrainableRecommender model, CsrMatrix train, HeldOutSet validation, TrainingOptions options,
@@ -172,7 +173,7 @@ public static class TrainingDriver
             if (!double.IsFinite(ndcg))
                 return Diverge(model, state, dir, key, bestPath, trained,
                     $"training diverged: validation NDCG@100 is {ndcg.ToString(CultureInfo.InvariantCulture)} after epoch {epoch + 1}");
-            if (ndcg > state.BestNdcg)
+            if (ndcg > state.BestNdcg || options.KeepLastEpoch)
             {
                 WriteAtomically(bestPath, model.Save);
                 state.BestEpoch = epoch + 1;
@@ -295,7 +296,8 @@ public static class TrainingDriver
         string.Create(CultureInfo.InvariantCulture,
             $"seed={options.Seed};items={model.Items};epochs={model.Epochs};batch={model.BatchSize};settings={model.Settings};" +
             $"anneal={(schedule is null ? "none" : $"{schedule.Cap:R}/{schedule.TotalSteps}")};" +
-            $"train={train.Rows}x{train.Columns}/{train.NonZeros};validation={validation.Users}/{validation.FoldIn.NonZeros}/{validation.Target.NonZeros}");
+            $"train={train.Rows}x{train.Columns}/{train.NonZeros};validation={validation.Users}/{validation.FoldIn.NonZeros}/{validation.Target.NonZeros}") +
+        (options.KeepLastEpoch ? ";keep=last" : "");
 
     private static TrainingProgress Progress(TrainingPhase phase, TrainingState state, int epochs, int batches, int trained, Stopwatch clock)
     {

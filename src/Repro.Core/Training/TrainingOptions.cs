@@ -19,6 +19,13 @@ public sealed record TrainingOptions
     /// <summary>Validation users scored per batch (memory only). Notebook: 2000 (spec 1.4).</summary>
     public int ValidationBatchSize { get; init; } = Metrics.Evaluator.NotebookBatchSize;
 
+    /// <summary>
+    /// Keep the last epoch's weights for test instead of the best-validation ones: a refit whose epoch
+    /// count was selected by an earlier run, on data that now includes that run's validation items.
+    /// Validation NDCG@100 is still computed and logged each epoch (a fit signal, not a selection).
+    /// </summary>
+    public bool KeepLastEpoch { get; init; }
+
     /// <summary>Throws if a value is out of range.</summary>
     public void Validate()
     {
