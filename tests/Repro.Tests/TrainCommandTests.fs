@@ -24,6 +24,21 @@ let private fitted (dir: string) (out: string) (model: string) (extra: string li
         | _ -> []
     repro (Path.Combine(dir, "cache")) ([ "--data-dir"; dir; "train"; "--dataset"; "synthetic-tiny"; "--model"; model; "--threads"; "1"; "--out"; out ] @ small @ extra)
 
+/// A LightGCN-format split (train.txt, test.txt) of 60 users in two taste groups over 24 items:
+/// each user has 10 training and 2 test items from their group, so the weak protocol has something
+/// to learn and every training row is long enough for the carve.
+let private writeTinyLightGcnSplit (folder: string) =
+    Directory.CreateDirectory folder |> ignore
+    let rng = Random 5
+    let rows =
+        [ for u in 0 .. 59 ->
+            let group = if u % 2 = 0 then [ 0 .. 11 ] else [ 12 .. 23 ]
+            let items = group |> List.sortBy (fun _ -> rng.Next()) |> List.take 12
+            u, List.take 10 items, List.skip 10 items ]
+    let line u items = String.Join(" ", string u :: List.map string items)
+    File.WriteAllLines(Path.Combine(folder, "train.txt"), [ for u, tr, _ in rows -> line u tr ])
+    File.WriteAllLines(Path.Combine(folder, "test.txt"), [ for u, _, te in rows -> line u te ])
+
 let private parts (folder: string) =
     use doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "metrics.json")))
     [ for p in doc.RootElement.EnumerateObject() -> p.Name ]
@@ -171,6 +186,43 @@ let tests =
                 Expect.stringContains err "unknown setting 'anneal-kap'" "names it"
                 Expect.stringContains err "anneal-cap" "lists the known settings"
                 Expect.isFalse (Directory.Exists out) "nothing written")
+
+        testCase "weak-refit selects the epoch count on the carve, then retrains on the whole rows for that many epochs and tests the last" <| fun () ->
+            withFolder (fun dir ->
+                writeTinyLightGcnSplit (Path.Combine(dir, "gowalla"))
+                let out = Path.Combine(dir, "run")
+                let command () =
+                    repro (Path.Combine(dir, "cache"))
+                        ([ "--data-dir"; dir; "train"; "--dataset"; "gowalla"; "--protocol"; "weak-refit"; "--model"; "mult-vae"; "--seed"; "7"; "--out"; out ]
+                         @ [ "--set"; "hidden=16"; "--set"; "latent=8"; "--set"; "batch-size=16"; "--epochs"; "6"; "--threads"; "1" ])
+                let code, stdout, err = command ()
+                Expect.equal code 0 (sprintf "exit code; stderr: %s" err)
+                let selection = Path.Combine(out, "selection")
+                let extra folder (name: string) =
+                    use doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "metrics.json")))
+                    doc.RootElement.GetProperty("test").GetProperty(name).GetDouble()
+                let best = int (extra selection "bestEpoch")
+                Expect.equal (File.ReadAllLines(Path.Combine(selection, "epochs.tsv")).Length) 7 "selection ran all 6 epochs"
+                Expect.equal (extra out "selectedEpoch") (float best) "the refit records the selected epoch"
+                Expect.equal (extra out "selectionValidationNdcg@100") (extra selection "bestValidationNdcg@100") "and the selection's NDCG"
+                Expect.equal (File.ReadAllLines(Path.Combine(out, "epochs.tsv")).Length) (best + 1) "the refit trains exactly that many epochs"
+                use run = JsonDocument.Parse(File.ReadAllText(Path.Combine(out, "run.json")))
+                Expect.equal (run.RootElement.GetProperty("settings").GetProperty("epochs").GetString()) (string best) "run.json has the refit's epochs"
+                Expect.stringContains (run.RootElement.GetProperty("protocol").GetString()) "refit" "and says it is a refit"
+                Expect.stringContains stdout (sprintf "for the %d epochs selected" best) "the command says what it did"
+                let code2, stdout2, _ = command ()
+                Expect.equal code2 0 "rerun exit code"
+                Expect.stringContains stdout2 "not run again" "a finished refit is not redone")
+
+        testCase "weak-refit refuses a fitted model, and tune refuses weak-refit" <| fun () ->
+            withFolder (fun dir ->
+                writeTinyLightGcnSplit (Path.Combine(dir, "gowalla"))
+                let code, _, err = repro (Path.Combine(dir, "cache")) [ "--data-dir"; dir; "train"; "--dataset"; "gowalla"; "--protocol"; "weak-refit"; "--model"; "ease"; "--out"; Path.Combine(dir, "run") ]
+                Expect.equal code 1 "train exit code"
+                Expect.stringContains err "use --protocol weak" "says what to use"
+                let code, _, err = repro (Path.Combine(dir, "cache")) [ "--data-dir"; dir; "tune"; "--dataset"; "gowalla"; "--protocol"; "weak-refit"; "--model"; "mult-vae"; "--out"; Path.Combine(dir, "tune") ]
+                Expect.equal code 1 "tune exit code"
+                Expect.stringContains err "tune with --protocol weak" "says what to do instead")
 
         testCase "the weak protocol needs a dataset with a fixed split" <| fun () ->
             withFolder (fun dir ->

@@ -163,6 +163,21 @@ let tests =
                 Expect.equal outcome.BestValidationNdcg ndcgs.[best - 1] "best value"
                 Expect.equal (validationNdcg model) ndcgs.[best - 1] "the model scores as the best epoch did")
 
+        testCase "with KeepLastEpoch the last epoch's weights are kept and restored, not the best-validation ones" <| fun () ->
+            withFolder (fun root ->
+                use reference = new FakeModel(None, 8, -1)
+                let selected = run reference (Path.Combine(root, "best"))
+                Expect.notEqual selected.BestEpoch 8 "the walk makes an earlier epoch the best (else this test proves little)"
+                use model = new FakeModel(None, 8, -1)
+                let outcome = TrainingDriver.Run(model, train, validation, TrainingOptions(RunDirectory = Path.Combine(root, "last"), Seed = 42UL, Threads = 1, KeepLastEpoch = true))
+                Expect.equal outcome.BestEpoch 8 "the kept epoch is the last"
+                let last = outcome.Epochs.[outcome.Epochs.Count - 1].ValidationNdcg
+                Expect.equal outcome.BestValidationNdcg last "its NDCG is the last epoch's"
+                Expect.equal (validationNdcg model) last "the model scores as the last epoch did"
+                use reloaded = new FakeModel(None, 8, -1)
+                TrainingDriver.LoadBest(reloaded, Path.Combine(root, "last"))
+                Expect.sequenceEqual reloaded.Weights model.Weights "best.weights holds the last epoch")
+
         testCase "beta = min(cap, updates / total), with the update count kept across epochs" <| fun () ->
             withFolder (fun dir ->
                 use model = new FakeModel(Some(AnnealingSchedule(0.15, 100L)), 3, -1)
