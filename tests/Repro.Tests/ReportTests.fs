@@ -141,6 +141,17 @@ let tests =
                     Expect.equal r.Chosen.SettingsHash "cccccccc" "0.5 beats 0.45"
                     Expect.equal (r.GridPoints |> List.map _.Selection) [ Some 0.5; Some 0.45 ] "selection numbers")
 
+            testCase "a refit is selected by its selection run's validation NDCG@100, not by its own validation part" <| fun () ->
+                withFolder (fun dir ->
+                    write dir { fixture with Hash = "eeeeeeee"; Test = ndcg 0.30 0.01; Validation = Some 0.40 } |> ignore
+                    // The refit trained on its validation targets (0.95); its selection run had 0.35.
+                    let refit = write dir { fixture with Hash = "ffffffff"; Test = ndcg 0.32 0.01; Validation = Some 0.95 }
+                    let metrics = Path.Combine(refit, "metrics.json")
+                    File.WriteAllText(metrics, File.ReadAllText(metrics).Replace("{\"test\":{", "{\"test\":{\"selectedEpoch\":2,\"selectionValidationNdcg@100\":0.35,"))
+                    let r = row (tablesOf dir |> List.exactlyOne) "Mult-VAE^PR"
+                    Expect.equal (r.GridPoints |> List.map _.Selection) [ Some 0.40; Some 0.35 ] "selection numbers"
+                    Expect.equal r.Chosen.SettingsHash "eeeeeeee" "0.40 beats the refit's 0.35")
+
             testCase "the published number, the difference and whether it lies within 2 standard errors" <| fun () ->
                 withFolder (fun dir ->
                     let test = [ "Recall@20", 0.400, 0.002; "Recall@50", 0.537, 0.002; "Ndcg@100", 0.429, 0.002 ]

@@ -37,8 +37,9 @@ type Run =
       Test: (string * MetricValue) list
       /// metrics.json "validation" (absent in runs older than the models helper's change).
       Validation: (string * MetricValue) list
-      /// The number a grid point is selected by: validation NDCG@100's mean, else the training
-      /// driver's best validation NDCG@100 recorded in the test part. Never a test metric.
+      /// The number a grid point is selected by: a refit's selection-run NDCG@100, else validation
+      /// NDCG@100's mean, else the training driver's best validation NDCG@100 recorded in the test
+      /// part. Never a test metric.
       SelectionNdcg: float option }
 
 type Skipped = { Folder: string; Reason: string }
@@ -155,9 +156,11 @@ let read (folder: string) : Result<Run, string> =
             str experimentPath e "settingsHash" >>= fun hash -> Ok(Some(id, group, hash))
     declared >>= fun declared ->
     let selection =
-        match validation |> List.tryFind (fun (n, _) -> n = "Ndcg@100") with
-        | Some(_, v) -> Some v.Mean
-        | None -> testExtras |> List.tryFind (fun (n, _) -> n = "bestValidationNdcg@100") |> Option.map snd
+        // A refit (protocol weak-refit) trained on its validation targets: its selection run's number counts.
+        match testExtras |> List.tryFind (fun (n, _) -> n = "selectionValidationNdcg@100"), validation |> List.tryFind (fun (n, _) -> n = "Ndcg@100") with
+        | Some(_, v), _ -> Some v
+        | None, Some(_, v) -> Some v.Mean
+        | None, None -> testExtras |> List.tryFind (fun (n, _) -> n = "bestValidationNdcg@100") |> Option.map snd
     // The runner's seed index (s1, s2, ...) names seeds in tables; run.json keeps the derived seed.
     let seed =
         match experimentDoc with
