@@ -58,8 +58,7 @@ public sealed class SparseAutoencoder : IDisposable
     private readonly Tensor[] _weightT;
     private readonly Tensor[] _weightGradT;
     private readonly SparseBatch _batch = new();
-    private readonly bool[] _touched;
-    private readonly List<int> _dirtyRows = new();
+    private readonly SparseRowGradient _firstLayerGradient;
 
     private int _capacity;
     private float[][] _out = [];
@@ -111,7 +110,7 @@ public sealed class SparseAutoencoder : IDisposable
         Optimizer = new TfAdam(Parameters, Gradients, learningRate);
         _weightT = _layers.Select(l => Parameters.Tensor(l.Weight)).ToArray();
         _weightGradT = _layers.Select(l => Gradients.Tensor(l.Weight)).ToArray();
-        _touched = new bool[Items];
+        _firstLayerGradient = new SparseRowGradient(Items, _layers[0].Out);
 
         // Initialisation (spec 2.1 "Init"): Glorot-uniform weights, truncated N(0, 0.001^2) biases.
         var init = new SeededRandom(seed);
@@ -476,53 +475,17 @@ public sealed class SparseAutoencoder : IDisposable
         for (int u = 0; u < rows; u++) TensorPrimitives.Add(target, matrix.AsSpan(u * width, width), target);
     }
 
-    /// <summary>
-    /// dW1[i] += x_ui dpre1[u] over the batch's nonzeros only; workers own disjoint item residues, so no
-    /// row is written by two threads and the summation order is fixed.
-    /// </summary>
+    /// <summary>db1 = column sums of dpre1; dW1 over the batch's nonzeros only (<see cref="SparseRowGradient"/>).</summary>
     private void SparseFirstLayerBackward(int b)
     {
         var layer = _layers[0];
-        int width = layer.Out;
-        var d = _dPre[0];
-        ColumnSums(d, b, width, Gradients.Span(layer.Bias));
-        var g = Gradients.Data;
-        int gOffset = (int)Gradients.Segment(layer.Weight).Offset;
-        var batch = _batch;
-        int workers = _workers;
-        Parallel.For(0, workers, worker =>
-        {
-            for (int u = 0; u < b; u++)
-            {
-                var du = d.AsSpan(u * width, width);
-                for (int k = batch.InputStart[u]; k < batch.InputStart[u + 1]; k++)
-                {
-                    int item = batch.InputColumn[k];
-                    if (item % workers != worker) continue;
-                    var target = g.AsSpan(gOffset + item * width, width);
-                    TensorPrimitives.MultiplyAdd(du, batch.InputValue[k], target, target);
-                    _touched[item] = true;
-                }
-            }
-        });
-        for (int k = 0; k < batch.InputCount; k++)
-        {
-            int item = batch.InputColumn[k];
-            if (_touched[item]) { _touched[item] = false; _dirtyRows.Add(item); }
-        }
+        ColumnSums(_dPre[0], b, layer.Out, Gradients.Span(layer.Bias));
+        _firstLayerGradient.Accumulate(_batch, b, _dPre[0], 0, Gradients.Data, (int)Gradients.Segment(layer.Weight).Offset, _workers);
     }
 
     /// <summary>Zeroes the first layer's gradient rows written by the last batch (all others are zero already).</summary>
-    private void ClearFirstLayerGradient()
-    {
-        if (_dirtyRows.Count == 0) return;
-        var layer = _layers[0];
-        int width = layer.Out;
-        var g = Gradients.Data;
-        int gOffset = (int)Gradients.Segment(layer.Weight).Offset;
-        foreach (var item in _dirtyRows) g.AsSpan(gOffset + item * width, width).Clear();
-        _dirtyRows.Clear();
-    }
+    private void ClearFirstLayerGradient() =>
+        _firstLayerGradient.Clear(Gradients.Data, (int)Gradients.Segment(_layers[0].Weight).Offset);
 
     // ---------------------------------------------------------------- buffers
 

@@ -39,8 +39,7 @@ public sealed class Cdae : ITrainableRecommender
     private readonly int _workers;
     private readonly SeededRandom _random;
     private readonly SparseBatch _batch = new();
-    private readonly bool[] _touched;
-    private readonly List<int> _dirtyRows = new();
+    private readonly SparseRowGradient _firstLayerGradient;
     private readonly float[][] _workerBias, _workerScratch;
     private readonly GaussianConfidence _confidence;
 
@@ -66,7 +65,7 @@ public sealed class Cdae : ITrainableRecommender
         Parameters = new FlatParameters([(InW, items, _k, true), (InB, 1, _k, false), (OutW, items, _k, true), (OutB, 1, items, false)]);
         Gradients = Parameters.SameLayout();
         Optimizer = new TfAdam(Parameters, Gradients, hyper.LearningRate);
-        _touched = new bool[items];
+        _firstLayerGradient = new SparseRowGradient(items, _k);
 
         // Same initialisation as the Mult models (spec 2.1 "Init"): Glorot-uniform weights, truncated N(0, 0.001^2) biases.
         var init = new SeededRandom(seed);
@@ -379,46 +378,13 @@ public sealed class Cdae : ITrainableRecommender
         for (int u = 0; u < rows; u++) TensorPrimitives.Add(target, matrix.Slice(u * width, width), target);
     }
 
-    /// <summary>dW[i] += y~_ui dpre[u] over the batch's nonzeros; workers own disjoint item residues (fixed summation order).</summary>
-    private void SparseFirstLayerBackward(int b)
-    {
-        var d = _dHidden;
-        int dAt = _dHiddenAt;
-        var g = Gradients.Data;
-        int gOffset = (int)Gradients.Segment(InW).Offset;
-        var batch = _batch;
-        int workers = _workers, k = _k;
-        Parallel.For(0, workers, worker =>
-        {
-            for (int u = 0; u < b; u++)
-            {
-                var du = d.AsSpan(dAt + u * k, k);
-                for (int n = batch.InputStart[u]; n < batch.InputStart[u + 1]; n++)
-                {
-                    int item = batch.InputColumn[n];
-                    if (item % workers != worker) continue;
-                    var target = g.AsSpan(gOffset + item * k, k);
-                    TensorPrimitives.MultiplyAdd(du, batch.InputValue[n], target, target);
-                    _touched[item] = true;
-                }
-            }
-        });
-        for (int n = 0; n < batch.InputCount; n++)
-        {
-            int item = batch.InputColumn[n];
-            if (_touched[item]) { _touched[item] = false; _dirtyRows.Add(item); }
-        }
-    }
+    /// <summary>dW over the batch's nonzeros only (<see cref="SparseRowGradient"/>).</summary>
+    private void SparseFirstLayerBackward(int b) =>
+        _firstLayerGradient.Accumulate(_batch, b, _dHidden, _dHiddenAt, Gradients.Data, (int)Gradients.Segment(InW).Offset, _workers);
 
     /// <summary>Zeroes the first layer's gradient rows written by the last batch (all others are zero already).</summary>
-    private void ClearFirstLayerGradient()
-    {
-        if (_dirtyRows.Count == 0) return;
-        var g = Gradients.Data;
-        int gOffset = (int)Gradients.Segment(InW).Offset;
-        foreach (var item in _dirtyRows) g.AsSpan(gOffset + item * _k, _k).Clear();
-        _dirtyRows.Clear();
-    }
+    private void ClearFirstLayerGradient() =>
+        _firstLayerGradient.Clear(Gradients.Data, (int)Gradients.Segment(InW).Offset);
 
     // ---------------------------------------------------------------- save and load
 

@@ -32,8 +32,7 @@ internal sealed class RecVaeEncoder : IDisposable
     private readonly int _workers;
     private readonly string[] _autogradNames; // every parameter but the first layer's
     private readonly Tensor[] _owned;           // libtorch-owned copies of those (aligned; leaves of autograd when trainable)
-    private readonly bool[] _touched;
-    private readonly List<int> _dirtyRows = new();
+    private readonly SparseRowGradient _firstLayerGradient;
     private int _capacity;
     private AlignedBuffer? _pre, _dPre;
     private Tensor? _preLeaf;
@@ -81,7 +80,7 @@ internal sealed class RecVaeEncoder : IDisposable
             if (trainable) t.requires_grad_(true);
             return t.DetachFromDisposeScope();
         }).ToArray();
-        _touched = new bool[items];
+        _firstLayerGradient = new SparseRowGradient(items, _hidden);
         _workers = Math.Max(1, Environment.ProcessorCount);
         EnsureCapacity(Math.Max(1, capacity));
     }
@@ -172,10 +171,7 @@ internal sealed class RecVaeEncoder : IDisposable
         });
     }
 
-    /// <summary>
-    /// db_1 = column sums of d pre_1; dW_1[i] += x_ui d pre_1[u] over the nonzeros only. Workers own
-    /// disjoint item residues, so each row is summed in user order whatever the thread count.
-    /// </summary>
+    /// <summary>db_1 = column sums of d pre_1; dW_1 over the batch's nonzeros only (<see cref="SparseRowGradient"/>).</summary>
     private void FirstLayerBackward(SparseBatch batch, int b)
     {
         int width = _hidden;
@@ -184,40 +180,12 @@ internal sealed class RecVaeEncoder : IDisposable
         var gb = Gradients!.Span("fc1.b");
         gb.Clear();
         for (int u = 0; u < b; u++) TensorPrimitives.Add(gb, d.AsSpan(dOffset + u * width, width), gb);
-        var g = Gradients.Data;
-        int gOffset = (int)Gradients.Segment("fc1.W").Offset;
-        int workers = _workers;
-        Parallel.For(0, workers, worker =>
-        {
-            for (int u = 0; u < b; u++)
-            {
-                var du = d.AsSpan(dOffset + u * width, width);
-                for (int k = batch.InputStart[u]; k < batch.InputStart[u + 1]; k++)
-                {
-                    int item = batch.InputColumn[k];
-                    if (item % workers != worker) continue;
-                    var target = g.AsSpan(gOffset + item * width, width);
-                    TensorPrimitives.MultiplyAdd(du, batch.InputValue[k], target, target);
-                    _touched[item] = true;
-                }
-            }
-        });
-        for (int k = 0; k < batch.InputCount; k++)
-        {
-            int item = batch.InputColumn[k];
-            if (_touched[item]) { _touched[item] = false; _dirtyRows.Add(item); }
-        }
+        _firstLayerGradient.Accumulate(batch, b, d, dOffset, Gradients.Data, (int)Gradients.Segment("fc1.W").Offset, _workers);
     }
 
     /// <summary>Zeroes the W_1 gradient rows the last batch wrote (all others are zero already).</summary>
-    private void ClearFirstLayerGradient()
-    {
-        if (_dirtyRows.Count == 0) return;
-        var g = Gradients!.Data;
-        int gOffset = (int)Gradients.Segment("fc1.W").Offset;
-        foreach (var item in _dirtyRows) g.AsSpan(gOffset + item * _hidden, _hidden).Clear();
-        _dirtyRows.Clear();
-    }
+    private void ClearFirstLayerGradient() =>
+        _firstLayerGradient.Clear(Gradients!.Data, (int)Gradients.Segment("fc1.W").Offset);
 
     private void EnsureCapacity(int rows)
     {
