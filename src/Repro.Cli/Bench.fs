@@ -21,6 +21,12 @@ let run (suite: string) (dataDir: string) : int =
     | "cdae" ->
         BaselineBench.runCdae ()
         0
+    | "slim-full" ->
+        BaselineBench.runSlimFull ()
+        0
+    | "slim-msd" ->
+        BaselineBench.runSlimMsd ()
+        0
     | other ->
-        eprintfn "unknown benchmark '%s'; known: data, eval, vae, baselines, cdae" other
+        eprintfn "unknown benchmark '%s'; known: data, eval, vae, baselines, cdae, slim-full, slim-msd" other
         2

@@ -144,6 +144,13 @@ let generatorTests =
             s.Validate()
             Expect.floatClose Accuracy.low (float s.PositiveEvents / float s.Users) 73.1 "mean items per user after the filter"
 
+        testCase "the msd shape carries the paper's MSD counts, keeps every event positive and is consistent" <| fun () ->
+            let s = SyntheticShape.Named "msd"
+            Expect.equal (s.Users, s.Items) (571_355, 41_140) "spec §1.3 (Table 1's MSD column)"
+            Expect.equal s.PositiveEvents s.Events "play counts binarise: every row is an event"
+            Expect.isGreaterThanOrEqual s.MinPositivesPerUser 20 "MSD's user filter keeps users with at least 20 songs"
+            s.Validate()
+
         testCase "an inconsistent shape is rejected naming the setting" <| fun () ->
             let bad = SyntheticShape("bad", 10, 5, 100, 50, 8, 20, 5, 2, 0.8, 1.0, 2.0)
             let e = raises<ArgumentException> (fun () -> SyntheticGenerator.Generate bad |> ignore)
