@@ -7,8 +7,6 @@ module Repro.Harness.Report.RunIndex
 open System
 open System.Globalization
 open System.IO
-open System.Security.Cryptography
-open System.Text
 open System.Text.Json
 
 /// One metric of one part of metrics.json.
@@ -93,10 +91,6 @@ let private part (path: string) (root: JsonElement) (name: string) : Result<(str
     | true, _ -> Some(Error(sprintf "%s: \"%s\" is not an object" path name))
     | _ -> None
 
-/// 8 hex digits naming a model's settings, for runs that have no experiment.json: the runner's
-/// hash (ModelSpec.hashSettings) of run.json's settings.
-let settingsHash (_model: string) (settings: (string * string) list) = Repro.Harness.ModelSpec.hashSettings settings
-
 let private labelOf (model: string) =
     match Repro.Harness.ModelSpec.parse model [] with
     | Ok spec -> spec.Label
@@ -175,7 +169,7 @@ let read (folder: string) : Result<Run, string> =
         | Some(id, group, hash) -> id, group, hash
         | None ->
             let grandparent = Path.GetDirectoryName(Path.GetDirectoryName(fullFolder.TrimEnd(Path.DirectorySeparatorChar)))
-            (if String.IsNullOrEmpty grandparent then "" else Path.GetFileName grandparent), labelOf model, settingsHash model settings
+            (if String.IsNullOrEmpty grandparent then "" else Path.GetFileName grandparent), labelOf model, Repro.Harness.ModelSpec.hashSettings settings
     Ok { Folder = folder
          Experiment = experiment
          Dataset = dataset
