@@ -152,6 +152,16 @@ let tests =
                     Expect.equal (r.GridPoints |> List.map _.Selection) [ Some 0.40; Some 0.35 ] "selection numbers"
                     Expect.equal r.Chosen.SettingsHash "eeeeeeee" "0.40 beats the refit's 0.35")
 
+            testCase "a weak-refit run's selection folder counts under the run's experiment" <| fun () ->
+                withFolder (fun dir ->
+                    let refit = write dir { fixture with Experiment = None; Hash = "aaaaaaaa"; Test = ndcg 0.32 0.01; Protocol = "weak generalisation, refit" }
+                    let other = write (Path.Combine(dir, "elsewhere")) { fixture with Experiment = None; Hash = "bbbbbbbb"; Test = ndcg 0.30 0.01; Protocol = "weak generalisation" }
+                    Directory.Move(other, Path.Combine(refit, "selection"))
+                    Directory.Delete(Path.Combine(dir, "elsewhere"), true)
+                    let runs = (RunIndex.load dir).Runs
+                    Expect.equal (runs |> List.map (fun r -> r.Experiment) |> List.distinct) [ "legacy" ] "both under the refit's experiment"
+                    Expect.equal runs.Length 2 "both indexed")
+
             testCase "the published number, the difference and whether it lies within 2 standard errors" <| fun () ->
                 withFolder (fun dir ->
                     let test = [ "Recall@20", 0.400, 0.002; "Recall@50", 0.537, 0.002; "Ndcg@100", 0.429, 0.002 ]

@@ -168,7 +168,11 @@ let read (folder: string) : Result<Run, string> =
         match declared with
         | Some(id, group, hash) -> id, group, hash
         | None ->
-            let grandparent = Path.GetDirectoryName(Path.GetDirectoryName(fullFolder.TrimEnd(Path.DirectorySeparatorChar)))
+            // A weak-refit run keeps its selection run in <run>/selection: both count under the run's experiment.
+            let runFolder =
+                let trimmed = fullFolder.TrimEnd(Path.DirectorySeparatorChar)
+                if Path.GetFileName trimmed = Repro.Harness.Train.SelectionFolderName then Path.GetDirectoryName trimmed else trimmed
+            let grandparent = Path.GetDirectoryName(Path.GetDirectoryName runFolder)
             (if String.IsNullOrEmpty grandparent then "" else Path.GetFileName grandparent), labelOf model, Repro.Harness.ModelSpec.hashSettings settings
     Ok { Folder = folder
          Experiment = experiment
