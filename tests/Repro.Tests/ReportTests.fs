@@ -62,6 +62,11 @@ let private write (results: string) (f: Fixture) =
 
 let private ndcg mean se = [ "Recall@20", mean, se; "Recall@50", mean, se; "Ndcg@100", mean, se ]
 
+/// Makes the run in <paramref name="folder"/> a refit whose selection run had <paramref name="selection"/>.
+let private markRefit (folder: string) (selection: float) =
+    let metrics = Path.Combine(folder, "metrics.json")
+    File.WriteAllText(metrics, File.ReadAllText(metrics).Replace("{\"test\":{", sprintf "{\"test\":{\"selectedEpoch\":2,\"selectionValidationNdcg@100\":%s," (num selection)))
+
 let private tablesOf results = (RunIndex.load results).Runs |> Tables.build
 
 let private row (table: Tables.Table) group = table.Rows |> List.find (fun r -> r.Group = group)
@@ -146,11 +151,20 @@ let tests =
                     write dir { fixture with Hash = "eeeeeeee"; Test = ndcg 0.30 0.01; Validation = Some 0.40 } |> ignore
                     // The refit trained on its validation targets (0.95); its selection run had 0.35.
                     let refit = write dir { fixture with Hash = "ffffffff"; Test = ndcg 0.32 0.01; Validation = Some 0.95 }
-                    let metrics = Path.Combine(refit, "metrics.json")
-                    File.WriteAllText(metrics, File.ReadAllText(metrics).Replace("{\"test\":{", "{\"test\":{\"selectedEpoch\":2,\"selectionValidationNdcg@100\":0.35,"))
+                    markRefit refit 0.35
                     let r = row (tablesOf dir |> List.exactlyOne) "Mult-VAE^PR"
                     Expect.equal (r.GridPoints |> List.map _.Selection) [ Some 0.40; Some 0.35 ] "selection numbers"
                     Expect.equal r.Chosen.SettingsHash "eeeeeeee" "0.40 beats the refit's 0.35")
+
+            testCase "a refit wins the tie with its own selection run, which carries the same validation number" <| fun () ->
+                withFolder (fun dir ->
+                    // The refit's hash sorts after the selection's, so "first hash" alone would pick the selection.
+                    write dir { fixture with Hash = "11111111"; Test = ndcg 0.30 0.01; Validation = Some 0.35 } |> ignore
+                    let refit = write dir { fixture with Hash = "99999999"; Test = ndcg 0.32 0.01; Validation = Some 0.95 }
+                    markRefit refit 0.35
+                    let r = row (tablesOf dir |> List.exactlyOne) "Mult-VAE^PR"
+                    Expect.equal (r.GridPoints |> List.map _.Selection) [ Some 0.35; Some 0.35 ] "the same selection number"
+                    Expect.equal r.Chosen.SettingsHash "99999999" "the refit")
 
             testCase "a weak-refit run's selection folder counts under the run's experiment" <| fun () ->
                 withFolder (fun dir ->
@@ -161,6 +175,29 @@ let tests =
                     let runs = (RunIndex.load dir).Runs
                     Expect.equal (runs |> List.map (fun r -> r.Experiment) |> List.distinct) [ "legacy" ] "both under the refit's experiment"
                     Expect.equal runs.Length 2 "both indexed")
+
+            testCase "a refit joins its selection run's table, and its validation curve is the selection run's" <| fun () ->
+                withFolder (fun dir ->
+                    // The refit's own epochs (0.9: items it trained on) must not be drawn; the selection's (0.2, 0.3) are.
+                    let refit = write dir { fixture with Experiment = None; Hash = "aaaaaaaa"; Test = ndcg 0.32 0.01; Validation = Some 0.9; Epochs = [ 0.8; 0.9 ]
+                                                         Protocol = "weak generalisation, refit: trained on the whole training rows for the 2 epochs" }
+                    markRefit refit 0.3
+                    // A refit records the epoch count chosen, so its settings (and hash) differ from its selection run's.
+                    let runJson = Path.Combine(refit, "run.json")
+                    File.WriteAllText(runJson, File.ReadAllText(runJson).Replace("\"epochs\":\"3\"", "\"epochs\":\"2\""))
+                    let other = write (Path.Combine(dir, "elsewhere")) { fixture with Experiment = None; Hash = "bbbbbbbb"; Test = ndcg 0.30 0.01; Validation = Some 0.3
+                                                                                      Epochs = [ 0.2; 0.3 ]; Protocol = "weak generalisation (fixed train/test split)" }
+                    Directory.Move(other, Path.Combine(refit, "selection"))
+                    let table = tablesOf dir |> List.exactlyOne
+                    Expect.equal table.Protocol "weak generalisation (fixed train/test split)" "the selection run's protocol"
+                    let r = row table "Mult-VAE^PR"
+                    Expect.equal (r.Chosen.Runs |> List.map _.IsRefit) [ true ] "the refit wins the tie"
+                    match Figures.validationCurves table with
+                    | Some f, [] ->
+                        match f.Chart with
+                        | Charts.Lines l -> Expect.equal (l.Series |> List.collect (fun s -> s.Points |> List.map _.Y)) [ 0.2; 0.3 ] "the selection run's curve"
+                        | _ -> failtest "a line chart"
+                    | _, problems -> failtestf "no curve: %A" problems)
 
             testCase "the published number, the difference and whether it lies within 2 standard errors" <| fun () ->
                 withFolder (fun dir ->

@@ -30,7 +30,9 @@ let validationCurves (table: Table) : Figure option * string list =
     let series, problems =
         table.Rows
         |> List.map (fun row ->
-            let curves = row.Chosen.Runs |> List.map (fun r -> r.Folder, RunIndex.readEpochs r.Folder)
+            // A refit's own validation numbers score items it trained on: draw its selection run's curve.
+            let epochsFolder (r: RunIndex.Run) = if r.IsRefit then IO.Path.Combine(r.Folder, Repro.Harness.Train.SelectionFolderName) else r.Folder
+            let curves = row.Chosen.Runs |> List.map (fun r -> let f = epochsFolder r in f, RunIndex.readEpochs f)
             match curves |> List.tryPick (function _, Error e -> Some e | _ -> None) with
             | Some _ when curves |> List.forall (fun (f, _) -> not (IO.File.Exists(IO.Path.Combine(f, "epochs.tsv")))) -> None, None
             | Some e -> None, Some e

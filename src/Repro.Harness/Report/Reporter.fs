@@ -74,7 +74,9 @@ let private tableBlocks (options: Options) (table: Table) : Block list * Figures
                         (match p.Selection with Some v -> v.ToString("0.0000", inv) | None -> "not recorded")
                         (if p.SettingsHash = row.Chosen.SettingsHash then "yes" else "") ] ])
           Paragraph(sprintf "Runs (commit%s %s):" (if commits.Length > 1 then "s" else "") (commits |> List.map (sprintf "`%s`") |> String.concat ", "))
-          Bullets [ for r in runs -> sprintf "`%s`: %s, settings hash %s, seed %d, commit `%s`" (relative options r.Folder) r.Group r.SettingsHash r.Seed r.Commit ]
+          Bullets [ for r in runs ->
+                        sprintf "`%s`: %s, settings hash %s, seed %d, commit `%s`%s" (relative options r.Folder) r.Group r.SettingsHash r.Seed r.Commit
+                            (if r.IsRefit then "; a refit (`--protocol weak-refit`): its `selection/` run chose the epoch count on the carve, then it was retrained on the whole training rows; selected by the selection run's validation NDCG@100, its validation curve is the selection run's" else "") ]
           Paragraph(sprintf "Regenerate with: `%s`" options.Command)
           for f in figures do Figure f
           match activity with

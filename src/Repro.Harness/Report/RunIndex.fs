@@ -28,6 +28,7 @@ type Run =
       FromExperiment: bool
       Seed: uint64
       Settings: (string * string) list
+      /// run.json's protocol; a refit's is its selection run's (same split and test users).
       Protocol: string
       Commit: string
       Command: string
@@ -38,7 +39,9 @@ type Run =
       /// The number a grid point is selected by: a refit's selection-run NDCG@100, else validation
       /// NDCG@100's mean, else the training driver's best validation NDCG@100 recorded in the test
       /// part. Never a test metric.
-      SelectionNdcg: float option }
+      SelectionNdcg: float option
+      /// A weak-refit run (metrics.json records its selectedEpoch): it retrains its selection run.
+      IsRefit: bool }
 
 type Skipped = { Folder: string; Reason: string }
 
@@ -163,6 +166,16 @@ let read (folder: string) : Result<Run, string> =
             | true, v when v.ValueKind = JsonValueKind.Number -> v.GetUInt64()
             | _ -> seed
         | None -> seed
+    let isRefit = testExtras |> List.exists (fun (n, _) -> n = "selectedEpoch")
+    // A refit is tested on its selection run's split: it goes into the selection run's table.
+    let protocol =
+        let own = optStr r "protocol"
+        let selectionRun = Path.Combine(folder, Repro.Harness.Train.SelectionFolderName, "run.json")
+        if not isRefit || not (File.Exists selectionRun) then own
+        else
+            match parseJson selectionRun with
+            | Ok d -> using d (fun d -> match optStr d.RootElement "protocol" with "" -> own | p -> p)
+            | Error _ -> own
     let fullFolder = Path.GetFullPath folder
     let experiment, group, hash =
         match declared with
@@ -183,12 +196,13 @@ let read (folder: string) : Result<Run, string> =
          FromExperiment = declared.IsSome
          Seed = seed
          Settings = settings
-         Protocol = optStr r "protocol"
+         Protocol = protocol
          Commit = optStr r "commit"
          Command = optStr r "command"
          Test = test
          Validation = validation
-         SelectionNdcg = selection }
+         SelectionNdcg = selection
+         IsRefit = isRefit }
 
 /// Every folder under <paramref name="results"/> (itself included) that holds a run.json,
 /// metrics.json, experiment.json or error.txt, read in ordinal path order.

@@ -65,12 +65,19 @@ let gridPoints (runs: Run list) : GridPoint list =
             if rs |> List.forall (fun r -> r.SelectionNdcg.IsSome) then Some(rs |> List.averageBy (fun r -> r.SelectionNdcg.Value)) else None
         { SettingsHash = hash; Runs = rs; Selection = selection })
 
-/// The grid point with the best mean validation NDCG@100 (ties: the first hash); test metrics are
-/// never looked at. Points without a validation number compete only when none has one.
+let private isRefit (p: GridPoint) = p.Runs |> List.forall _.IsRefit
+
+/// The grid point with the best mean validation NDCG@100; test metrics are never looked at. A refit
+/// carries its selection run's number, so on a tie the refit wins (it is that selection, retrained on
+/// the whole rows); other ties: the first hash. Points without a validation number compete only when
+/// none has one.
 let select (points: GridPoint list) : GridPoint =
+    let better (p: GridPoint) (best: GridPoint) =
+        p.Selection.Value > best.Selection.Value
+        || (p.Selection.Value = best.Selection.Value && isRefit p && not (isRefit best))
     match points |> List.filter (fun p -> p.Selection.IsSome) with
     | [] -> List.head points
-    | scored -> scored |> List.fold (fun best p -> if p.Selection.Value > best.Selection.Value then p else best) scored.Head
+    | scored -> scored |> List.fold (fun best p -> if better p best then p else best) scored.Head
 
 /// A metric's test value over a grid point's runs: one run, its own mean and standard error over
 /// users; several, the mean over seeds and the across-seed standard error (Core's SeedSummary).
