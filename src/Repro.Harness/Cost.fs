@@ -43,7 +43,9 @@ let private multVaeSecondsPerEpoch = 67.0 // hidden 600, latent 200, batch 500
 let private multDaeSecondsPerEpoch = 25.0 // hidden 200
 let private easeSecondsPerFit = 87.0 // at 20k items; cubic in items
 let private wmfSecondsPerIteration = 34.0 // K = 200; linear in K
-let private slimSecondsPerFit = 550.0 // at 20k items
+// Measured full fit at 20,108 items (bench slim-full, 740 s); 2,344 s extrapolated at MSD's 41,140 items
+// (bench slim-msd): items^1.6 fits both (per-column work grows with the Gram's non-zeros).
+let private slimSecondsPerFit = 740.0
 let private cdaeSecondsPerEpoch = 56.0 // bottleneck 200: ~38 s of steps + ~18 s of validation fold-in (bench cdae, idle estimate)
 // 3 encoder passes + 1 decoder pass; fastest batches under load (1.87 s, 0.78 s) x 234: an upper bound.
 let private recVaeSecondsPerEpoch = 1500.0
@@ -61,7 +63,7 @@ let seconds (s: Shape) (model: ModelSpec.ModelSpec) =
       | ModelSpec.Popularity -> 0.0
       | ModelSpec.Ease _ -> easeSecondsPerFit * items * items * items
       | ModelSpec.Wmf h -> wmfSecondsPerIteration * scale * float h.Iterations * float h.Factors / 200.0
-      | ModelSpec.Slim _ -> slimSecondsPerFit * scale
+      | ModelSpec.Slim _ -> slimSecondsPerFit * Math.Pow(items, 1.6)
       | ModelSpec.Cdae h -> cdaeSecondsPerEpoch * scale * float h.Epochs * (float (max h.Hidden 1) / 200.0)
       | ModelSpec.RecVae h -> recVaeSecondsPerEpoch * scale * float h.Epochs
 

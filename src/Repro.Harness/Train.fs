@@ -260,6 +260,9 @@ and private executeRefit dataDir folder request say progress cancel =
     match execute dataDir selectionFolder { request with Protocol = "weak" } say progress cancel with
     | Error why -> Error why
     | Ok result when result.Status <> TrainingStatus.Completed -> Ok result
+    | Ok _ when cancel.IsCancellationRequested ->
+        // The stop came while the selection run finished: it is complete; the refit starts on the next call.
+        Ok { Status = TrainingStatus.Interrupted; Message = Some "stopped after the selection run; the same command runs the refit"; Training = None; Skipped = false }
     | Ok _ ->
     let extra name =
         RunFolder.readPart selectionFolder "test"

@@ -212,7 +212,23 @@ let tests =
                 Expect.stringContains stdout (sprintf "for the %d epochs selected" best) "the command says what it did"
                 let code2, stdout2, _ = command ()
                 Expect.equal code2 0 "rerun exit code"
-                Expect.stringContains stdout2 "not run again" "a finished refit is not redone")
+                Expect.stringContains stdout2 "not run again" "a finished refit is not redone"
+                // A stop that arrives while the selection run finishes must not start the refit.
+                for f in Directory.GetFiles out do File.Delete f
+                use cancel = new Threading.CancellationTokenSource()
+                cancel.Cancel()
+                let model = Repro.Harness.ModelSpec.parse "mult-vae" [ "hidden=16"; "latent=8"; "batch-size=16"; "epochs=6" ] |> Result.defaultWith failwith
+                let request : Repro.Harness.Train.RunRequest =
+                    { Dataset = "gowalla"; Split = None; Protocol = "weak-refit"; Heldout = None; Model = model; Seed = 7UL; Threads = 1; Command = "test" }
+                let progress = { new IProgress<Repro.Core.Training.TrainingProgress> with member _.Report _ = () }
+                Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", Path.Combine(dir, "cache"))
+                let result =
+                    try Repro.Harness.Train.execute dir out request ignore progress cancel.Token
+                    finally Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", null)
+                match result with
+                | Ok r -> Expect.equal r.Status Repro.Core.Training.TrainingStatus.Interrupted "interrupted between the steps"
+                | Error why -> failtestf "unexpected error %s" why
+                Expect.isFalse (File.Exists(Path.Combine(out, "run.json"))) "the refit did not start")
 
         testCase "weak-refit refuses a fitted model, and tune refuses weak-refit" <| fun () ->
             withFolder (fun dir ->
