@@ -47,8 +47,9 @@ let private wmfSecondsPerIteration = 34.0 // K = 200; linear in K
 // (bench slim-msd): items^1.6 fits both (per-column work grows with the Gram's non-zeros).
 let private slimSecondsPerFit = 740.0
 let private cdaeSecondsPerEpoch = 56.0 // bottleneck 200: ~38 s of steps + ~18 s of validation fold-in (bench cdae, idle estimate)
-// 3 encoder passes + 1 decoder pass; fastest batches under load (1.87 s, 0.78 s) x 234: an upper bound.
-let private recVaeSecondsPerEpoch = 1500.0
+// 3 encoder passes + 1 decoder pass: measured 43 s per epoch on Gowalla (23,858 users x 40,981 items,
+// the local experiment's run), scaled to ML-20M's users x items (0.417 of it).
+let private recVaeSecondsPerEpoch = 103.0
 /// Loading a cached split, evaluating and writing the run folder: a floor under every run.
 let private overheadSeconds = 3.0
 
