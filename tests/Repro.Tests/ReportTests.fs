@@ -71,6 +71,13 @@ let private tablesOf results = (RunIndex.load results).Runs |> Tables.build
 
 let private row (table: Tables.Table) group = table.Rows |> List.find (fun r -> r.Group = group)
 
+/// The Mult-VAE^PR row of a table with a weak run (hash, validation NDCG@100) and a refit (hash, its
+/// selection run's NDCG@100) whose own validation part, 0.95, scores items it trained on.
+let private rowWithRefit dir (otherHash, otherValidation) (refitHash, refitSelection) =
+    write dir { fixture with Hash = otherHash; Test = ndcg 0.30 0.01; Validation = Some otherValidation } |> ignore
+    markRefit (write dir { fixture with Hash = refitHash; Test = ndcg 0.32 0.01; Validation = Some 0.95 }) refitSelection
+    row (tablesOf dir |> List.exactlyOne) "Mult-VAE^PR"
+
 let private cell (table: Tables.Table) group metric =
     (row table group).Cells |> List.find (fun (m, _) -> m = metric) |> snd |> Option.get
 
@@ -148,21 +155,15 @@ let tests =
 
             testCase "a refit is selected by its selection run's validation NDCG@100, not by its own validation part" <| fun () ->
                 withFolder (fun dir ->
-                    write dir { fixture with Hash = "eeeeeeee"; Test = ndcg 0.30 0.01; Validation = Some 0.40 } |> ignore
                     // The refit trained on its validation targets (0.95); its selection run had 0.35.
-                    let refit = write dir { fixture with Hash = "ffffffff"; Test = ndcg 0.32 0.01; Validation = Some 0.95 }
-                    markRefit refit 0.35
-                    let r = row (tablesOf dir |> List.exactlyOne) "Mult-VAE^PR"
+                    let r = rowWithRefit dir ("eeeeeeee", 0.40) ("ffffffff", 0.35)
                     Expect.equal (r.GridPoints |> List.map _.Selection) [ Some 0.40; Some 0.35 ] "selection numbers"
                     Expect.equal r.Chosen.SettingsHash "eeeeeeee" "0.40 beats the refit's 0.35")
 
             testCase "a refit wins the tie with its own selection run, which carries the same validation number" <| fun () ->
                 withFolder (fun dir ->
                     // The refit's hash sorts after the selection's, so "first hash" alone would pick the selection.
-                    write dir { fixture with Hash = "11111111"; Test = ndcg 0.30 0.01; Validation = Some 0.35 } |> ignore
-                    let refit = write dir { fixture with Hash = "99999999"; Test = ndcg 0.32 0.01; Validation = Some 0.95 }
-                    markRefit refit 0.35
-                    let r = row (tablesOf dir |> List.exactlyOne) "Mult-VAE^PR"
+                    let r = rowWithRefit dir ("11111111", 0.35) ("99999999", 0.35)
                     Expect.equal (r.GridPoints |> List.map _.Selection) [ Some 0.35; Some 0.35 ] "the same selection number"
                     Expect.equal r.Chosen.SettingsHash "99999999" "the refit")
 

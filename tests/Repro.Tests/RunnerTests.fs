@@ -8,6 +8,7 @@ open Expecto
 open Repro.Core.Models.Ease
 open Repro.Core.Models.MultDae
 open Repro.Core.Models.MultVae
+open Repro.Core.Models.RecVae
 open Repro.Core.Models.Slim
 open Repro.Core.Models.Wmf
 open Repro.Core.Training
@@ -158,7 +159,7 @@ let catalogTests =
             // SLIM: 740 s measured at ML-20M's items, 2,344 s at MSD's 41,140 (bench slim-full, slim-msd).
             Expect.floatClose Accuracy.veryHigh (Cost.seconds ml20m (ModelSpec.Slim(SlimHyper()))) (3.0 + 740.0) "SLIM's measured full fit"
             // RecVAE: 43 s per epoch measured on Gowalla, 103 s scaled to ML-20M.
-            Expect.floatClose Accuracy.veryHigh (Cost.seconds ml20m (ModelSpec.RecVae(Repro.Core.Models.RecVae.RecVaeHyper(Epochs = 2)))) (3.0 + 2.0 * 103.0) "RecVAE per epoch"
+            Expect.floatClose Accuracy.veryHigh (Cost.seconds ml20m (ModelSpec.RecVae(RecVaeHyper(Epochs = 2)))) (3.0 + 2.0 * 103.0) "RecVAE per epoch"
             let msd = (Cost.shape "msd" None).Value
             Expect.floatClose { absolute = 0.0; relative = 0.01 } (Cost.seconds msd (ModelSpec.Slim(SlimHyper()))) 2344.0 "MSD's extrapolation, within 1%"
             Expect.equal (Cost.shape "ml-20m" (Some 5000)).Value.TrainUsers (116_677 + 10_000) "fewer held-out users train more"

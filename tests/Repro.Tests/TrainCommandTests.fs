@@ -24,6 +24,15 @@ let private fitted (dir: string) (out: string) (model: string) (extra: string li
         | _ -> []
     repro (Path.Combine(dir, "cache")) ([ "--data-dir"; dir; "train"; "--dataset"; "synthetic-tiny"; "--model"; model; "--threads"; "1"; "--out"; out ] @ small @ extra)
 
+/// Train.execute in process with a token cancelled before the call, the split cache under dir/cache.
+let private executeCancelled (dir: string) (out: string) (request: Repro.Harness.Train.RunRequest) =
+    use cancel = new Threading.CancellationTokenSource()
+    cancel.Cancel()
+    let progress = { new IProgress<Repro.Core.Training.TrainingProgress> with member _.Report _ = () }
+    Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", Path.Combine(dir, "cache"))
+    try Repro.Harness.Train.execute dir out request ignore progress cancel.Token
+    finally Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", null)
+
 /// A LightGCN-format split (train.txt, test.txt) of 60 users in two taste groups over 24 items:
 /// each user has 10 training and 2 test items from their group, so the weak protocol has something
 /// to learn and every training row is long enough for the carve.
@@ -97,17 +106,10 @@ let fittedTests =
         testCase "a cancelled fit leaves no metrics.json, so the folder never looks finished" <| fun () ->
             withFolder (fun dir ->
                 let out = Path.Combine(dir, "run")
-                use cancel = new Threading.CancellationTokenSource()
-                cancel.Cancel()
                 let request : Repro.Harness.Train.RunRequest =
                     { Dataset = "synthetic-tiny"; Split = None; Protocol = "strong"; Heldout = None
                       Model = Repro.Harness.ModelSpec.Wmf(Repro.Core.Models.Wmf.WmfHyper(Factors = 4, Iterations = 2)); Seed = 1UL; Threads = 1; Command = "test" }
-                let progress = { new IProgress<Repro.Core.Training.TrainingProgress> with member _.Report _ = () }
-                Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", Path.Combine(dir, "cache"))
-                let result =
-                    try Repro.Harness.Train.execute dir out request ignore progress cancel.Token
-                    finally Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", null)
-                match result with
+                match executeCancelled dir out request with
                 | Ok r -> Expect.equal r.Status Repro.Core.Training.TrainingStatus.Interrupted "interrupted"
                 | Error why -> failtestf "unexpected error %s" why
                 Expect.isFalse (File.Exists(Path.Combine(out, "metrics.json"))) "no metrics.json"
@@ -215,17 +217,10 @@ let tests =
                 Expect.stringContains stdout2 "not run again" "a finished refit is not redone"
                 // A stop that arrives while the selection run finishes must not start the refit.
                 for f in Directory.GetFiles out do File.Delete f
-                use cancel = new Threading.CancellationTokenSource()
-                cancel.Cancel()
                 let model = Repro.Harness.ModelSpec.parse "mult-vae" [ "hidden=16"; "latent=8"; "batch-size=16"; "epochs=6" ] |> Result.defaultWith failwith
                 let request : Repro.Harness.Train.RunRequest =
                     { Dataset = "gowalla"; Split = None; Protocol = "weak-refit"; Heldout = None; Model = model; Seed = 7UL; Threads = 1; Command = "test" }
-                let progress = { new IProgress<Repro.Core.Training.TrainingProgress> with member _.Report _ = () }
-                Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", Path.Combine(dir, "cache"))
-                let result =
-                    try Repro.Harness.Train.execute dir out request ignore progress cancel.Token
-                    finally Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", null)
-                match result with
+                match executeCancelled dir out request with
                 | Ok r -> Expect.equal r.Status Repro.Core.Training.TrainingStatus.Interrupted "interrupted between the steps"
                 | Error why -> failtestf "unexpected error %s" why
                 Expect.isFalse (File.Exists(Path.Combine(out, "run.json"))) "the refit did not start")
