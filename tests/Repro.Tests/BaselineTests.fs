@@ -269,6 +269,18 @@ let tests =
                 let full = slimObjective x (denseWeights converged) hyper
                 Expect.isLessThan one zero (sprintf "one sweep %g < zero weights %g" one zero)
                 Expect.isLessThan full one (sprintf "converged %g < one sweep %g" full one)
+            testCase "updating r through a row's non-zeros gives the same weights, bit for bit, as the dense update" <| fun () ->
+                // Sparse data: rows of G range from a few non-zeros to most of the 60 items.
+                let train = randomCsr 7 200 60 0.05
+                let fit limit = Slim.Fit(train, tinySlim, null, 2, null, Threading.CancellationToken.None, limit)
+                use dense = fit 0
+                use sparse = fit 60
+                use mixed = fit 12
+                Expect.isGreaterThan dense.Weights.NonZeros 60 "the fit has non-zero weights"
+                for other, name in [ sparse, "every row sparse"; mixed, "rows of at most 12 non-zeros sparse" ] do
+                    Expect.sequenceEqual other.Weights.RowStart dense.Weights.RowStart name
+                    Expect.sequenceEqual other.Weights.ColumnIndex dense.Weights.ColumnIndex name
+                    Expect.sequenceEqual other.Weights.Values dense.Weights.Values name
             testCase "fitting a subset of columns leaves the other columns empty" <| fun () ->
                 let train = randomCsr 4 50 15 0.3
                 use all = Slim.Fit(train, tinySlim)
