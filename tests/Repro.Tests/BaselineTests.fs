@@ -272,7 +272,7 @@ let tests =
             testCase "updating r through a row's non-zeros gives the same weights, bit for bit, as the dense update" <| fun () ->
                 // Sparse data: rows of G range from a few non-zeros to most of the 60 items.
                 let train = randomCsr 7 200 60 0.05
-                let fit limit = Slim.Fit(train, tinySlim, null, 2, null, Threading.CancellationToken.None, limit)
+                let fit limit = Slim.Fit(train, tinySlim, null, 2, null, Threading.CancellationToken.None, limit, 4096)
                 use dense = fit 0
                 use sparse = fit 60
                 use mixed = fit 12
@@ -281,6 +281,17 @@ let tests =
                     Expect.sequenceEqual other.Weights.RowStart dense.Weights.RowStart name
                     Expect.sequenceEqual other.Weights.ColumnIndex dense.Weights.ColumnIndex name
                     Expect.sequenceEqual other.Weights.Values dense.Weights.Values name
+            testCase "sweeps on G restricted to the non-zeros give the weights of sweeps that keep the whole residual" <| fun () ->
+                let train = randomCsr 8 120 40 0.1
+                let hyper = SlimHyper(L1 = 0.1, L2 = 0.1, Tolerance = 1e-7, MaxSweeps = 10000)
+                let fit compact = Slim.Fit(train, hyper, null, 2, null, Threading.CancellationToken.None, 40, compact)
+                use whole = fit 0
+                use restricted = fit 40
+                let a, b = denseWeights whole, denseWeights restricted
+                Expect.isGreaterThan whole.Weights.NonZeros 40 "the fit has non-zero weights"
+                for i in 0 .. 39 do
+                    for j in 0 .. 39 do
+                        Expect.floatClose { absolute = 1e-5; relative = 1e-4 } b.[i, j] a.[i, j] (sprintf "W[%d,%d]" i j)
             testCase "fitting a subset of columns leaves the other columns empty" <| fun () ->
                 let train = randomCsr 4 50 15 0.3
                 use all = Slim.Fit(train, tinySlim)

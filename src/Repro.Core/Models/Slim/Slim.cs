@@ -14,7 +14,9 @@ namespace Repro.Core.Models.Slim;
 /// On sparse data (Gowalla, CiteULike) most rows of G are mostly zeros; the update of r then visits
 /// only the row's non-zeros, which adds exactly what the dense update would (x + 0 * d = x).
 /// Sweeps alternate between all coordinates and the current non-zeros until a full sweep changes no
-/// weight by more than the tolerance. Parallel over items (columns are independent). Scores are x_u W.
+/// weight by more than the tolerance. Sweeps over the non-zeros work on G restricted to them (a change
+/// costs |non-zeros| multiply-adds instead of a row of G), and r catches up before the next full sweep.
+/// Parallel over items (columns are independent). Scores are x_u W.
 /// </summary>
 public sealed class Slim : IRecommender
 {
@@ -47,7 +49,7 @@ public sealed class Slim : IRecommender
     /// </summary>
     public static Slim Fit(CsrMatrix train, SlimHyper hyper, IReadOnlyList<int>? columns = null, int maxDegreeOfParallelism = -1,
                            Action<int>? onColumnsDone = null, CancellationToken cancel = default) =>
-        Fit(train, hyper, columns, maxDegreeOfParallelism, onColumnsDone, cancel, train.Columns / SparseRowDivisor);
+        Fit(train, hyper, columns, maxDegreeOfParallelism, onColumnsDone, cancel, train.Columns / SparseRowDivisor, CompactLimit);
 
     /// <summary>
     /// A row of G with at most columns / this many non-zeros updates r through its non-zeros; a denser
@@ -56,12 +58,19 @@ public sealed class Slim : IRecommender
     private const int SparseRowDivisor = 8;
 
     /// <summary>
+    /// Active sets of at most this many coordinates sweep on their own square of G (64 MB per thread at
+    /// most); larger ones keep the whole residual up to date at every change.
+    /// </summary>
+    private const int CompactLimit = 4096;
+
+    /// <summary>
     /// <see cref="Fit(CsrMatrix, SlimHyper, IReadOnlyList{int}?, int, Action{int}?, CancellationToken)"/>
-    /// with rows of G of at most <paramref name="sparseRowLimit"/> non-zeros updated sparsely (tests
-    /// force one path or the other: both give the same weights).
+    /// with rows of G of at most <paramref name="sparseRowLimit"/> non-zeros updated sparsely (both
+    /// give the same weights) and active sets of at most <paramref name="compactLimit"/> coordinates
+    /// swept on their square of G (the same weights up to float rounding). Tests force each path.
     /// </summary>
     internal static Slim Fit(CsrMatrix train, SlimHyper hyper, IReadOnlyList<int>? columns, int maxDegreeOfParallelism,
-                             Action<int>? onColumnsDone, CancellationToken cancel, int sparseRowLimit)
+                             Action<int>? onColumnsDone, CancellationToken cancel, int sparseRowLimit, int compactLimit)
     {
         hyper.Validate();
         if (maxDegreeOfParallelism <= 0) maxDegreeOfParallelism = Environment.ProcessorCount;
@@ -75,14 +84,14 @@ public sealed class Slim : IRecommender
         if (todo.Distinct().Count() != todo.Length) throw new ArgumentException("a column is listed twice", nameof(columns));
         var found = new (int[] Rows, float[] Values)[todo.Length];
         cancel.ThrowIfCancellationRequested();
-        var local = new ThreadLocal<ColumnSolver>(() => new ColumnSolver(n));
+        var local = new ThreadLocal<ColumnSolver>(() => new ColumnSolver(gram, diagonal, sparseRows, hyper, compactLimit));
         int done = 0;
         try
         {
             Parallel.For(0, todo.Length, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism, CancellationToken = cancel },
                 t =>
                 {
-                    found[t] = local.Value!.Solve(gram, diagonal, sparseRows, todo[t], hyper);
+                    found[t] = local.Value!.Solve(todo[t]);
                     int now = Interlocked.Increment(ref done);
                     if (onColumnsDone != null && (now % ProgressBlock == 0 || now == todo.Length)) onColumnsDone(now);
                 });
@@ -131,36 +140,33 @@ public sealed class Slim : IRecommender
     }
 
     /// <summary>Per-thread scratch for one column's coordinate descent.</summary>
-    private sealed class ColumnSolver(int n)
+    private sealed class ColumnSolver(float[] gram, float[] diagonal, int[]?[] sparseRows, SlimHyper hyper, int compactLimit)
     {
-        private readonly double[] _w = new double[n];
-        private readonly float[] _r = new float[n];
+        private readonly int n = diagonal.Length;
+        private readonly double[] _w = new double[diagonal.Length];
+        private readonly float[] _r = new float[diagonal.Length];
         private readonly List<int> _active = [];
-        private readonly bool[] _isActive = new bool[n];
+        private readonly bool[] _isActive = new bool[diagonal.Length];
+        // The active phase: G restricted to the active coordinates (row-major), their residuals, and their
+        // weights when the phase began.
+        private float[] _sub = [];
+        private float[] _activeR = [];
+        private double[] _phaseStart = [];
 
-        public (int[] Rows, float[] Values) Solve(float[] gram, float[] diagonal, int[]?[] sparseRows, int j, SlimHyper hyper)
+        public (int[] Rows, float[] Values) Solve(int j)
         {
             var column = gram.AsSpan((int)((long)j * n), n);   // G_kj = G_jk
             int sweeps = 0;
-            bool full = true;
             while (sweeps < hyper.MaxSweeps)
             {
+                // A sweep over every coordinate, r kept whole.
                 sweeps++;
                 double largest = 0;
-                if (full)
-                {
-                    for (int k = 0; k < n; k++) largest = Math.Max(largest, Update(gram, diagonal, sparseRows, column, j, k, hyper));
-                }
-                else
-                {
-                    for (int a = 0; a < _active.Count; a++) largest = Math.Max(largest, Update(gram, diagonal, sparseRows, column, j, _active[a], hyper));
-                }
-                if (largest < hyper.Tolerance)
-                {
-                    if (full) break;   // a full sweep changed nothing: converged
-                    full = true;        // active set converged: confirm with a full sweep
-                }
-                else full = false;
+                for (int k = 0; k < n; k++)
+                    if (k != j) largest = Math.Max(largest, Step(column, k, _r[k], wholeR: true));
+                if (largest < hyper.Tolerance) break;   // a full sweep changed nothing: converged
+                // Sweeps over the non-zeros until they settle, then a full sweep again to confirm.
+                sweeps = _active.Count <= compactLimit ? CompactSweeps(column, sweeps) : ActiveSweeps(column, sweeps);
             }
 
             _active.Sort();
@@ -177,27 +183,88 @@ public sealed class Slim : IRecommender
             return (rows.ToArray(), values.ToArray());
         }
 
-        /// <summary>One coordinate step on w_k; returns |change|.</summary>
-        private double Update(float[] gram, float[] diagonal, int[]?[] sparseRows, ReadOnlySpan<float> column, int j, int k, SlimHyper hyper)
+        /// <summary>
+        /// Active sweeps on G restricted to the active set: a change costs |active| multiply-adds, not a
+        /// row of G. r catches up once at the end with each weight's net change (the same r up to float
+        /// rounding of the sums' order).
+        /// </summary>
+        private int CompactSweeps(ReadOnlySpan<float> column, int sweeps)
         {
-            if (k == j) return 0;   // zero diagonal
-            long row = (long)k * n;
+            int a = _active.Count;
+            if (_sub.Length < a * a) _sub = new float[Math.Max(a * a, 2 * _sub.Length)];
+            if (_activeR.Length < a) { _activeR = new float[2 * a]; _phaseStart = new double[2 * a]; }
+            var sub = _sub.AsSpan(0, a * a);
+            var activeR = _activeR.AsSpan(0, a);
+            for (int p = 0; p < a; p++)
+            {
+                int k = _active[p];
+                var gk = gram.AsSpan((int)((long)k * n), n);
+                for (int q = 0; q < a; q++) sub[p * a + q] = gk[_active[q]];
+                activeR[p] = _r[k];
+                _phaseStart[p] = _w[k];
+            }
+            while (sweeps < hyper.MaxSweeps)
+            {
+                sweeps++;
+                double largest = 0;
+                for (int p = 0; p < a; p++)
+                {
+                    int k = _active[p];
+                    double old = _w[k];
+                    double change = Step(column, k, activeR[p], wholeR: false);
+                    if (change == 0) continue;
+                    TensorPrimitives.MultiplyAdd(sub.Slice(p * a, a), (float)(_w[k] - old), activeR, activeR);
+                    largest = Math.Max(largest, change);
+                }
+                if (largest < hyper.Tolerance) break;
+            }
+            for (int p = 0; p < a; p++)
+            {
+                int k = _active[p];
+                if (_w[k] != _phaseStart[p]) AddRow(k, _w[k] - _phaseStart[p]);
+            }
+            return sweeps;
+        }
+
+        /// <summary>Active sweeps that keep r whole: for an active set too large for its square of G.</summary>
+        private int ActiveSweeps(ReadOnlySpan<float> column, int sweeps)
+        {
+            while (sweeps < hyper.MaxSweeps)
+            {
+                sweeps++;
+                double largest = 0;
+                for (int p = 0; p < _active.Count; p++) largest = Math.Max(largest, Step(column, _active[p], _r[_active[p]], wholeR: true));
+                if (largest < hyper.Tolerance) break;
+            }
+            return sweeps;
+        }
+
+        /// <summary>
+        /// One coordinate step on w_k (k is not the column: zero diagonal) given r_k; returns |change|.
+        /// With <paramref name="wholeR"/> it also adds the change times row k of G to r.
+        /// </summary>
+        private double Step(ReadOnlySpan<float> column, int k, float rk, bool wholeR)
+        {
             double gkk = diagonal[k], old = _w[k];
-            double z = column[k] - (_r[k] - gkk * old);
+            double z = column[k] - (rk - gkk * old);
             double fresh = z > hyper.L1 ? (z - hyper.L1) / (gkk + hyper.L2) : 0;
             if (fresh == old) return 0;
-            double delta = fresh - old;
             _w[k] = fresh;
-            // r += delta * G[k, :] (G is symmetric, so row k is column k), as (g * d) + r like MultiplyAdd.
-            var gk = gram.AsSpan((int)row, n);
+            if (wholeR) AddRow(k, fresh - old);
+            if (!_isActive[k]) { _isActive[k] = true; _active.Add(k); }
+            return Math.Abs(fresh - old);
+        }
+
+        /// <summary>r += delta * G[k, :] (G is symmetric, so row k is column k), as (g * d) + r like MultiplyAdd.</summary>
+        private void AddRow(int k, double delta)
+        {
+            var gk = gram.AsSpan((int)((long)k * n), n);
             if (sparseRows[k] is { } nonZeros)
             {
                 float d = (float)delta;
                 foreach (var m in nonZeros) _r[m] = gk[m] * d + _r[m];
             }
             else TensorPrimitives.MultiplyAdd(gk, (float)delta, _r, _r);
-            if (!_isActive[k]) { _isActive[k] = true; _active.Add(k); }
-            return Math.Abs(delta);
         }
     }
 
