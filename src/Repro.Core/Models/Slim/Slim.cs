@@ -55,13 +55,13 @@ public sealed class Slim : IRecommender
     /// A row of G with at most columns / this many non-zeros updates r through its non-zeros; a denser
     /// one through one vectorised pass (gathering costs a few times more per element).
     /// </summary>
-    private const int SparseRowDivisor = 8;
+    internal const int SparseRowDivisor = 8;
 
     /// <summary>
     /// Active sets of at most this many coordinates sweep on their own square of G (64 MB per thread at
     /// most); larger ones keep the whole residual up to date at every change.
     /// </summary>
-    private const int CompactLimit = 4096;
+    internal const int CompactLimit = 4096;
 
     /// <summary>
     /// <see cref="Fit(CsrMatrix, SlimHyper, IReadOnlyList{int}?, int, Action{int}?, CancellationToken)"/>
