@@ -106,7 +106,9 @@ match args with
 | "reproduce" :: extra ->
     build ()
     let ran = cli ([ "reproduce" ] @ extra)
-    let reported = cli [ "report"; "--results"; "results"; "--output"; "paper-tables.md" ]
+    // Defaults only (results/, paper-tables.md in the root), so the file names the plain `repro report` as its command
+    // and a reproduce leaves a committed paper-tables.md unchanged.
+    let reported = cli [ "report" ]
     printfn ""
     if reported = 0 then printfn "Tables: %s (regenerated from results/ by repro report, with its figures)" (Path.Combine(root, "paper-tables.md"))
     else printfn "repro report failed (exit code %d); the runs are in %s" reported (Path.Combine(root, "results"))
