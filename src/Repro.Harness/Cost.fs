@@ -43,10 +43,10 @@ let private multVaeSecondsPerEpoch = 67.0 // hidden 600, latent 200, batch 500
 let private multDaeSecondsPerEpoch = 25.0 // hidden 200
 let private easeSecondsPerFit = 87.0 // at 20k items; cubic in items
 let private wmfSecondsPerIteration = 34.0 // K = 200; linear in K
-// Measured full fit at the ML-20M shape (bench slim-full, 183 s at l1 = l2 = 1). Scaled by items^1.5 x
-// training users^1.14, the exponents fitted to two more points at l1 = l2 = 1: MSD's shape (bench
-// slim-msd, about 2,630 s extrapolated) and Gowalla (the local experiment, 89 s). Lower l1 costs more
-// (Gowalla at l1 = l2 = 0.1: 677 s).
+// Measured full fit at the ML-20M shape (bench slim-full, 183 s at l1 = l2 = 1). Scaled by items^1.3 x
+// training users^1.05, the exponents fitted to two more points at l1 = l2 = 1: MSD's shape (bench
+// slim-msd, 2,014 s extrapolated from 1,024 columns) and Gowalla (the local experiment, 89 s). Lower
+// l1 costs more (Gowalla at l1 = l2 = 0.1: 677 s).
 let private slimSecondsPerFit = 183.0
 let private cdaeSecondsPerEpoch = 56.0 // bottleneck 200: ~38 s of steps + ~18 s of validation fold-in (bench cdae, idle estimate)
 // 3 encoder passes + 1 decoder pass: measured 43 s per epoch on Gowalla (23,858 users x 40,981 items,
@@ -66,7 +66,7 @@ let seconds (s: Shape) (model: ModelSpec.ModelSpec) =
       | ModelSpec.Popularity -> 0.0
       | ModelSpec.Ease _ -> easeSecondsPerFit * items * items * items
       | ModelSpec.Wmf h -> wmfSecondsPerIteration * scale * float h.Iterations * float h.Factors / 200.0
-      | ModelSpec.Slim _ -> slimSecondsPerFit * Math.Pow(items, 1.5) * Math.Pow(float s.TrainUsers / float ml20m.TrainUsers, 1.14)
+      | ModelSpec.Slim _ -> slimSecondsPerFit * Math.Pow(items, 1.3) * Math.Pow(float s.TrainUsers / float ml20m.TrainUsers, 1.05)
       | ModelSpec.Cdae h -> cdaeSecondsPerEpoch * scale * float h.Epochs * (float (max h.Hidden 1) / 200.0)
       | ModelSpec.RecVae h -> recVaeSecondsPerEpoch * scale * float h.Epochs
 
