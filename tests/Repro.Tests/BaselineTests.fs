@@ -272,7 +272,7 @@ let tests =
             testCase "updating r through a row's non-zeros gives the same weights, bit for bit, as the dense update" <| fun () ->
                 // Sparse data: rows of G range from a few non-zeros to most of the 60 items.
                 let train = randomCsr 7 200 60 0.05
-                let fit limit = Slim.Fit(train, tinySlim, null, 2, null, Threading.CancellationToken.None, limit, 4096)
+                let fit limit = Slim.Fit(train, tinySlim, null, 2, null, Threading.CancellationToken.None, limit, Slim.CompactLimit)
                 use dense = fit 0
                 use sparse = fit 60
                 use mixed = fit 12

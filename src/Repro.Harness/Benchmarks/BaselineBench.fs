@@ -73,14 +73,24 @@ let private prepareShape (shape: SyntheticShape) (heldOut: HeldOutUsers) =
 /// Synthetic ML-20M through the paper's preprocessing and split.
 let private prepare () = prepareShape SyntheticShape.Ml20m HeldOutUsers.Ml20m
 
-/// A SLIM fit of <paramref name="columns"/> with its wall and CPU seconds, and the seconds per column
-/// between its first and last progress report (the Gram matrix and setup come before the first report,
-/// so they drop out; None with fewer than two reports).
-let private slimFitTimed (train: CsrMatrix) (hyper: SlimHyper) (columns: int[]) (sparseRowLimit: int) (compactLimit: int) =
+/// <paramref name="count"/> of the n columns drawn uniformly without replacement (a shuffled prefix).
+let private sampleColumns (seed: int) (count: int) (n: int) =
+    let all = [| 0 .. n - 1 |]
+    Random(seed).Shuffle all
+    Array.truncate (min count n) all
+
+/// A SLIM fit of <paramref name="columns"/> (with the whole-residual baseline solver when
+/// <paramref name="baseline"/>) with its wall and CPU seconds, and the seconds per column between its
+/// first and last progress report (the Gram matrix and setup come before the first report, so they
+/// drop out; None with fewer than two reports).
+let private slimFitTimed (train: CsrMatrix) (hyper: SlimHyper) (columns: int[]) (baseline: bool) =
     let sw = Stopwatch.StartNew()
     let marks = Collections.Generic.List<int * float>()
     let onDone = Action<int>(fun d -> lock marks (fun () -> marks.Add((d, sw.Elapsed.TotalSeconds))))
-    let slim, wall, cpu = timed (fun () -> Slim.Fit(train, hyper, columns, -1, onDone, Threading.CancellationToken.None, sparseRowLimit, compactLimit))
+    let fit () =
+        if baseline then Slim.Fit(train, hyper, columns, -1, onDone, Threading.CancellationToken.None, 0, 0)
+        else Slim.Fit(train, hyper, columns, -1, onDone)
+    let slim, wall, cpu = timed fit
     let perColumn =
         if marks.Count < 2 then None
         else
@@ -88,8 +98,8 @@ let private slimFitTimed (train: CsrMatrix) (hyper: SlimHyper) (columns: int[]) 
             Some((t1 - t0) / float (d1 - d0))
     slim, wall, cpu, perColumn
 
-let private slimSecondsPerColumn train hyper columns sparseRowLimit compactLimit =
-    let slim, _, _, perColumn = slimFitTimed train hyper columns sparseRowLimit compactLimit
+let private slimSecondsPerColumn train hyper columns baseline =
+    let slim, _, _, perColumn = slimFitTimed train hyper columns baseline
     slim.Dispose()
     defaultArg perColumn nan
 
@@ -97,12 +107,9 @@ let private slimSecondsPerColumn train hyper columns sparseRowLimit compactLimit
 /// times a whole row of G to the residual (the solver before the non-zeros got their own square of G
 /// and sparse rows their sparse update).
 let private slimSolverRatio (train: CsrMatrix) (hyper: SlimHyper) =
-    let sample =
-        let all = [| 0 .. train.Columns - 1 |]
-        Random(54321).Shuffle all
-        Array.truncate (min 1024 train.Columns) all
-    let baseline = slimSecondsPerColumn train hyper sample 0 0
-    let current = slimSecondsPerColumn train hyper sample (train.Columns / Slim.SparseRowDivisor) Slim.CompactLimit
+    let sample = sampleColumns 54321 1024 train.Columns
+    let baseline = slimSecondsPerColumn train hyper sample true
+    let current = slimSecondsPerColumn train hyper sample false
     printfn "SLIM solver, %d columns, %d threads: %.4f s per column; baseline (whole-residual updates) %.4f s per column; %.1fx faster; load %s"
         sample.Length Environment.ProcessorCount current baseline (baseline / current) (loadAverage ())
 
@@ -115,13 +122,8 @@ let private slimPart (split: StrongGeneralizationSplit) (slimSample: int) =
     let _, gramSeconds = seconds (fun () -> SparseProducts.Gram train |> ignore)
     collect ()
     let n = train.Columns
-    // A uniform sample without replacement (a shuffled prefix).
-    let sample =
-        let all = [| 0 .. n - 1 |]
-        Random(12345).Shuffle all
-        Array.truncate (min slimSample n) all
-    let slim, slimSeconds, slimCpu, reported =
-        slimFitTimed train slimHyper sample (n / Slim.SparseRowDivisor) Slim.CompactLimit
+    let sample = sampleColumns 12345 slimSample n
+    let slim, slimSeconds, slimCpu, reported = slimFitTimed train slimHyper sample false
     // Per column from the progress reports: the fit's own Gram time varies too much to subtract.
     let perColumn = defaultArg reported ((slimSeconds - gramSeconds) / float sample.Length)
     let setup = slimSeconds - perColumn * float sample.Length
@@ -130,10 +132,10 @@ let private slimPart (split: StrongGeneralizationSplit) (slimSample: int) =
         slimHyper.L1 slimHyper.L2 gramSeconds sample.Length n slimSeconds slimCpu (float nonZeros / float sample.Length) (peakMb ()) (loadAverage ())
     if sample.Length = n then
         printfn "SLIM: MEASURED full fit %.0f s wall (%.0f s CPU; %d threads; target at ML-20M shape <= 3600 s)" slimSeconds slimCpu Environment.ProcessorCount
+        printfn "SLIM: validation NDCG@100 %.4f" (ndcg100 slim split.Validation)
     else
         printfn "SLIM: EXTRAPOLATED full fit %.0f s wall = setup (Gram and row scan) %.1f s + %d columns x %.4f s per column (%d threads; target at ML-20M shape <= 3600 s)"
             (setup + perColumn * float n) setup n perColumn Environment.ProcessorCount
-    if sample.Length = n then printfn "SLIM: validation NDCG@100 %.4f" (ndcg100 slim split.Validation)
     slim.Dispose()
     collect ()
     slimSolverRatio train slimHyper
@@ -181,7 +183,7 @@ let runWith (wmfIterations: int) (slimSample: int) =
 /// The benchmark as 'repro bench baselines' runs it: 3 WMF iterations, 1,024 SLIM columns.
 let run () = runWith 3 1024
 
-/// SLIM alone, fitting every column (no extrapolation): about 3 minutes on 2 cores.
+/// SLIM alone, fitting every column (no extrapolation), then the solver comparison: about 4 minutes on 2 cores.
 let runSlimFull () = slimPart (prepare ()) Int32.MaxValue
 
 /// SLIM at the Million Song Dataset's shape (41,140 items, 471,355 training users), which the paper

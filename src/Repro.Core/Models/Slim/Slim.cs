@@ -55,7 +55,7 @@ public sealed class Slim : IRecommender
     /// A row of G with at most columns / this many non-zeros updates r through its non-zeros; a denser
     /// one through one vectorised pass (gathering costs a few times more per element).
     /// </summary>
-    internal const int SparseRowDivisor = 8;
+    private const int SparseRowDivisor = 8;
 
     /// <summary>
     /// Active sets of at most this many coordinates sweep on their own square of G (64 MB per thread at
@@ -122,6 +122,9 @@ public sealed class Slim : IRecommender
         return new Slim(hyper, new CsrMatrix(n, n, start, index, values));
     }
 
+    /// <summary>Row k of the row-major n x n matrix G (a span: n² stays below 2³¹ up to 46,340 items).</summary>
+    private static Span<float> RowOf(float[] gram, int n, int k) => gram.AsSpan((int)((long)k * n), n);
+
     /// <summary>For each row of G, the columns of its non-zeros when there are at most
     /// <paramref name="limit"/> of them, else null (updated densely).</summary>
     private static int[]?[] SparseRows(float[] gram, int n, int limit, int maxDegreeOfParallelism)
@@ -129,7 +132,7 @@ public sealed class Slim : IRecommender
         var rows = new int[]?[n];
         Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, k =>
         {
-            var row = gram.AsSpan((int)((long)k * n), n);
+            var row = RowOf(gram, n, k);
             int count = n - row.Count(0f);
             if (count > limit) return;
             var index = new int[count];
@@ -155,7 +158,7 @@ public sealed class Slim : IRecommender
 
         public (int[] Rows, float[] Values) Solve(int j)
         {
-            var column = gram.AsSpan((int)((long)j * n), n);   // G_kj = G_jk
+            var column = RowOf(gram, n, j);   // G_kj = G_jk
             int sweeps = 0;
             while (sweeps < hyper.MaxSweeps)
             {
@@ -198,7 +201,7 @@ public sealed class Slim : IRecommender
             for (int p = 0; p < a; p++)
             {
                 int k = _active[p];
-                var gk = gram.AsSpan((int)((long)k * n), n);
+                var gk = RowOf(gram, n, k);
                 for (int q = 0; q < a; q++) sub[p * a + q] = gk[_active[q]];
                 activeR[p] = _r[k];
                 _phaseStart[p] = _w[k];
@@ -258,7 +261,7 @@ public sealed class Slim : IRecommender
         /// <summary>r += delta * G[k, :] (G is symmetric, so row k is column k), as (g * d) + r like MultiplyAdd.</summary>
         private void AddRow(int k, double delta)
         {
-            var gk = gram.AsSpan((int)((long)k * n), n);
+            var gk = RowOf(gram, n, k);
             if (sparseRows[k] is { } nonZeros)
             {
                 float d = (float)delta;
