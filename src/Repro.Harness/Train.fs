@@ -192,6 +192,15 @@ let refitData (data: RunData) (refit: Refit) =
             sprintf "weak generalisation, refit: trained on the whole training rows for the %d epochs selected on the carve (%s/); last epoch's weights tested; its validation numbers score items it trains on"
                 refit.SelectedEpoch SelectionFolderName }
 
+/// The line that tells the user a call continues an interrupted run in folder (a saved state.bin),
+/// with how many whole epochs epochs.tsv already holds; None for a fresh folder.
+let resumeNote (folder: string) =
+    if File.Exists(Path.Combine(folder, TrainingDriver.StateFileName)) then
+        let log = Path.Combine(folder, TrainingDriver.EpochLogFileName)
+        let logged = if File.Exists log then max 0 (File.ReadAllLines(log).Length - 1) else 0
+        Some(sprintf "resuming the run saved in %s: %d epoch(s) done (%s); training goes on from its saved state" folder logged TrainingDriver.EpochLogFileName)
+    else None
+
 /// Trains <paramref name="model"/> into <paramref name="folder"/> (resuming a run found there) and,
 /// when training completes, evaluates its best-validation weights on the validation and test users
 /// (with a refit: its last epoch's weights).
@@ -295,6 +304,7 @@ and private executeOnce dataDir folder request (refit: Refit option) say progres
                 | Error why -> Error why
                 | Ok model ->
                     use _ = model
+                    resumeNote folder |> Option.iter say
                     Ok(run folder description data model request.Threads refit progress cancel)
         with
         | :? InvalidOperationException as e -> Error e.Message

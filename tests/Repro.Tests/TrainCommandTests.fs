@@ -157,6 +157,36 @@ let tests =
                 Expect.equal (metricLines second) (metricLines first) "same test metrics"
                 Expect.equal (File.ReadAllText(Path.Combine(out, "epochs.tsv"))) epochs "no epoch added")
 
+        testCase "a stopped run says it resumes, with the epochs already done, and then finishes" <| fun () ->
+            withFolder (fun dir ->
+                let out = Path.Combine(dir, "run")
+                let model = Repro.Harness.ModelSpec.parse "mult-vae" [ "hidden=16"; "latent=8"; "batch-size=32"; "epochs=3" ] |> Result.defaultWith failwith
+                let request : Repro.Harness.Train.RunRequest =
+                    { Dataset = "synthetic-tiny"; Split = None; Protocol = "strong"; Heldout = None; Model = model; Seed = 7UL; Threads = 1; Command = "test" }
+                use cancel = new Threading.CancellationTokenSource()
+                // Stop at the first batch of epoch 2: epoch 1 is done and logged.
+                let stopInEpoch2 =
+                    { new IProgress<Repro.Core.Training.TrainingProgress> with
+                        member _.Report p = if p.Epoch = 2 then cancel.Cancel() }
+                let quiet = { new IProgress<Repro.Core.Training.TrainingProgress> with member _.Report _ = () }
+                Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", Path.Combine(dir, "cache"))
+                try
+                    let said = Collections.Generic.List<string>()
+                    match Repro.Harness.Train.execute dir out request said.Add stopInEpoch2 cancel.Token with
+                    | Ok r -> Expect.equal r.Status Repro.Core.Training.TrainingStatus.Interrupted "stopped"
+                    | Error why -> failtestf "unexpected error %s" why
+                    Expect.isFalse (said |> Seq.exists (fun l -> l.Contains "resuming")) "a fresh run does not claim to resume"
+                    said.Clear()
+                    match Repro.Harness.Train.execute dir out request said.Add quiet Threading.CancellationToken.None with
+                    | Ok r -> Expect.equal r.Status Repro.Core.Training.TrainingStatus.Completed "finished"
+                    | Error why -> failtestf "unexpected error %s" why
+                    let note = said |> Seq.tryFind (fun l -> l.Contains "resuming")
+                    Expect.isSome note (sprintf "says it resumes; it said %A" (List.ofSeq said))
+                    Expect.stringContains note.Value "1 epoch(s) done" "with the epochs done"
+                    Expect.stringContains note.Value out "and the folder"
+                    Expect.equal (File.ReadAllLines(Path.Combine(out, "epochs.tsv")).Length) 4 "header and three epochs"
+                finally Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", null))
+
         testCase "recommend lists top-N items without the user's own, from a finished run" <| fun () ->
             withFolder (fun dir ->
                 let out = Path.Combine(dir, "run")
