@@ -165,7 +165,16 @@ let tests =
                     // The refit's hash sorts after the selection's, so "first hash" alone would pick the selection.
                     let r = rowWithRefit dir ("11111111", 0.35) ("99999999", 0.35)
                     Expect.equal (r.GridPoints |> List.map _.Selection) [ Some 0.35; Some 0.35 ] "the same selection number"
-                    Expect.equal r.Chosen.SettingsHash "99999999" "the refit")
+                    Expect.equal r.Chosen.SettingsHash "99999999-refit" "the refit")
+
+            testCase "a refit whose selected epoch count equals its selection run's is a grid point of its own, not a second seed" <| fun () ->
+                withFolder (fun dir ->
+                    // Same settings (folders differ by seed here): before, they were averaged as two seeds of one point.
+                    write dir { fixture with Hash = "77777777"; Seed = 1; Test = ndcg 0.30 0.01; Validation = Some 0.35 } |> ignore
+                    markRefit (write dir { fixture with Hash = "77777777"; Seed = 2; Test = ndcg 0.32 0.01; Validation = Some 0.95 }) 0.35
+                    let r = row (tablesOf dir |> List.exactlyOne) "Mult-VAE^PR"
+                    Expect.equal (r.GridPoints |> List.map (fun p -> p.SettingsHash, p.Runs.Length)) [ "77777777", 1; "77777777-refit", 1 ] "two points of one run each"
+                    Expect.equal r.Chosen.SettingsHash "77777777-refit" "the refit")
 
             testCase "a weak-refit run's selection folder counts under the run's experiment" <| fun () ->
                 withFolder (fun dir ->

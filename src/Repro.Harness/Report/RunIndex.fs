@@ -192,7 +192,9 @@ let read (folder: string) : Result<Run, string> =
          Dataset = dataset
          Model = model
          Group = group
-         SettingsHash = hash
+         // A refit is its own grid point even when its selected epoch count equals its selection run's
+         // (same settings): otherwise the two would be averaged as two seeds of one point.
+         SettingsHash = (if isRefit then hash + "-refit" else hash)
          FromExperiment = declared.IsSome
          Seed = seed
          Settings = settings
