@@ -24,14 +24,18 @@ let private fitted (dir: string) (out: string) (model: string) (extra: string li
         | _ -> []
     repro (Path.Combine(dir, "cache")) ([ "--data-dir"; dir; "train"; "--dataset"; "synthetic-tiny"; "--model"; model; "--threads"; "1"; "--out"; out ] @ small @ extra)
 
+/// Runs <paramref name="work"/> with the split cache under dir/cache (REPRO_CACHE_DIR), for in-process calls.
+let private withSplitCache (dir: string) (work: unit -> 'a) =
+    Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", Path.Combine(dir, "cache"))
+    try work ()
+    finally Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", null)
+
 /// Train.execute in process with a token cancelled before the call, the split cache under dir/cache.
 let private executeCancelled (dir: string) (out: string) (request: Repro.Harness.Train.RunRequest) =
     use cancel = new Threading.CancellationTokenSource()
     cancel.Cancel()
     let progress = { new IProgress<Repro.Core.Training.TrainingProgress> with member _.Report _ = () }
-    Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", Path.Combine(dir, "cache"))
-    try Repro.Harness.Train.execute dir out request ignore progress cancel.Token
-    finally Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", null)
+    withSplitCache dir (fun () -> Repro.Harness.Train.execute dir out request ignore progress cancel.Token)
 
 /// A LightGCN-format split (train.txt, test.txt) of 60 users in two taste groups over 24 items:
 /// each user has 10 training and 2 test items from their group, so the weak protocol has something
@@ -169,8 +173,7 @@ let tests =
                     { new IProgress<Repro.Core.Training.TrainingProgress> with
                         member _.Report p = if p.Epoch = 2 then cancel.Cancel() }
                 let quiet = { new IProgress<Repro.Core.Training.TrainingProgress> with member _.Report _ = () }
-                Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", Path.Combine(dir, "cache"))
-                try
+                withSplitCache dir (fun () ->
                     let said = Collections.Generic.List<string>()
                     match Repro.Harness.Train.execute dir out request said.Add stopInEpoch2 cancel.Token with
                     | Ok r -> Expect.equal r.Status Repro.Core.Training.TrainingStatus.Interrupted "stopped"
@@ -184,8 +187,7 @@ let tests =
                     Expect.isSome note (sprintf "says it resumes; it said %A" (List.ofSeq said))
                     Expect.stringContains note.Value "1 epoch(s) done" "with the epochs done"
                     Expect.stringContains note.Value out "and the folder"
-                    Expect.equal (File.ReadAllLines(Path.Combine(out, "epochs.tsv")).Length) 4 "header and three epochs"
-                finally Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", null))
+                    Expect.equal (File.ReadAllLines(Path.Combine(out, "epochs.tsv")).Length) 4 "header and three epochs"))
 
         testCase "recommend lists top-N items without the user's own, from a finished run" <| fun () ->
             withFolder (fun dir ->
