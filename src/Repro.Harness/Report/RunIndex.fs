@@ -23,6 +23,7 @@ type Run =
       /// The report's row label: experiment.json's group, else the model's label (ModelSpec.Label).
       Group: string
       /// experiment.json's settingsHash; else 8 hex digits of SHA-256 over run.json's model and settings.
+      /// A refit's ends in "-refit": it is the grid-point key, and a refit is never a seed of its selection run.
       SettingsHash: string
       /// Whether the settings hash and group come from experiment.json.
       FromExperiment: bool
