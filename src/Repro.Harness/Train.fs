@@ -193,12 +193,18 @@ let refitData (data: RunData) (refit: Refit) =
                 refit.SelectedEpoch SelectionFolderName }
 
 /// The line that tells the user a call continues an interrupted run in folder (a saved state.bin),
-/// with how many whole epochs epochs.tsv already holds; None for a fresh folder.
-let resumeNote (folder: string) =
+/// with how many whole epochs epochs.tsv already holds; None for a fresh folder. When those are
+/// all <paramref name="plannedEpochs"/> (the run stopped after training, during its evaluation),
+/// it says that only the evaluation is left.
+let resumeNote (folder: string) (plannedEpochs: int option) =
     if File.Exists(Path.Combine(folder, TrainingDriver.StateFileName)) then
         let log = Path.Combine(folder, TrainingDriver.EpochLogFileName)
         let logged = if File.Exists log then max 0 (File.ReadAllLines(log).Length - 1) else 0
-        Some(sprintf "resuming the run saved in %s: %d epoch(s) done (%s); training goes on from its saved state" folder logged TrainingDriver.EpochLogFileName)
+        match plannedEpochs with
+        | Some planned when logged >= planned ->
+            Some(sprintf "resuming the run saved in %s: all %d epochs are done (%s); only its evaluation is left" folder planned TrainingDriver.EpochLogFileName)
+        | _ ->
+            Some(sprintf "resuming the run saved in %s: %d epoch(s) done (%s); training goes on from its saved state" folder logged TrainingDriver.EpochLogFileName)
     else None
 
 /// Trains <paramref name="model"/> into <paramref name="folder"/> (resuming a run found there) and,
@@ -304,7 +310,7 @@ and private executeOnce dataDir folder request (refit: Refit option) say progres
                 | Error why -> Error why
                 | Ok model ->
                     use _ = model
-                    resumeNote folder |> Option.iter say
+                    resumeNote folder (Some model.Epochs) |> Option.iter say
                     Ok(run folder description data model request.Threads refit progress cancel)
         with
         | :? InvalidOperationException as e -> Error e.Message

@@ -189,6 +189,33 @@ let tests =
                     Expect.stringContains note.Value out "and the folder"
                     Expect.equal (File.ReadAllLines(Path.Combine(out, "epochs.tsv")).Length) 4 "header and three epochs"))
 
+        testCase "a run stopped after its last epoch, before its evaluation, says only the evaluation is left and writes the same metrics" <| fun () ->
+            withFolder (fun dir ->
+                let out = Path.Combine(dir, "run")
+                let model = Repro.Harness.ModelSpec.parse "mult-vae" [ "hidden=16"; "latent=8"; "batch-size=32"; "epochs=2" ] |> Result.defaultWith failwith
+                let request : Repro.Harness.Train.RunRequest =
+                    { Dataset = "synthetic-tiny"; Split = None; Protocol = "strong"; Heldout = None; Model = model; Seed = 7UL; Threads = 1; Command = "test" }
+                let quiet = { new IProgress<Repro.Core.Training.TrainingProgress> with member _.Report _ = () }
+                withSplitCache dir (fun () ->
+                    let finish () =
+                        let said = Collections.Generic.List<string>()
+                        match Repro.Harness.Train.execute dir out request said.Add quiet Threading.CancellationToken.None with
+                        | Ok r -> Expect.equal r.Status Repro.Core.Training.TrainingStatus.Completed "finished"
+                        | Error why -> failtestf "unexpected error %s" why
+                        List.ofSeq said
+                    finish () |> ignore
+                    let metrics = Path.Combine(out, "metrics.json")
+                    let first = File.ReadAllText metrics
+                    // A crash during evaluation leaves a completed state.bin and no metrics.json.
+                    File.Delete metrics
+                    let said = finish ()
+                    let note = said |> List.tryFind (fun l -> l.Contains "resuming")
+                    Expect.isSome note (sprintf "says it resumes; it said %A" said)
+                    Expect.stringContains note.Value "all 2 epochs are done" "with all epochs done"
+                    Expect.isFalse (note.Value.Contains "training goes on") "does not claim to train on"
+                    Expect.equal (File.ReadAllLines(Path.Combine(out, "epochs.tsv")).Length) 3 "no epoch trained again"
+                    Expect.equal (File.ReadAllText metrics) first "the same metrics"))
+
         testCase "recommend lists top-N items without the user's own, from a finished run" <| fun () ->
             withFolder (fun dir ->
                 let out = Path.Combine(dir, "run")
