@@ -395,6 +395,17 @@ let alignedArrays =
             let a = AlignedArrays.Allocate(int64 length)
             a.Length = length && AlignedArrays.IsAligned a && Array.forall ((=) 0.0f) a
 
+        testCase "a very large array costs a few copies, not 65 (the pinned heap places it at a fixed offset)" <| fun () ->
+            // 25M floats (100 MB), Mult-VAE's parameter size on ML-20M. Before the fix every such
+            // array took 65 attempts, all held until the last: 6.5 GB allocated here.
+            let length = 25_000_000
+            let before = GC.GetAllocatedBytesForCurrentThread()
+            let a = AlignedArrays.Allocate(int64 length)
+            let allocated = GC.GetAllocatedBytesForCurrentThread() - before
+            Expect.equal a.Length length "length"
+            Expect.isLessThanOrEqual allocated (int64 (AlignedArrays.SameMissesToStop + 1) * int64 length * 4L + 1_000_000L)
+                (sprintf "allocated %d bytes for a %d-byte array" allocated (int64 length * 4L))
+
         testCase "parameter segments start on 64-byte boundaries and count only parameters" <| fun () ->
             TorchRuntime.EnsureLoaded 2
             use p = new FlatParameters([| ("w", 3, 7, true); ("b", 1, 5, false); ("w2", 5, 3, true) |])
