@@ -196,14 +196,13 @@ let refitData (data: RunData) (refit: Refit) =
 /// with how many whole epochs epochs.tsv already holds; None for a fresh folder. When those are
 /// all <paramref name="plannedEpochs"/> (the run stopped after training, during its evaluation),
 /// it says that only the evaluation is left.
-let resumeNote (folder: string) (plannedEpochs: int option) =
+let resumeNote (folder: string) (plannedEpochs: int) =
     if File.Exists(Path.Combine(folder, TrainingDriver.StateFileName)) then
         let log = Path.Combine(folder, TrainingDriver.EpochLogFileName)
         let logged = if File.Exists log then max 0 (File.ReadAllLines(log).Length - 1) else 0
-        match plannedEpochs with
-        | Some planned when logged >= planned ->
-            Some(sprintf "resuming the run saved in %s: all %d epochs are done (%s); only its evaluation is left" folder planned TrainingDriver.EpochLogFileName)
-        | _ ->
+        if logged >= plannedEpochs then
+            Some(sprintf "resuming the run saved in %s: all %d epochs are done (%s); only its evaluation is left" folder plannedEpochs TrainingDriver.EpochLogFileName)
+        else
             Some(sprintf "resuming the run saved in %s: %d epoch(s) done (%s); training goes on from its saved state" folder logged TrainingDriver.EpochLogFileName)
     else None
 
@@ -310,7 +309,7 @@ and private executeOnce dataDir folder request (refit: Refit option) say progres
                 | Error why -> Error why
                 | Ok model ->
                     use _ = model
-                    resumeNote folder (Some model.Epochs) |> Option.iter say
+                    resumeNote folder model.Epochs |> Option.iter say
                     Ok(run folder description data model request.Threads refit progress cancel)
         with
         | :? InvalidOperationException as e -> Error e.Message

@@ -30,12 +30,21 @@ let private withSplitCache (dir: string) (work: unit -> 'a) =
     try work ()
     finally Environment.SetEnvironmentVariable("REPRO_CACHE_DIR", null)
 
+/// A progress sink that ignores every report.
+let private quiet = { new IProgress<Repro.Core.Training.TrainingProgress> with member _.Report _ = () }
+
+/// An in-process request for a tiny Mult-VAE (hidden 16, latent 8, seed 7) on dataset with protocol.
+let private tinyMultVae (dataset: string) (protocol: string) (batchSize: int) (epochs: int) : Repro.Harness.Train.RunRequest =
+    let model =
+        Repro.Harness.ModelSpec.parse "mult-vae" [ "hidden=16"; "latent=8"; sprintf "batch-size=%d" batchSize; sprintf "epochs=%d" epochs ]
+        |> Result.defaultWith failwith
+    { Dataset = dataset; Split = None; Protocol = protocol; Heldout = None; Model = model; Seed = 7UL; Threads = 1; Command = "test" }
+
 /// Train.execute in process with a token cancelled before the call, the split cache under dir/cache.
 let private executeCancelled (dir: string) (out: string) (request: Repro.Harness.Train.RunRequest) =
     use cancel = new Threading.CancellationTokenSource()
     cancel.Cancel()
-    let progress = { new IProgress<Repro.Core.Training.TrainingProgress> with member _.Report _ = () }
-    withSplitCache dir (fun () -> Repro.Harness.Train.execute dir out request ignore progress cancel.Token)
+    withSplitCache dir (fun () -> Repro.Harness.Train.execute dir out request ignore quiet cancel.Token)
 
 /// A LightGCN-format split (train.txt, test.txt) of 60 users in two taste groups over 24 items:
 /// each user has 10 training and 2 test items from their group, so the weak protocol has something
@@ -164,15 +173,12 @@ let tests =
         testCase "a stopped run says it resumes, with the epochs already done, and then finishes" <| fun () ->
             withFolder (fun dir ->
                 let out = Path.Combine(dir, "run")
-                let model = Repro.Harness.ModelSpec.parse "mult-vae" [ "hidden=16"; "latent=8"; "batch-size=32"; "epochs=3" ] |> Result.defaultWith failwith
-                let request : Repro.Harness.Train.RunRequest =
-                    { Dataset = "synthetic-tiny"; Split = None; Protocol = "strong"; Heldout = None; Model = model; Seed = 7UL; Threads = 1; Command = "test" }
+                let request = tinyMultVae "synthetic-tiny" "strong" 32 3
                 use cancel = new Threading.CancellationTokenSource()
                 // Stop at the first batch of epoch 2: epoch 1 is done and logged.
                 let stopInEpoch2 =
                     { new IProgress<Repro.Core.Training.TrainingProgress> with
                         member _.Report p = if p.Epoch = 2 then cancel.Cancel() }
-                let quiet = { new IProgress<Repro.Core.Training.TrainingProgress> with member _.Report _ = () }
                 withSplitCache dir (fun () ->
                     let said = Collections.Generic.List<string>()
                     match Repro.Harness.Train.execute dir out request said.Add stopInEpoch2 cancel.Token with
@@ -192,10 +198,7 @@ let tests =
         testCase "a run stopped after its last epoch, before its evaluation, says only the evaluation is left and writes the same metrics" <| fun () ->
             withFolder (fun dir ->
                 let out = Path.Combine(dir, "run")
-                let model = Repro.Harness.ModelSpec.parse "mult-vae" [ "hidden=16"; "latent=8"; "batch-size=32"; "epochs=2" ] |> Result.defaultWith failwith
-                let request : Repro.Harness.Train.RunRequest =
-                    { Dataset = "synthetic-tiny"; Split = None; Protocol = "strong"; Heldout = None; Model = model; Seed = 7UL; Threads = 1; Command = "test" }
-                let quiet = { new IProgress<Repro.Core.Training.TrainingProgress> with member _.Report _ = () }
+                let request = tinyMultVae "synthetic-tiny" "strong" 32 2
                 withSplitCache dir (fun () ->
                     let finish () =
                         let said = Collections.Generic.List<string>()
@@ -276,9 +279,7 @@ let tests =
                 Expect.stringContains stdout2 "not run again" "a finished refit is not redone"
                 // A stop that arrives while the selection run finishes must not start the refit.
                 for f in Directory.GetFiles out do File.Delete f
-                let model = Repro.Harness.ModelSpec.parse "mult-vae" [ "hidden=16"; "latent=8"; "batch-size=16"; "epochs=6" ] |> Result.defaultWith failwith
-                let request : Repro.Harness.Train.RunRequest =
-                    { Dataset = "gowalla"; Split = None; Protocol = "weak-refit"; Heldout = None; Model = model; Seed = 7UL; Threads = 1; Command = "test" }
+                let request = tinyMultVae "gowalla" "weak-refit" 16 6
                 match executeCancelled dir out request with
                 | Ok r -> Expect.equal r.Status Repro.Core.Training.TrainingStatus.Interrupted "interrupted between the steps"
                 | Error why -> failtestf "unexpected error %s" why
