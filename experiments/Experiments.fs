@@ -7,28 +7,18 @@ open Repro.Core.Models.Cdae
 open Repro.Core.Models.Ease
 open Repro.Core.Models.MultDae
 open Repro.Core.Models.MultVae
-open Repro.Core.Models.RecVae
 open Repro.Core.Models.Slim
 open Repro.Core.Models.Wmf
 open Repro.Core.Training
+open Repro.Harness
 open Repro.Harness.Experiment
-open Repro.Harness.ModelSpec
 
-let private vae (d: DatasetSetup) = MultVae(MultVaeHyper(Epochs = d.Epochs))
-let private dae (d: DatasetSetup) = MultDae(MultDaeHyper(Epochs = d.Epochs))
+let private vae (d: DatasetSetup) = Models.multVae.With(MultVaeHyper(Epochs = d.Epochs))
+let private dae (d: DatasetSetup) = Models.multDae.With(MultDaeHyper(Epochs = d.Epochs))
+let private cdae (d: DatasetSetup) (weightDecay: float) = Models.cdae.With(CdaeHyper(WeightDecay = weightDecay, Epochs = d.Epochs))
 
-/// WMF's grid (spec 2.3): K in {100, 200} x weight on 1's c in {2, 5, 10, 30, 50, 100}.
-let wmfGrid =
-    [ for k in [ 100; 200 ] do
-        for c in [ 2.; 5.; 10.; 30.; 50.; 100. ] -> Wmf(WmfHyper(Factors = k, Confidence = c)) ]
-
-/// SLIM's grid (spec 2.3): l1 and l2 both over {0.1, 0.5, 1, 5}.
-let slimGrid =
-    [ for l1 in [ 0.1; 0.5; 1.; 5. ] do
-        for l2 in [ 0.1; 0.5; 1.; 5. ] -> Slim(SlimHyper(L1 = l1, L2 = l2)) ]
-
-/// EASE's lambda grid (Steck 2019; EaseHyper.LambdaGrid).
-let easeGrid = [ for l in EaseHyper.LambdaGrid -> Ease(EaseHyper(Lambda = l)) ]
+/// A model's paper grid (its catalogue entry's), around its paper settings.
+let private paperGrid (model: Models.Model<_>) = ModelSpec.paperGrid model.Spec
 
 /// EASE with its published lambda per paper dataset (Steck 2019: 500 ML-20M, 1000 Netflix, 200 MSD).
 let private easePublished (d: DatasetSetup) =
@@ -48,10 +38,10 @@ let paper =
       Models = fun d ->
         [ yield arm (vae d)
           yield arm (dae d)
-          for m in wmfGrid -> arm m
+          for m in paperGrid Models.wmf -> arm m
           if d.Dataset <> "msd" then
-              for m in slimGrid -> arm m
-          for wd in CdaeHyper.WeightDecayGrid -> arm (Cdae(CdaeHyper(WeightDecay = wd, Epochs = d.Epochs)))
+              for m in paperGrid Models.slim -> arm m
+          for wd in CdaeHyper.WeightDecayGrid -> arm (cdae d wd)
         ]
       Metrics = paperMetrics
       Seeds = 1 }
@@ -65,8 +55,8 @@ let likelihoods =
       Datasets = [ strong "ml-20m" 200 ]
       Models = fun d ->
         [ for l in [ Likelihood.Multinomial; Likelihood.Gaussian; Likelihood.Logistic ] do
-            yield { Group = sprintf "Mult-VAE^PR, %s" (name l); Model = MultVae(MultVaeHyper(Epochs = d.Epochs, Likelihood = l)) }
-            yield { Group = sprintf "Mult-DAE, %s" (name l); Model = MultDae(MultDaeHyper(Epochs = d.Epochs, Likelihood = l)) } ]
+            yield { Group = sprintf "Mult-VAE^PR, %s" (name l); Model = Models.multVae.With(MultVaeHyper(Epochs = d.Epochs, Likelihood = l)) }
+            yield { Group = sprintf "Mult-DAE, %s" (name l); Model = Models.multDae.With(MultDaeHyper(Epochs = d.Epochs, Likelihood = l)) } ]
       Metrics = paperMetrics
       Seeds = 1 }
 
@@ -84,9 +74,9 @@ let annealing =
       Datasets = [ strong "ml-20m" 200 ]
       Models = fun d ->
         // beta = min(cap, updates / steps): one step makes beta 1 from the second update on.
-        [ { Group = "Mult-VAE (beta = 1)"; Model = MultVae(MultVaeHyper(Epochs = d.Epochs, AnnealCap = 1.0, TotalAnnealSteps = 1L)) }
-          { Group = "Mult-VAE (anneal to beta = 1)"; Model = MultVae(MultVaeHyper(Epochs = d.Epochs, AnnealCap = 1.0, TotalAnnealSteps = figure1AnnealSteps)) }
-          { Group = "Mult-VAE^PR (anneal, beta capped at 0.2)"; Model = MultVae(MultVaeHyper(Epochs = d.Epochs, AnnealCap = 0.2, TotalAnnealSteps = figure1AnnealSteps)) } ]
+        [ { Group = "Mult-VAE (beta = 1)"; Model = Models.multVae.With(MultVaeHyper(Epochs = d.Epochs, AnnealCap = 1.0, TotalAnnealSteps = 1L)) }
+          { Group = "Mult-VAE (anneal to beta = 1)"; Model = Models.multVae.With(MultVaeHyper(Epochs = d.Epochs, AnnealCap = 1.0, TotalAnnealSteps = figure1AnnealSteps)) }
+          { Group = "Mult-VAE^PR (anneal, beta capped at 0.2)"; Model = Models.multVae.With(MultVaeHyper(Epochs = d.Epochs, AnnealCap = 0.2, TotalAnnealSteps = figure1AnnealSteps)) } ]
       Metrics = paperMetrics
       Seeds = 1 }
 
@@ -106,9 +96,9 @@ let beyond =
       Title = "Beyond the paper: EASE and RecVAE on ML-20M, Netflix, MSD"
       Datasets = [ strong "ml-20m" 200; strong "netflix" 100; strong "msd" 100 ]
       Models = fun d ->
-        [ yield arm (Ease(easePublished d))
+        [ yield arm (Models.ease.With(easePublished d))
           // RecVAE with its own paper's defaults (50 epochs; Shenbin et al. 2020), not Liang's epochs.
-          yield arm (RecVae RecVaeHyper.Paper)
+          yield arm Models.recVae.Spec
         ]
       Metrics = paperMetrics
       Seeds = 1 }
@@ -127,24 +117,24 @@ let local =
     { Id = "local"
       Title = "Every model on MovieLens-100K (reference split), CiteULike-a and Gowalla (strong generalisation)"
       Datasets =
-        [ { Dataset = "ml-100k"; Protocol = "strong"; Heldout = Some 100; Epochs = 200 }
-          { Dataset = "citeulike-a"; Protocol = "strong"; Heldout = Some 500; Epochs = 200 }
-          { Dataset = "gowalla"; Protocol = "strong"; Heldout = Some 3000; Epochs = 50 } ]
+        [ { Dataset = "ml-100k"; Protocol = Strong; Heldout = Some 100; Epochs = 200 }
+          { Dataset = "citeulike-a"; Protocol = Strong; Heldout = Some 500; Epochs = 200 }
+          { Dataset = "gowalla"; Protocol = Strong; Heldout = Some 3000; Epochs = 50 } ]
       Models = fun d ->
         let full = d.Dataset <> "gowalla"
         [ yield arm (vae d)
           yield arm (dae d)
-          yield arm Popularity
+          yield arm Models.popularity.Spec
           if full then
-              for m in easeGrid -> arm m
-              for m in wmfGrid -> arm m
-              for m in slimGrid -> arm m
+              for m in paperGrid Models.ease -> arm m
+              for m in paperGrid Models.wmf -> arm m
+              for m in paperGrid Models.slim -> arm m
           else
-              for l in [ 200.; 500. ] -> arm (Ease(EaseHyper(Lambda = l)))
-              for c in [ 2.; 10.; 50. ] -> arm (Wmf(WmfHyper(Factors = 200, Confidence = c)))
-              for p in [ 0.1; 1. ] -> arm (Slim(SlimHyper(L1 = p, L2 = p)))
-          for wd in (if full then List.ofSeq CdaeHyper.WeightDecayGrid else [ 0.1; 10. ]) -> arm (Cdae(CdaeHyper(WeightDecay = wd, Epochs = d.Epochs)))
-          yield arm (RecVae RecVaeHyper.Paper)
+              for l in [ 200.; 500. ] -> arm (Models.ease.With(EaseHyper(Lambda = l)))
+              for c in [ 2.; 10.; 50. ] -> arm (Models.wmf.With(WmfHyper(Factors = 200, Confidence = c)))
+              for p in [ 0.1; 1. ] -> arm (Models.slim.With(SlimHyper(L1 = p, L2 = p)))
+          for wd in (if full then List.ofSeq CdaeHyper.WeightDecayGrid else [ 0.1; 10. ]) -> arm (cdae d wd)
+          yield arm Models.recVae.Spec
         ]
       Metrics = paperMetrics
       Seeds = 1 }
@@ -156,12 +146,12 @@ let local =
 let smoke =
     { Id = "smoke"
       Title = "CI smoke: Mult-VAE^PR and Mult-DAE for 50 epochs, popularity and EASE on MovieLens-100K's reference split"
-      Datasets = [ { Dataset = "ml-100k"; Protocol = "strong"; Heldout = Some 100; Epochs = 50 } ]
+      Datasets = [ { Dataset = "ml-100k"; Protocol = Strong; Heldout = Some 100; Epochs = 50 } ]
       Models = fun d ->
         [ yield arm (vae d)
           yield arm (dae d)
-          yield arm Popularity
-          yield arm (Ease EaseHyper.Paper)
+          yield arm Models.popularity.Spec
+          yield arm Models.ease.Spec
         ]
       Metrics = paperMetrics
       Seeds = 1 }
@@ -171,7 +161,7 @@ let smoke =
 let synthetic =
     { Id = "synthetic"
       Title = "SYNTHETIC (generated data, not a result): Mult-VAE^PR and Mult-DAE on synthetic-tiny"
-      Datasets = [ { Dataset = "synthetic-tiny"; Protocol = "strong"; Heldout = None; Epochs = 20 } ]
+      Datasets = [ { Dataset = "synthetic-tiny"; Protocol = Strong; Heldout = None; Epochs = 20 } ]
       Models = fun d -> [ arm (vae d); arm (dae d) ]
       Metrics = paperMetrics
       Seeds = 1 }

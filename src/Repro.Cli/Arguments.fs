@@ -2,6 +2,12 @@
 module Repro.Cli.Arguments
 
 open Argu
+open Repro.Harness
+
+/// The catalogue's models for help texts: "mult-vae, mult-dae, ... (trained), or popularity, ... (fitted once)".
+let private modelList () =
+    let names fitted = Models.all |> List.filter (fun e -> e.IsFitted = fitted) |> List.map (fun e -> e.Name) |> String.concat ", "
+    sprintf "%s (trained), or %s (fitted once); 'repro models' lists them" (names false) (names true)
 
 type RunArgs =
     | [<Mandatory; CustomCommandLine("--experiment"); AltCommandLine("-e")>] Experiment_Id of id: string
@@ -103,7 +109,9 @@ type DataArgs =
             | Stats _ -> "print a dataset's statistics after the paper's preprocessing, next to the paper's Table 1."
             | Prepare _ -> "build (or load from cache) the strong-generalisation split; optionally export it."
 
-type TrainArgs =
+/// Options of `train` and `tune`: one model (or its grid) on one dataset into a folder. --grid is
+/// tune's only; the commands refuse options that do not apply to them.
+type ModelArgs =
     | [<Mandatory; AltCommandLine("-d")>] Dataset of name: string
     | [<Mandatory; AltCommandLine("-m")>] Model of name: string
     | Likelihood of kind: string
@@ -114,48 +122,23 @@ type TrainArgs =
     | Protocol of kind: string
     | Heldout of users: int
     | Threads of count: int
-    | [<Mandatory; AltCommandLine("-o")>] Out of dir: string
-    interface IArgParserTemplate with
-        member a.Usage =
-            match a with
-            | Dataset _ -> "dataset name (see 'repro data list'); with --split, a label for the imported split."
-            | Model _ -> "mult-vae (Mult-VAE^PR), mult-dae, cdae, recvae (trained), or popularity, ease, wmf, slim (fitted once)."
-            | Likelihood _ -> "mult-vae and mult-dae: multinomial (default), gaussian or logistic."
-            | Epochs _ -> "trained models only: training epochs (default: the model's, 200 as the paper)."
-            | Seed _ -> "seed of initialisation, shuffling, dropout and noise (default 98765)."
-            | Set _ -> "any hyperparameter as name=value (repeatable), e.g. --set anneal-cap=0.3; unknown names are errors."
-            | Split _ -> "pro-sg:DIR trains on a split in the notebook's pro_sg layout instead of building one."
-            | Protocol _ -> "strong (default, the paper's), weak (the dataset's fixed train/test split, as LightGCN; LightGCN metrics @20 added; selection on 10% of each training row carved out), or weak-refit (weak's run into OUT/selection, then the same model retrained for its best epoch count on the whole training rows, last epoch tested)."
-            | Heldout _ -> "held-out users per set for the strong protocol (default: the dataset's own)."
-            | Threads _ -> "libtorch and evaluation threads (default: all cores); results are reproducible for a fixed count."
-            | Out _ -> "the run folder: settings, seed, commit, per-epoch log, weights, validation and test metrics; an interrupted run here resumes, a finished one is not run again."
-
-type TuneArgs =
-    | [<Mandatory; AltCommandLine("-d")>] Dataset of name: string
-    | [<Mandatory; AltCommandLine("-m")>] Model of name: string
     | Grid of name: string
-    | Epochs of count: int
-    | Seed of seed: uint64
-    | Set of assignment: string
-    | Split of spec: string
-    | Protocol of kind: string
-    | Heldout of users: int
-    | Threads of count: int
     | [<Mandatory; AltCommandLine("-o")>] Out of dir: string
     interface IArgParserTemplate with
         member a.Usage =
             match a with
             | Dataset _ -> "dataset name (see 'repro data list'); with --split, a label for the imported split."
-            | Model _ -> "mult-vae, mult-dae, cdae, recvae, popularity, ease, wmf or slim."
-            | Grid _ -> "which grid: paper (default; spec 2.3's grids)."
-            | Epochs _ -> "trained models only: training epochs of every point."
-            | Seed _ -> "seed of every point (default 98765)."
-            | Set _ -> "fix a hyperparameter for every point as name=value (repeatable), applied on top of the grid: a grid setting fixed this way stops varying; name=v1,v2 keeps only those values (a reduced grid)."
-            | Split _ -> "pro-sg:DIR tunes on a split in the notebook's pro_sg layout."
-            | Protocol _ -> "strong (default) or weak."
+            | Model _ -> modelList () + "."
+            | Likelihood _ -> "models with a likelihood setting (mult-vae, mult-dae): multinomial (default), gaussian or logistic; the same as --set likelihood=NAME."
+            | Epochs _ -> "trained models only: training epochs (default: the model's, 200 as the paper); the same as --set epochs=N."
+            | Seed _ -> "seed of initialisation, shuffling, dropout and noise (default 98765)."
+            | Set _ -> "a hyperparameter as name=value (repeatable), e.g. --set anneal-cap=0.3; unknown names are errors ('repro models' lists them). tune: applied on top of the grid, so a grid setting fixed this way stops varying, and name=v1,v2 keeps only those values (a reduced grid)."
+            | Split _ -> "pro-sg:DIR uses a split in the notebook's pro_sg layout instead of building one."
+            | Protocol _ -> "strong (default, the paper's), weak (the dataset's fixed train/test split, as LightGCN; LightGCN metrics @20 added; selection on 10% of each training row carved out), or weak-refit (train only: weak's run into OUT/selection, then the same model retrained for its best epoch count on the whole training rows, last epoch tested)."
             | Heldout _ -> "held-out users per set for the strong protocol (default: the dataset's own)."
-            | Threads _ -> "libtorch, SLIM and evaluation threads (default: all cores)."
-            | Out _ -> "the tuning folder: one run folder per point (<model>-<settingsHash>), tune.md and tune.json; finished points are not run again."
+            | Threads _ -> "libtorch, SLIM and evaluation threads (default: all cores); results are reproducible for a fixed count."
+            | Grid _ -> "tune only: which grid, paper (default; each model's grid in 'repro models')."
+            | Out _ -> "train: the run folder (settings, seed, commit, per-epoch log, weights, validation and test metrics; an interrupted run here resumes, a finished one is not run again). tune: the tuning folder, one run folder per point (<model>-<settingsHash>), tune.md and tune.json."
 
 type RecommendArgs =
     | [<Mandatory>] Run of dir: string
@@ -211,14 +194,15 @@ type ReproduceArgs =
 type CliArgs =
     | [<Inherit>] Data_Dir of dir: string
     | [<CliPrefix(CliPrefix.None)>] Data of ParseResults<DataArgs>
-    | [<CliPrefix(CliPrefix.None)>] Train of ParseResults<TrainArgs>
-    | [<CliPrefix(CliPrefix.None)>] Tune of ParseResults<TuneArgs>
+    | [<CliPrefix(CliPrefix.None)>] Train of ParseResults<ModelArgs>
+    | [<CliPrefix(CliPrefix.None)>] Tune of ParseResults<ModelArgs>
     | [<CliPrefix(CliPrefix.None)>] Recommend of ParseResults<RecommendArgs>
     | [<CliPrefix(CliPrefix.None)>] Summarize of ParseResults<SummarizeArgs>
     | [<CliPrefix(CliPrefix.None)>] Bench of ParseResults<BenchArgs>
     | [<CliPrefix(CliPrefix.None)>] Report of ParseResults<ReportArgs>
     | [<CliPrefix(CliPrefix.None)>] Reproduce of ParseResults<ReproduceArgs>
     | [<SubCommand; CliPrefix(CliPrefix.None)>] Experiments
+    | [<SubCommand; CliPrefix(CliPrefix.None)>] Models
     | [<CustomCommandLine("run")>] Run_Experiment of ParseResults<RunArgs>
     | [<CliPrefix(CliPrefix.None)>] Plan of ParseResults<PlanArgs>
     | [<CliPrefix(CliPrefix.None)>] Check of ParseResults<CheckArgs>
@@ -227,7 +211,7 @@ type CliArgs =
             match a with
             | Data_Dir _ -> "data folder (default: $REPRO_DATA_DIR, else ./data)."
             | Data _ -> "datasets: list, fetch, stats, prepare."
-            | Train _ -> "train or fit one model (mult-vae, mult-dae, popularity, ease, wmf, slim) and report test Recall@20, Recall@50, NDCG@100."
+            | Train _ -> "train or fit one model ('repro models' lists them) and report its test metrics."
             | Tune _ -> "run a model's hyperparameter grid, select by validation NDCG@100, report the chosen point's test metrics."
             | Recommend _ -> "top-N items for a new user from a trained run."
             | Summarize _ -> "mean and across-seed standard error of test metrics over run folders, as markdown."
@@ -235,6 +219,7 @@ type CliArgs =
             | Report _ -> "paper-tables.md, SVG figures and an offline report.html, regenerated from the run folders under results/."
             | Reproduce _ -> "run the paper experiment on every paper dataset present or downloadable (else local, else synthetic data)."
             | Experiments -> "list the experiments with their run counts and estimated cost."
+            | Models -> "list the models: name, label, trained or fitted, settings with their paper values, grid size."
             | Run_Experiment _ -> "run an experiment's runs once each into results/; finished runs are skipped, interrupted ones resume."
             | Plan _ -> "write a Slurm job array or a command list of an experiment's pending runs."
             | Check _ -> "compare an experiment's test metrics with regression floors (CI)."

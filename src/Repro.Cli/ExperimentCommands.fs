@@ -17,7 +17,7 @@ let private fail (message: string) =
     1
 
 let private estimate (runs: Run list) =
-    let known = runs |> List.choose Cost.ofRun
+    let known = runs |> List.choose Experiment.estimatedSeconds
     let text = Cost.format (List.sum known)
     if known.Length = runs.Length then text else sprintf "%s (+%d run(s) of unknown shape)" text (runs.Length - known.Length)
 
@@ -59,7 +59,7 @@ let private describe (outcome: Runner.Outcome) (elapsed: TimeSpan) (folder: stri
 type private Clock(todo: Run list) =
     let watch = Diagnostics.Stopwatch.StartNew()
     let mutable finishedEstimate, finishedActual, doneCount = 0.0, 0.0, 0
-    let estimateOf r = Cost.ofRun r |> Option.defaultValue 60.0
+    let estimateOf r = Experiment.estimatedSeconds r |> Option.defaultValue 60.0
     member _.Finish(r: Run, elapsed: TimeSpan) =
         doneCount <- doneCount + 1
         finishedEstimate <- finishedEstimate + estimateOf r
@@ -95,7 +95,7 @@ let private printDryRun (o: Runner.Options) (e: Experiment) =
                 | Runner.Failed _ -> "failed, will retry"
                 | Runner.Started -> "started, will resume"
                 | Runner.Pending -> "pending"
-        let cost = Cost.ofRun r |> Option.map Cost.format |> Option.defaultValue "?"
+        let cost = Experiment.estimatedSeconds r |> Option.map Cost.format |> Option.defaultValue "?"
         printfn "  %-44s %-22s %-24s %10s" r.Id r.Group state cost
 
 /// Does the runs <paramref name="o"/> selects with the live display; 0, 1 (a run failed) or 130 (stopped).
@@ -150,7 +150,7 @@ let runWith (o: Runner.Options) (e: Experiment) =
                     current <- i
                     runWatch <- Diagnostics.Stopwatch.StartNew()
                     printfn "[%d/%d] %s (%s), about %s -> %s" i total r.Id r.Group
-                        (Cost.ofRun r |> Option.map Cost.format |> Option.defaultValue "?") folder
+                        (Experiment.estimatedSeconds r |> Option.map Cost.format |> Option.defaultValue "?") folder
                 | Runner.Said m -> printfn "  %s" m
                 | Runner.TrainingProgressed p ->
                     if p.Phase = TrainingPhase.Validating && (p.Epoch % 10 = 0 || p.Epoch = p.Epochs) then

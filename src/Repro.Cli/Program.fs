@@ -38,6 +38,7 @@ let private dispatch (argv: string[]) (args: ParseResults<CliArgs>) : int =
         ReproduceCommand.run dataDir (r.GetResult(Datasets, defaultValue = Repro.Harness.Datasets.paperDatasets))
             (r.GetResult(ReproduceArgs.Results, defaultValue = "results")) Environment.ProcessorCount
     | Experiments -> ExperimentCommands.list (fst dataDir)
+    | Models -> ModelsCommand.list ()
     | Run_Experiment r -> ExperimentCommands.run (fst dataDir) r
     | Plan p -> ExperimentCommands.plan (fst dataDir) p
     | Check c -> ExperimentCommands.check c

@@ -47,32 +47,44 @@ let printPart (folder: string) (part: string) =
             printfn "  %-18s %.4f ± %.4f  (%d users%s)" m.Name m.Mean m.StandardError m.Users
                 (if m.Excluded > 0 then sprintf ", %d without targets excluded" m.Excluded else "")
 
-/// The settings that --likelihood and --epochs stand for; Error when the model has no epochs.
-let modelAssignments (modelName: string) (likelihood: string option) (epochs: int option) (sets: string list) : Result<string list, string> =
-    let fitted = match ModelSpec.parse modelName [] with Ok spec -> ModelSpec.isFitted spec | Error _ -> false
-    match fitted, epochs, likelihood with
-    | true, Some _, _ -> Error(sprintf "--epochs applies to trained models (mult-vae, mult-dae); %s is fitted in one call (wmf's sweeps: --set iterations=N; slim's: --set max-sweeps=N)" modelName)
-    | true, _, Some _ -> Error(sprintf "--likelihood applies to mult-vae and mult-dae, not to %s" modelName)
-    | _ ->
+/// The settings that --likelihood and --epochs stand for, then --set's; Error when the model does
+/// not have them.
+let assignments (entry: ModelEntry) (args: ParseResults<ModelArgs>) : Result<string list, string> =
+    let has name = Settings.describe entry.Paper |> List.exists (fst >> (=) name)
+    match args.TryGetResult Epochs, args.TryGetResult Likelihood with
+    | Some _, _ when not (has "epochs") ->
+        Error(sprintf "--epochs applies to trained models; %s is fitted in one call (its settings: 'repro models')" entry.Name)
+    | _, Some _ when not (has "likelihood") -> Error(sprintf "--likelihood applies to models with a likelihood setting, not to %s" entry.Name)
+    | epochs, likelihood ->
         Ok [ match likelihood with Some l -> yield "likelihood=" + l | None -> ()
              match epochs with Some e -> yield sprintf "epochs=%d" e | None -> ()
-             yield! sets ]
+             yield! args.GetResults Set ]
 
-let run (dataDir: string) (args: ParseResults<TrainArgs>) (commandLine: string) : int =
-    match modelAssignments (args.GetResult TrainArgs.Model) (args.TryGetResult TrainArgs.Likelihood) (args.TryGetResult TrainArgs.Epochs) (args.GetResults TrainArgs.Set)
-          |> Result.bind (ModelSpec.parse (args.GetResult TrainArgs.Model)) with
+/// The request `train` and `tune` share: dataset, split, protocol, held-out count, seed, threads and
+/// the model with its settings (tune's "name=v1,v2" lists are checked through their first value).
+let request (args: ParseResults<ModelArgs>) (commandLine: string) : Result<RunRequest, string> =
+    let firstValues (sets: string list) = sets |> List.map (fun a -> match a.Split('=', 2) with [| n; v |] -> n + "=" + v.Split(',').[0] | _ -> a)
+    Models.find (args.GetResult ModelArgs.Model)
+    |> Result.bind (fun entry -> assignments entry args |> Result.bind (fun sets -> ModelSpec.parse entry.Name (firstValues sets)))
+    |> Result.bind (fun model ->
+        Protocol.parse (args.GetResult(ModelArgs.Protocol, defaultValue = "strong"))
+        |> Result.map (fun protocol ->
+            { Dataset = args.GetResult Dataset
+              Split = args.TryGetResult Split
+              Protocol = protocol
+              Heldout = args.TryGetResult Heldout
+              Model = model
+              Seed = args.GetResult(Seed, defaultValue = 98765UL)
+              Threads = args.GetResult(Threads, defaultValue = Environment.ProcessorCount)
+              Command = commandLine }))
+
+let run (dataDir: string) (args: ParseResults<ModelArgs>) (commandLine: string) : int =
+    match request args commandLine with
     | Error why -> fail why
-    | Ok model ->
-    let request : Train.RunRequest =
-        { Dataset = args.GetResult TrainArgs.Dataset
-          Split = args.TryGetResult TrainArgs.Split
-          Protocol = args.GetResult(TrainArgs.Protocol, defaultValue = "strong")
-          Heldout = args.TryGetResult TrainArgs.Heldout
-          Model = model
-          Seed = args.GetResult(TrainArgs.Seed, defaultValue = 98765UL)
-          Threads = args.GetResult(TrainArgs.Threads, defaultValue = Environment.ProcessorCount)
-          Command = commandLine }
-    let folder = Path.GetFullPath(args.GetResult TrainArgs.Out)
+    | Ok _ when args.Contains Grid -> fail "--grid belongs to 'repro tune'; 'repro train' trains one point"
+    | Ok request ->
+    let model = request.Model
+    let folder = Path.GetFullPath(args.GetResult Out)
     use stop = StopRequests.listen "Stopping after the current batch; the state is saved and the same command resumes."
     let result =
         try withProgress (fun progress -> Train.execute dataDir folder request (fun m -> printfn "%s" m) progress stop.Token)
@@ -91,17 +103,17 @@ let run (dataDir: string) (args: ParseResults<TrainArgs>) (commandLine: string) 
             | Some(_, extras) when extras |> List.exists (fst >> (=) "selectedEpoch") ->
                 let extra name = extras |> List.find (fst >> (=) name) |> snd
                 printfn "Refit on the whole training rows for the %d epochs selected in %s (validation NDCG@100 %.4f there); the last epoch is tested."
-                    (int (extra "selectedEpoch")) Train.SelectionFolderName (extra "selectionValidationNdcg@100")
+                    (int (extra "selectedEpoch")) Refit.SelectionFolderName (extra "selectionValidationNdcg@100")
             | _ -> ()
             if (RunFolder.readPart folder "validation").IsSome then
                 printfn "Validation:"
                 printPart folder "validation"
-            printfn "Test%s:" (if ModelSpec.isFitted model then "" elif request.Protocol = "weak-refit" then " (last epoch's weights)" else " (best-validation weights)")
+            printfn "Test%s:" (if model.IsFitted then "" elif request.Protocol = WeakRefit then " (last epoch's weights)" else " (best-validation weights)")
             printPart folder "test"
             printfn "Recorded in %s (run.json, metrics.json, test-users.tsv, %s)." folder
-                (if ModelSpec.isFitted model then Train.FittedModelFileName else "epochs.tsv, best.weights")
+                (if model.IsFitted then Execution.FittedModelFileName else "epochs.tsv, best.weights")
             0
-        | TrainingStatus.Interrupted when ModelSpec.isFitted model ->
+        | TrainingStatus.Interrupted when model.IsFitted ->
             eprintfn "Stopped during the fit; no metrics were written. Run the same command again to fit from the start."
             130
         | TrainingStatus.Interrupted ->

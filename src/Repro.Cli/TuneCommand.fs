@@ -9,28 +9,19 @@ open Argu
 open Repro.Harness
 open Repro.Cli.Arguments
 
-let run (dataDir: string) (args: ParseResults<TuneArgs>) (commandLine: string) : int =
-    let modelName = args.GetResult Model
+let run (dataDir: string) (args: ParseResults<ModelArgs>) (commandLine: string) : int =
     let gridName = args.GetResult(Grid, defaultValue = "paper")
-    match TrainCommand.modelAssignments modelName None (args.TryGetResult Epochs) (args.GetResults Set)
-          |> Result.bind (fun sets ->
-              // The base point validates every name; a "v1,v2" list is checked through its first value.
-              ModelSpec.parse modelName (sets |> List.map (fun a -> match a.Split('=', 2) with [| n; v |] -> n + "=" + v.Split(',').[0] | _ -> a))
-              |> Result.bind (fun spec -> Grids.withFixed gridName spec sets |> Result.map (fun grid -> spec, grid))) with
+    match TrainCommand.request args commandLine
+          |> Result.bind (fun request ->
+              TrainCommand.assignments request.Model.Entry args
+              |> Result.bind (Grids.withFixed gridName request.Model)
+              |> Result.map (fun grid -> request, grid)) with
     | Error why -> TrainCommand.fail why
-    | Ok _ when args.TryGetResult Protocol = Some "weak-refit" ->
+    | Ok(request, _) when request.Protocol = WeakRefit ->
         // A refit's validation numbers score items it trains on, so they cannot choose a grid point.
         TrainCommand.fail "tune selects on validation, which a refit no longer holds out: tune with --protocol weak, then refit the chosen point with 'repro train --protocol weak-refit'"
-    | Ok(spec, grid) ->
-    let request : Train.RunRequest =
-        { Dataset = args.GetResult Dataset
-          Split = args.TryGetResult Split
-          Protocol = args.GetResult(Protocol, defaultValue = "strong")
-          Heldout = args.TryGetResult Heldout
-          Model = spec
-          Seed = args.GetResult(Seed, defaultValue = 98765UL)
-          Threads = args.GetResult(Threads, defaultValue = Environment.ProcessorCount)
-          Command = commandLine }
+    | Ok(request, grid) ->
+    let spec = request.Model
     let out = Path.GetFullPath(args.GetResult Out)
     use stop = StopRequests.listen "Stopping after the current batch; the same command resumes the grid."
     printfn "Tuning %s on %s over the %s grid: %d points into %s" spec.Name request.Dataset gridName grid.Length out

@@ -13,8 +13,7 @@ open Repro.Core.Training
 type DatasetSetup =
     { /// A registry name (Datasets.all).
       Dataset: string
-      /// "strong" (the paper's protocol) or "weak" (the dataset's fixed train/test split).
-      Protocol: string
+      Protocol: Protocol
       /// Held-out users per set under the strong protocol; None: the dataset's own (Datasets.fs).
       Heldout: int option
       /// Training epochs for trained models on this dataset (spec 2.1: 200 ML-20M, 100 Netflix/MSD).
@@ -22,7 +21,7 @@ type DatasetSetup =
 
 /// One model of an experiment: the row of the report it belongs to and the model with its settings.
 /// Several arms with the same group and different settings are grid points of that row.
-type Arm = { Group: string; Model: ModelSpec.ModelSpec }
+type Arm = { Group: string; Model: ModelSpec }
 
 type Experiment =
     { Id: string
@@ -41,13 +40,13 @@ type Experiment =
 let paperMetrics = [ "Recall@20"; "Recall@50"; "Ndcg@100" ]
 
 /// The strong protocol with the dataset's own held-out counts.
-let strong dataset epochs = { Dataset = dataset; Protocol = "strong"; Heldout = None; Epochs = epochs }
+let strong dataset epochs = { Dataset = dataset; Protocol = Strong; Heldout = None; Epochs = epochs }
 
 /// An arm whose group is the model's label.
-let arm (model: ModelSpec.ModelSpec) = { Group = model.Label; Model = model }
+let arm (model: ModelSpec) = { Group = model.Label; Model = model }
 
 /// The settings hash that names run folders (ModelSpec.settingsHash: 8 hex digits of SHA-256).
-let settingsHash (model: ModelSpec.ModelSpec) = ModelSpec.settingsHash model
+let settingsHash (model: ModelSpec) = ModelSpec.settingsHash model
 
 /// A stable 64-bit label for a name (first 8 bytes of its SHA-256), for seed derivation.
 let private label (text: string) =
@@ -66,7 +65,7 @@ type Run =
     { Experiment: string
       Setup: DatasetSetup
       Group: string
-      Model: ModelSpec.ModelSpec
+      Model: ModelSpec
       SettingsHash: string
       /// 1-based seed index (the folder's s<N>).
       SeedIndex: int
@@ -102,3 +101,7 @@ let selects (selector: string) (id: string) =
             RegularExpressions.Regex.IsMatch(id, regex)
         else id = p || id.StartsWith(p + "/") || id.StartsWith(p + "-")
     selector.Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries) |> Array.exists one
+
+/// Estimated seconds for a run (`Cost.seconds`), or None when the dataset's shape is unknown.
+let estimatedSeconds (r: Run) =
+    Cost.shape r.Setup.Dataset r.Setup.Heldout |> Option.map (fun s -> Cost.seconds s r.Model)

@@ -43,7 +43,7 @@ let shell (options: PlanOptions) =
 /// estimate (Cost), at least one hour.
 let slurm (options: PlanOptions) =
     let runs = pending options
-    let longest = runs |> List.choose Cost.ofRun |> List.fold max 0.0
+    let longest = runs |> List.choose Experiment.estimatedSeconds |> List.fold max 0.0
     let limit = TimeSpan.FromSeconds(max 3600.0 (2.0 * longest))
     let text = StringBuilder()
     let line (s: string) = text.Append(s).Append('\n') |> ignore

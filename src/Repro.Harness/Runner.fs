@@ -61,7 +61,7 @@ let writeExperimentJson (folder: string) (r: Run) =
     json.["settingsHash"] <- JsonValue.Create r.SettingsHash
     json.["seed"] <- JsonValue.Create r.SeedIndex
     json.["derivedSeed"] <- JsonValue.Create r.Seed
-    json.["protocol"] <- JsonValue.Create r.Setup.Protocol
+    json.["protocol"] <- JsonValue.Create r.Setup.Protocol.Name
     match r.Setup.Heldout with Some h -> json.["heldout"] <- JsonValue.Create h | None -> ()
     let options = JsonSerializerOptions(WriteIndented = true, Encoder = Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping)
     writeAtomically (Path.Combine(folder, experimentFile)) (json.ToJsonString options)
@@ -129,7 +129,7 @@ let runOne (options: Options) (r: Run) (notify: Event -> unit) (cancel: Cancella
         let errorPath = Path.Combine(folder, errorFile)
         if File.Exists errorPath then File.Delete errorPath
         writeExperimentJson folder r
-        let request : Train.RunRequest =
+        let request : RunRequest =
             { Dataset = r.Setup.Dataset; Split = None; Protocol = r.Setup.Protocol; Heldout = r.Setup.Heldout
               Model = r.Model; Seed = r.Seed; Threads = options.Threads; Command = command r }
         let progress = { new IProgress<TrainingProgress> with member _.Report p = notify (TrainingProgressed p) }

@@ -54,15 +54,15 @@ let differences (baseline: obj) (settings: (string * string) list) : string list
         | Some v when v = value -> ()
         | _ -> yield name + "=" + value ]
 
-/// Applies "name=value" assignments to a copy of <paramref name="record"/>.
-let apply<'T when 'T: not struct> (record: 'T) (assignments: string list) : Result<'T, string> =
-    let t = typeof<'T>
+/// Applies "name=value" assignments to a copy of <paramref name="record"/>, a record of type
+/// <paramref name="t"/>, then runs the record's Validate().
+let applyTo (t: Type) (record: obj) (assignments: string list) : Result<obj, string> =
     let properties = settable t
     let known () = String.Join(", ", properties |> Array.map (fun p -> kebab p.Name))
     let clone = t.GetMethod("<Clone>$")
     if isNull clone then Error(sprintf "%s is not a record" t.Name)
     else
-        let copy = clone.Invoke(record, [||]) :?> 'T
+        let copy = clone.Invoke(record, [||])
         let folder (state: Result<unit, string>) (assignment: string) =
             state
             |> Result.bind (fun () ->
@@ -89,3 +89,7 @@ let apply<'T when 'T: not struct> (record: 'T) (assignments: string list) : Resu
                     validate.Invoke(copy, [||]) |> ignore
                     Ok copy
                 with :? TargetInvocationException as e -> Error e.InnerException.Message)
+
+/// Applies "name=value" assignments to a copy of <paramref name="record"/>.
+let apply<'T when 'T: not struct> (record: 'T) (assignments: string list) : Result<'T, string> =
+    applyTo typeof<'T> (box record) assignments |> Result.map (fun r -> r :?> 'T)

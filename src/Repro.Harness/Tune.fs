@@ -9,7 +9,7 @@ open System.Text
 open System.Text.Json
 open System.Text.Json.Nodes
 open Repro.Core.Training
-open Repro.Harness.ModelSpec
+
 
 /// What became of one grid point.
 type PointStatus =
@@ -21,7 +21,7 @@ type PointStatus =
 type Point = { Spec: ModelSpec; Folder: string; Status: PointStatus }
 
 /// The folder name of a grid point: model name and settings hash.
-let folderName (spec: ModelSpec) = spec.Name + "-" + settingsHash spec
+let folderName (spec: ModelSpec) = spec.Name + "-" + ModelSpec.settingsHash spec
 
 /// Selection metric of a finished folder: validation NDCG@100, or for runs older than the
 /// "validation" part the training driver's best validation NDCG@100 (contract).
@@ -50,7 +50,7 @@ let select (points: Point list) : Point option =
 /// Runs every point of <paramref name="grid"/> (request.Model is ignored) into <paramref name="out"/>.
 /// A failing point is reported through <paramref name="say"/> and the others go on; cancellation
 /// stops after the current point.
-let run (dataDir: string) (out: string) (request: Train.RunRequest) (grid: ModelSpec list) (say: string -> unit)
+let run (dataDir: string) (out: string) (request: RunRequest) (grid: ModelSpec list) (say: string -> unit)
         (progress: IProgress<TrainingProgress>) (cancel: Threading.CancellationToken) : Point list =
     let vary = varying grid
     let results = Collections.Generic.List<Point>()
@@ -139,7 +139,7 @@ let json (dataset: string) (model: string) (grid: string) (command: string) (poi
     for p in points do
         let node = JsonObject()
         node.["folder"] <- JsonValue.Create(Path.GetFileName p.Folder)
-        node.["settingsHash"] <- JsonValue.Create(settingsHash p.Spec)
+        node.["settingsHash"] <- JsonValue.Create(ModelSpec.settingsHash p.Spec)
         let settings = JsonObject()
         for n, v in p.Spec.Settings do settings.[n] <- JsonValue.Create v
         node.["settings"] <- settings

@@ -31,7 +31,7 @@ namespace Repro.Core.Models.Cdae;
 /// and nothing of batch x items is allocated per batch. The node table is sized by the training matrix
 /// at the first training step (or by a loaded file), so the model is built from the item count alone.
 /// </summary>
-public sealed class Cdae : ITrainableRecommender
+public sealed class Cdae : TrainedModel<CdaeHyper>
 {
     private const string InW = "W", InB = "b", OutW = "W'", OutB = "b'";
 
@@ -52,13 +52,11 @@ public sealed class Cdae : ITrainableRecommender
     /// <param name="items">Item columns of every matrix the model sees.</param>
     /// <param name="seed">Fixes the initial weights and the dropout masks.</param>
     /// <param name="trainingUsers">Rows of the training matrix, if known now; otherwise taken from the first training step or loaded file.</param>
-    public Cdae(int items, CdaeHyper hyper, ulong seed, int trainingUsers = 0)
+    public Cdae(int items, CdaeHyper hyper, ulong seed, int trainingUsers = 0) : base(hyper)
     {
-        ArgumentNullException.ThrowIfNull(hyper);
         hyper.Validate();
         if (items <= 0) throw new ArgumentOutOfRangeException(nameof(items), $"items must be > 0, got {items}");
         if (trainingUsers < 0) throw new ArgumentOutOfRangeException(nameof(trainingUsers), $"training users must be >= 0, got {trainingUsers}");
-        Hyper = hyper;
         Items = items;
         _k = hyper.Hidden;
         _confidence = hyper.ConfidenceWeights();
@@ -82,8 +80,7 @@ public sealed class Cdae : ITrainableRecommender
         EnsureCapacity(hyper.BatchSize);
     }
 
-    public CdaeHyper Hyper { get; }
-    public int Items { get; }
+    public override int Items { get; }
 
     /// <summary>All network weights and biases (W [I, K], b, W' [I, K] stored [out, in], b') in one buffer.</summary>
     public FlatParameters Parameters { get; }
@@ -191,7 +188,7 @@ public sealed class Cdae : ITrainableRecommender
     /// layer's pre-activation h_u W'^T + b' (tanh is monotone, so the ranking is f_u's without tanh's
     /// saturation ties); fold-in items get negative infinity.
     /// </summary>
-    public void Score(CsrMatrix foldIn, ReadOnlySpan<int> rows, Span<float> output)
+    public override void Score(CsrMatrix foldIn, ReadOnlySpan<int> rows, Span<float> output)
     {
         CheckMatrix(foldIn);
         if (output.Length < (long)rows.Length * Items) throw new ArgumentException($"output holds {output.Length} floats, needs {(long)rows.Length * Items}");
@@ -392,7 +389,7 @@ public sealed class Cdae : ITrainableRecommender
     private const int ArchiveVersion = 1;
 
     /// <summary>Writes the network and the training users' nodes (and, with <paramref name="withOptimizer"/>, both Adams' states) atomically.</summary>
-    public void Save(string path, bool withOptimizer = false) =>
+    public override void Save(string path, bool withOptimizer) =>
         BinaryArchive.Write(path, ArchiveKind, ArchiveVersion, Parameters.LayoutKey, w =>
         {
             w.Write(Parameters.Data);
@@ -414,7 +411,7 @@ public sealed class Cdae : ITrainableRecommender
         });
 
     /// <summary>Reads what <see cref="Save"/> wrote for a network of this shape; restores the optimisers' state when the file holds it.</summary>
-    public void Load(string path) =>
+    public override void Load(string path) =>
         BinaryArchive.Read(path, ArchiveKind, ArchiveVersion, Parameters.LayoutKey, r =>
         {
             var p = r.ReadSingleArray();
@@ -452,21 +449,11 @@ public sealed class Cdae : ITrainableRecommender
             return 0;
         });
 
-    // ---------------------------------------------------------------- ITrainableRecommender
-
-    string ITrainableRecommender.Settings => SettingsText.Of(Hyper);
-    int ITrainableRecommender.Epochs => Hyper.Epochs;
-    int ITrainableRecommender.BatchSize => Hyper.BatchSize;
-    bool ITrainableRecommender.UsesAnnealing => false;
-    AnnealingSchedule? ITrainableRecommender.NewAnnealingSchedule() => null;
-    BatchLoss ITrainableRecommender.TrainStep(CsrMatrix data, ReadOnlySpan<int> rows, double beta) => TrainStep(data, rows);
-    void IRecommender.Save(string path) => Save(path, withOptimizer: false);
-    void ITrainableRecommender.SaveState(string path) => Save(path, withOptimizer: true);
-    void ITrainableRecommender.LoadState(string path) => Load(path);
-    void ITrainableRecommender.LoadWeights(string path) => Load(path);
+    /// <summary>No KL term: beta is ignored.</summary>
+    public override BatchLoss TrainStep(CsrMatrix data, ReadOnlySpan<int> rows, double beta) => TrainStep(data, rows);
 
     /// <summary>Restarts the dropout stream (weights are unchanged).</summary>
-    public void Reseed(ulong seed) => _random.Reseed(seed);
+    public override void Reseed(ulong seed) => _random.Reseed(seed);
 
     // ---------------------------------------------------------------- buffers
 
@@ -515,7 +502,7 @@ public sealed class Cdae : ITrainableRecommender
         _outT?.Dispose();
     }
 
-    public void Dispose()
+    public override void Dispose()
     {
         DisposeBuffers();
         Parameters.Dispose();

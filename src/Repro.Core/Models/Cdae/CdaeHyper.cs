@@ -15,7 +15,7 @@ namespace Repro.Core.Models.Cdae;
 /// 500-user batch, exactly as Mult-DAE's lam = 0.01 / 500. Biases are not penalised (spec 7 pitfall 10).
 /// </para>
 /// </summary>
-public sealed record CdaeHyper
+public sealed record CdaeHyper : ITrainingSchedule
 {
     /// <summary>Units of the bottleneck (and of each user node V_u). Paper: 200 (spec 2.3, "bottleneck 200").</summary>
     public int Hidden { get; init; } = 200;

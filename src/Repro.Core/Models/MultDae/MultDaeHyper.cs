@@ -6,7 +6,7 @@ namespace Repro.Core.Models.MultDae;
 /// Hyperparameters of Mult-DAE. <see cref="Paper"/> holds the values of the authors' ML-20M notebook
 /// VAE_ML20M_WWW2018.ipynb (NB), as transcribed in spec 2.2 (NB cells 41, 77-92).
 /// </summary>
-public sealed record MultDaeHyper
+public sealed record MultDaeHyper : ITrainingSchedule
 {
     /// <summary>Units of the single hidden (code) layer, I -> Hidden -> I. Paper: 200 (spec 2.2: NB p_dims = [200, n_items]).</summary>
     public int Hidden { get; init; } = 200;

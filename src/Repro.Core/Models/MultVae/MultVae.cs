@@ -10,23 +10,21 @@ namespace Repro.Core.Models.MultVae;
 /// training driver, which calls <see cref="TrainStep(CsrMatrix, ReadOnlySpan{int}, double)"/> per
 /// minibatch with beta from <see cref="MultVaeHyper.NewAnnealingSchedule"/>.
 /// </summary>
-public sealed class MultVae : ITrainableRecommender
+public sealed class MultVae : TrainedModel<MultVaeHyper>
 {
     /// <param name="items">Item columns of every matrix the model will see.</param>
     /// <param name="seed">Fixes initial weights, dropout masks and the reparameterisation noise.</param>
-    public MultVae(int items, MultVaeHyper hyper, ulong seed)
+    public MultVae(int items, MultVaeHyper hyper, ulong seed) : base(hyper)
     {
         hyper.Validate();
         if (items <= 0) throw new ArgumentOutOfRangeException(nameof(items), $"items must be > 0, got {items}");
-        Hyper = hyper;
         int[] q = hyper.Hidden > 0 ? [items, hyper.Hidden, hyper.Latent] : [items, hyper.Latent];
         int[] p = hyper.Hidden > 0 ? [hyper.Latent, hyper.Hidden, items] : [hyper.Latent, items];
         Network = new SparseAutoencoder(q, p, variational: true, hyper.Likelihood,
             hyper.GaussianConfidence ?? GaussianConfidence.Default, hyper.LearningRate, hyper.WeightDecay, seed, hyper.BatchSize);
     }
 
-    public MultVaeHyper Hyper { get; }
-    public int Items => Network.Items;
+    public override int Items => Network.Items;
     public long ParameterCount => Network.ParameterCount;
     internal SparseAutoencoder Network { get; }
 
@@ -37,7 +35,7 @@ public sealed class MultVae : ITrainableRecommender
     public int LastInputNonZeros => Network.LastInputNonZeros;
 
     /// <summary>One Adam update on <paramref name="rows"/> of <paramref name="data"/> (dropout on) with KL weight <paramref name="beta"/>; the loss is the batch's before the update.</summary>
-    public BatchLoss TrainStep(CsrMatrix data, ReadOnlySpan<int> rows, double beta) =>
+    public override BatchLoss TrainStep(CsrMatrix data, ReadOnlySpan<int> rows, double beta) =>
         Network.TrainStep(data, rows, Hyper.KeepProbability, beta);
 
     /// <summary>One update on every row of <paramref name="batch"/>.</summary>
@@ -47,30 +45,19 @@ public sealed class MultVae : ITrainableRecommender
     public BatchLoss Evaluate(CsrMatrix data, ReadOnlySpan<int> rows, double beta) => Network.Evaluate(data, rows, beta);
 
     /// <summary>Logits f_u (z = mu, no dropout) for each row, fold-in items set to negative infinity; output is rows x Items.</summary>
-    public void Score(CsrMatrix foldIn, ReadOnlySpan<int> rows, Span<float> output) => Network.Score(foldIn, rows, output);
-
-    public void Score(CsrMatrix foldIn, Span<float> output) => Score(foldIn, AllRows(foldIn), output);
+    public override void Score(CsrMatrix foldIn, ReadOnlySpan<int> rows, Span<float> output) => Network.Score(foldIn, rows, output);
 
     /// <summary>Writes the weights, and with <paramref name="withOptimizer"/> Adam's state, to <paramref name="path"/> atomically.</summary>
-    public void Save(string path, bool withOptimizer = false) => Network.Save(path, withOptimizer);
+    public override void Save(string path, bool withOptimizer) => Network.Save(path, withOptimizer);
 
-    public void Load(string path) => Network.Load(path);
+    public override void Load(string path) => Network.Load(path);
 
-    // ITrainableRecommender: the driver's view (epochs, batch size and schedule come from the hyper record).
-    string ITrainableRecommender.Settings => SettingsText.Of(Hyper);
-    int ITrainableRecommender.Epochs => Hyper.Epochs;
-    int ITrainableRecommender.BatchSize => Hyper.BatchSize;
-    bool ITrainableRecommender.UsesAnnealing => true;
-    AnnealingSchedule? ITrainableRecommender.NewAnnealingSchedule() => Hyper.NewAnnealingSchedule();
-    void IRecommender.Save(string path) => Save(path, withOptimizer: false);
-    void ITrainableRecommender.SaveState(string path) => Save(path, withOptimizer: true);
-    void ITrainableRecommender.LoadState(string path) => Load(path);
-    void ITrainableRecommender.LoadWeights(string path) => Load(path);
+    // The KL term's weight follows the hyper record's schedule.
+    public override bool UsesAnnealing => true;
+    public override AnnealingSchedule? NewAnnealingSchedule() => Hyper.NewAnnealingSchedule();
 
     /// <summary>Restarts the dropout and noise stream (weights are unchanged).</summary>
-    public void Reseed(ulong seed) => Network.Reseed(seed);
+    public override void Reseed(ulong seed) => Network.Reseed(seed);
 
-    internal static int[] AllRows(CsrMatrix m) => Enumerable.Range(0, m.Rows).ToArray();
-
-    public void Dispose() => Network.Dispose();
+    public override void Dispose() => Network.Dispose();
 }

@@ -6,7 +6,7 @@ namespace Repro.Core.Models.MultVae;
 /// Hyperparameters of Mult-VAE^PR. <see cref="Paper"/> holds the values of the authors' ML-20M
 /// notebook VAE_ML20M_WWW2018.ipynb (NB), as transcribed in spec 2.1.
 /// </summary>
-public sealed record MultVaeHyper
+public sealed record MultVaeHyper : ITrainingSchedule
 {
     /// <summary>Units of the encoder's and decoder's hidden layer (0 = no hidden layer). Paper: 600 (spec 2.1 'Architecture': NB p_dims = [200, 600, n_items]; paper section 4.3).</summary>
     public int Hidden { get; init; } = 600;

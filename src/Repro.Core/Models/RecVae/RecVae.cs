@@ -26,7 +26,7 @@ namespace Repro.Core.Models.RecVae;
 /// batch-by-items tensor, reused), as in <see cref="SparseAutoencoder"/>; the encoder's gradient enters
 /// autograd as d loss / d z.
 /// </summary>
-public sealed class RecVae : ITrainableRecommender, IMultiPassEpoch
+public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch
 {
     private const string DecoderWeight = "dec.W", DecoderBias = "dec.b";
 
@@ -51,12 +51,10 @@ public sealed class RecVae : ITrainableRecommender, IMultiPassEpoch
 
     /// <param name="items">Item columns of every matrix the model will see.</param>
     /// <param name="seed">Fixes initial weights (encoder, old encoder, decoder), dropout masks and the reparameterisation noise.</param>
-    public RecVae(int items, RecVaeHyper hyper, ulong seed)
+    public RecVae(int items, RecVaeHyper hyper, ulong seed) : base(hyper)
     {
-        ArgumentNullException.ThrowIfNull(hyper);
         hyper.Validate();
         if (items <= 0) throw new ArgumentOutOfRangeException(nameof(items), $"items must be > 0, got {items}");
-        Hyper = hyper;
         Items = items;
         var init = new SeededRandom(seed);
         // model.py: VAE builds the encoder, then the prior's own (independently initialised) old encoder, then the decoder.
@@ -80,8 +78,7 @@ public sealed class RecVae : ITrainableRecommender, IMultiPassEpoch
         EnsureCapacity(hyper.BatchSize);
     }
 
-    public RecVaeHyper Hyper { get; }
-    public int Items { get; }
+    public override int Items { get; }
     public long ParameterCount => _encoder.Parameters.Count + _decoder.Count;
 
     // For gradient checks in tests.
@@ -129,7 +126,7 @@ public sealed class RecVae : ITrainableRecommender, IMultiPassEpoch
     /// is per user, <see cref="KlWeights"/>). Returns the batch's loss before the update; its Kl is the
     /// unweighted mean KL estimate.
     /// </summary>
-    public BatchLoss TrainStep(CsrMatrix data, ReadOnlySpan<int> rows, double beta)
+    public override BatchLoss TrainStep(CsrMatrix data, ReadOnlySpan<int> rows, double beta)
     {
         var loss = ComputeGradients(data, rows);
         if (InEncoderPass) _encoderAdam.Step();
@@ -224,12 +221,12 @@ public sealed class RecVae : ITrainableRecommender, IMultiPassEpoch
     }
 
     /// <summary>Restarts the dropout and noise stream (weights are unchanged).</summary>
-    public void Reseed(ulong seed) => _random.Reseed(seed);
+    public override void Reseed(ulong seed) => _random.Reseed(seed);
 
     // ---------------------------------------------------------------- scoring
 
     /// <summary>Logits of decoder(mu(x)) without dropout for each row, fold-in items set to negative infinity; output is rows x Items.</summary>
-    public void Score(CsrMatrix foldIn, ReadOnlySpan<int> rows, Span<float> output)
+    public override void Score(CsrMatrix foldIn, ReadOnlySpan<int> rows, Span<float> output)
     {
         CheckMatrix(foldIn);
         if (output.Length < (long)rows.Length * Items) throw new ArgumentException($"output holds {output.Length} floats, needs {(long)rows.Length * Items}");
@@ -261,16 +258,26 @@ public sealed class RecVae : ITrainableRecommender, IMultiPassEpoch
     private const int ArchiveVersion = 1;
     private string ArchiveKey => $"{_encoder.Parameters.LayoutKey}|{_decoder.LayoutKey}";
 
+    /// <summary>The weights alone, or with <paramref name="withOptimizer"/> the whole training state (<see cref="SaveState"/>).</summary>
+    public override void Save(string path, bool withOptimizer)
+    {
+        if (withOptimizer) SaveState(path);
+        else SaveWeights(path);
+    }
+
+    /// <summary>Reads weights written by <see cref="Save(string, bool)"/> without the optimiser (<see cref="LoadWeights"/>).</summary>
+    public override void Load(string path) => LoadWeights(path);
+
     /// <summary>Writes the encoder's and decoder's weights (what scoring needs) atomically.</summary>
-    public void Save(string path) =>
+    private void SaveWeights(string path) =>
         BinaryArchive.Write(path, WeightsKind, ArchiveVersion, ArchiveKey, w =>
         {
             w.Write(_encoder.Parameters.Data);
             w.Write(_decoder.Data);
         });
 
-    /// <summary>Reads what <see cref="Save"/> wrote (the old encoder, optimisers and pass are left as they are).</summary>
-    public void LoadWeights(string path) =>
+    /// <summary>Reads what <see cref="SaveWeights"/> wrote (the old encoder, optimisers and pass are left as they are).</summary>
+    public override void LoadWeights(string path) =>
         BinaryArchive.Read(path, WeightsKind, ArchiveVersion, ArchiveKey, r =>
         {
             var encoder = Expect(r.ReadSingleArray(), _encoder.Parameters.Data.Length, path, "encoder");
@@ -281,7 +288,7 @@ public sealed class RecVae : ITrainableRecommender, IMultiPassEpoch
         });
 
     /// <summary>Writes everything training continues from: both networks, the old encoder, both Adams' moments and steps, and the pass.</summary>
-    public void SaveState(string path) =>
+    public override void SaveState(string path) =>
         BinaryArchive.Write(path, StateKind, ArchiveVersion, ArchiveKey, w =>
         {
             w.Write(_encoder.Parameters.Data);
@@ -297,7 +304,7 @@ public sealed class RecVae : ITrainableRecommender, IMultiPassEpoch
         });
 
     /// <summary>Reads what <see cref="SaveState"/> wrote.</summary>
-    public void LoadState(string path) =>
+    public override void LoadState(string path) =>
         BinaryArchive.Read(path, StateKind, ArchiveVersion, ArchiveKey, r =>
         {
             int encoderLength = _encoder.Parameters.Data.Length, decoderLength = _decoder.Data.Length;
@@ -320,13 +327,6 @@ public sealed class RecVae : ITrainableRecommender, IMultiPassEpoch
 
     private static float[] Expect(float[] values, int length, string path, string what) =>
         values.Length == length ? values : throw new StaleCacheException(path, $"holds {values.Length} {what} values, expected {length}");
-
-    // ITrainableRecommender: the driver's view (epochs and batch size come from the hyper record).
-    string ITrainableRecommender.Settings => SettingsText.Of(Hyper);
-    int ITrainableRecommender.Epochs => Hyper.Epochs;
-    int ITrainableRecommender.BatchSize => Hyper.BatchSize;
-    bool ITrainableRecommender.UsesAnnealing => false;
-    AnnealingSchedule? ITrainableRecommender.NewAnnealingSchedule() => null;
 
     // ---------------------------------------------------------------- buffers
 
@@ -363,7 +363,7 @@ public sealed class RecVae : ITrainableRecommender, IMultiPassEpoch
         _klWeight?.Dispose();
     }
 
-    public void Dispose()
+    public override void Dispose()
     {
         DisposeBuffers();
         _encoder.Dispose();

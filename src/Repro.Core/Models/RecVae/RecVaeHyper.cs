@@ -6,7 +6,7 @@ namespace Repro.Core.Models.RecVae;
 /// 50 epochs are the defaults of its earlier revision, the ML-20M setting behind the published 0.414 /
 /// 0.553 / 0.442) and model.py's constants (RM).
 /// </summary>
-public sealed record RecVaeHyper
+public sealed record RecVaeHyper : ITrainingSchedule
 {
     /// <summary>Units of each of the encoder's five hidden layers. Paper: 600 (RS --hidden-dim).</summary>
     public int Hidden { get; init; } = 600;

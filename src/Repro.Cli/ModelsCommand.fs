@@ -1,0 +1,18 @@
+/// `repro models`: the model catalogue, with each model's settings at their paper values.
+module Repro.Cli.ModelsCommand
+
+open Repro.Harness
+
+let list () =
+    printfn "Models (train with 'repro train --model NAME', change a setting with --set name=value):"
+    for e in Models.all do
+        let spec = { Entry = e; Hyper = e.Paper }
+        printfn ""
+        printfn "%-12s %s, %s%s" e.Name e.Label (if e.IsFitted then "fitted once" else "trained")
+            (if e.Aliases.IsEmpty then "" else sprintf " (also: %s)" (String.concat ", " e.Aliases))
+        printfn "  %s" e.Description
+        match spec.Settings with
+        | [] -> printfn "  settings: none"
+        | settings -> printfn "  settings (paper values): %s" (settings |> List.map (fun (n, v) -> n + "=" + v) |> String.concat ", ")
+        printfn "  paper grid: %d point(s)" (ModelSpec.paperGrid spec).Length
+    0

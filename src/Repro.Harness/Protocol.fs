@@ -1,0 +1,30 @@
+namespace Repro.Harness
+
+/// How a run's data is split and evaluated. The command line and run records spell it by Name.
+type Protocol =
+    /// The paper's: held-out users' fold-in items predict their targets (strong generalisation).
+    | Strong
+    /// A dataset's fixed train/test split, as LightGCN: every user trains; validation is carved from
+    /// 10% of each training row.
+    | Weak
+    /// Weak's run on the carve for selection, then the same model retrained for the selected number
+    /// of epochs on the whole training rows, its last epoch tested.
+    | WeakRefit
+
+    /// "strong", "weak" or "weak-refit".
+    member p.Name =
+        match p with
+        | Strong -> "strong"
+        | Weak -> "weak"
+        | WeakRefit -> "weak-refit"
+
+[<RequireQualifiedAccess>]
+module Protocol =
+    /// Every protocol, in the order help texts list them.
+    let all = [ Strong; Weak; WeakRefit ]
+
+    /// The protocol spelt <paramref name="name"/>; an error lists the allowed names.
+    let parse (name: string) : Result<Protocol, string> =
+        match all |> List.tryFind (fun p -> p.Name = name.Trim().ToLowerInvariant()) with
+        | Some p -> Ok p
+        | None -> Error(sprintf "--protocol takes %s; got '%s'" (all |> List.map (fun p -> p.Name) |> String.concat ", ") name)

@@ -1,0 +1,83 @@
+namespace Repro.Harness
+
+open System.IO
+open Repro.Core.Metrics
+open Repro.Core.Protocols
+open Repro.Core.Sparse
+
+/// One run as a runner or `repro train` asks for it: which data, which model with which settings,
+/// which seed. Everything needed to do it again.
+type RunRequest =
+    { /// A registry name (see `repro data list`); with Split, a label for the imported split.
+      Dataset: string
+      /// "pro-sg:DIR" trains on a split in the notebook's layout instead of building one.
+      Split: string option
+      Protocol: Protocol
+      /// Held-out users per set for the strong protocol; None: the dataset's own.
+      Heldout: int option
+      Model: ModelSpec
+      Seed: uint64
+      Threads: int
+      /// The command line that reproduces the run, recorded in run.json.
+      Command: string }
+
+/// What a run trains on, selects on and is tested on, whatever the protocol.
+type RunData =
+    { Train: CsrMatrix
+      Validation: HeldOutSet
+      TestFoldIn: CsrMatrix
+      TestTarget: CsrMatrix
+      /// Original id of each item column.
+      ItemIds: string[]
+      /// The protocol in words, as run.json records it.
+      Protocol: string
+      TestMetrics: MetricSpec list
+      /// The dataset's label for run.json.
+      DatasetLabel: string }
+
+/// The data of each protocol, loaded once per command.
+[<RequireQualifiedAccess; CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
+module RunData =
+    /// The paper's protocol: held-out users' fold-in predicts their targets.
+    let strong (label: string) (split: StrongGeneralizationSplit) =
+        { Train = split.Train; Validation = split.Validation; TestFoldIn = split.TestFoldIn; TestTarget = split.TestTarget
+          ItemIds = split.ItemIds
+          Protocol = sprintf "strong generalisation, %d validation + %d test users" split.Validation.Users split.Test.Users
+          TestMetrics = List.ofSeq MetricSpec.Paper
+          DatasetLabel = label }
+
+    /// LightGCN's protocol on a fixed split: every user trains; 10% of each training row is carved out
+    /// for model selection, so test items are never looked at before test; test input is the whole
+    /// training row. Metrics: LightGCN's recall@20 and ndcg@20, then the paper's.
+    let weak (label: string) (split: WeakGeneralizationSplit) (itemIds: string[]) =
+        let carved = WeakValidation.Carve(split.Train, 0.1)
+        { Train = carved.Fit; Validation = carved.Validation; TestFoldIn = split.Train; TestTarget = split.Test; ItemIds = itemIds
+          Protocol = "weak generalisation (fixed train/test split; validation carved from 10% of training rows)"
+          TestMetrics = [ MetricSpec.RecallLightGcn 20; MetricSpec.NdcgLightGcn 20 ] @ List.ofSeq MetricSpec.Paper
+          DatasetLabel = label }
+
+    /// The data for the request's protocol, from a pro_sg folder or the dataset registry.
+    /// <paramref name="say"/> gets progress messages.
+    let load (dataDir: string) (request: RunRequest) (say: string -> unit) : Result<RunData, string> =
+        match request.Split with
+        | Some spec when spec.StartsWith "pro-sg:" ->
+            let dir = spec.Substring "pro-sg:".Length
+            try Ok(strong (sprintf "pro_sg split from %s" (Path.GetFullPath dir)) (ProSgFormat.Import dir))
+            with
+            | :? Repro.Core.Data.DataFormatException as e -> Error e.Message
+            | :? IOException as e -> Error e.Message
+        | Some spec -> Error(sprintf "--split takes pro-sg:DIR; got '%s'" spec)
+        | None ->
+            Datasets.find request.Dataset
+            |> Result.bind (fun d ->
+                match request.Protocol with
+                | Strong ->
+                    Prepare.prepare dataDir (Prepare.cacheDir dataDir) d request.Heldout say
+                    |> Result.map (fun p -> strong d.Name p.Split)
+                | Weak | WeakRefit ->
+                    match d.FixedSplit, Datasets.locate dataDir d with
+                    | None, _ -> Error(sprintf "%s has no fixed train/test split; --protocol weak needs one (gowalla has)" d.Name)
+                    | _, Error why -> Error why
+                    | Some read, Ok _ ->
+                        let split, itemIds = read (Datasets.folderOf dataDir d)
+                        Ok(weak d.Name split itemIds))
