@@ -55,3 +55,7 @@ let isFitted (spec: ModelSpec) = spec.IsFitted
 /// The paper's grid around <paramref name="spec"/> (the catalogue entry's grid).
 let paperGrid (spec: ModelSpec) : ModelSpec list =
     spec.Entry.Grid spec.Hyper |> List.map (fun h -> { Entry = spec.Entry; Hyper = h })
+
+/// Runs the hyper record's own Validate(): Error with its message for an invalid point.
+let validate (spec: ModelSpec) : Result<unit, string> =
+    Settings.applyTo spec.Entry.HyperType spec.Hyper [] |> Result.map ignore

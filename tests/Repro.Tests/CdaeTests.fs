@@ -214,8 +214,8 @@ let tests =
 
         testCase "the command line builds CDAE by name with settings, and a run record rebuilds it" <| fun () ->
             match Repro.Harness.ModelSpec.parse "cdae" [ "weight-decay=100"; "fold-in-steps=3" ] with
-            | Ok (Repro.Harness.ModelSpec.Cdae h as spec) ->
-                Expect.equal h (CdaeHyper(WeightDecay = 100.0, FoldInSteps = 3)) "settings applied to Paper"
+            | Ok spec when (Repro.Harness.Models.cdae.HyperOf spec).IsSome ->
+                Expect.equal (Repro.Harness.Models.cdae.HyperOf spec).Value (CdaeHyper(WeightDecay = 100.0, FoldInSteps = 3)) "settings applied to Paper"
                 Expect.equal spec.Name "cdae" "name"
                 Expect.equal spec.Label "CDAE" "label"
                 Expect.equal (Repro.Harness.ModelSpec.ofSettings "cdae" spec.Settings) (Ok spec) "run.json settings rebuild the same model"

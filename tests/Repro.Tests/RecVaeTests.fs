@@ -231,7 +231,9 @@ let tests =
             | Ok _ -> failtest "gamma=-1 accepted"
             | Error why -> Expect.stringContains why "gamma" "the harness names the setting"
             match Repro.Harness.ModelSpec.parse "recvae" [ "encoder-passes=2"; "gamma=0.01" ] with
-            | Ok (Repro.Harness.ModelSpec.RecVae h) -> Expect.equal (h.EncoderPasses, h.Gamma) (2, 0.01) "settings by kebab name"
+            | Ok spec when (Repro.Harness.Models.recVae.HyperOf spec).IsSome ->
+                let h = (Repro.Harness.Models.recVae.HyperOf spec).Value
+                Expect.equal (h.EncoderPasses, h.Gamma) (2, 0.01) "settings by kebab name"
             | other -> failtestf "expected RecVae, got %A" other
 
         testCase "the paper defaults are the authors' run.py and model.py values" <| fun () ->

@@ -17,14 +17,14 @@ open Repro.Harness.Experiment
 open Repro.Tests.TempFiles
 
 /// A Mult-VAE small enough for seconds on synthetic-tiny.
-let private tinyVae = ModelSpec.MultVae(MultVaeHyper(Hidden = 16, Latent = 8, BatchSize = 32, Epochs = 3))
-let private tinyDae = ModelSpec.MultDae(MultDaeHyper(Hidden = 16, BatchSize = 32, Epochs = 3))
+let private tinyVae = Models.multVae.With(MultVaeHyper(Hidden = 16, Latent = 8, BatchSize = 32, Epochs = 3))
+let private tinyDae = Models.multDae.With(MultDaeHyper(Hidden = 16, BatchSize = 32, Epochs = 3))
 /// Refused by MultVaeHyper.Validate (latent dimension 0): a run that fails.
-let private broken = ModelSpec.MultVae(MultVaeHyper(Hidden = 16, Latent = 0, BatchSize = 32, Epochs = 3))
+let private broken = Models.multVae.With(MultVaeHyper(Hidden = 16, Latent = 0, BatchSize = 32, Epochs = 3))
 
-let private tinyExperiment (models: ModelSpec.ModelSpec list) =
+let private tinyExperiment (models: ModelSpec list) =
     { Id = "tiny"; Title = "test"
-      Datasets = [ { Dataset = "synthetic-tiny"; Protocol = "strong"; Heldout = None; Epochs = 3 } ]
+      Datasets = [ { Dataset = "synthetic-tiny"; Protocol = Strong; Heldout = None; Epochs = 3 } ]
       Models = fun _ -> models |> List.map arm
       Metrics = paperMetrics; Seeds = 1 }
 
@@ -47,17 +47,6 @@ let private testMetrics (folder: string) =
 
 open Repro.Tests.CliRunner
 
-let private validate (model: ModelSpec.ModelSpec) =
-    match model with
-    | ModelSpec.MultVae h -> h.Validate()
-    | ModelSpec.MultDae h -> h.Validate()
-    | ModelSpec.Popularity -> ()
-    | ModelSpec.Ease h -> h.Validate()
-    | ModelSpec.Wmf h -> h.Validate()
-    | ModelSpec.Slim h -> h.Validate()
-    | ModelSpec.Cdae h -> h.Validate()
-    | ModelSpec.RecVae h -> h.Validate()
-
 /// Writes a run folder as the runner and Train.execute leave it, without training.
 let private fakeRun (folder: string) (dataset: string) (group: string) (ndcg: float) (se: float) =
     Directory.CreateDirectory folder |> ignore
@@ -71,24 +60,24 @@ let experimentTests =
     testList "Harness.Experiment" [
         testCase "the settings hash is the first 8 hex digits of SHA-256 of the sorted name=value lines" <| fun () ->
             // sha256("") = e3b0c442...; sha256("lambda=500") = 77a36ae4... (computed independently)
-            Expect.equal (settingsHash ModelSpec.Popularity) "e3b0c442" "no settings"
-            Expect.equal (settingsHash (ModelSpec.Ease(EaseHyper(Lambda = 500.0)))) "77a36ae4" "EASE lambda 500"
+            Expect.equal (settingsHash Models.popularity.Spec) "e3b0c442" "no settings"
+            Expect.equal (settingsHash (Models.ease.With(EaseHyper(Lambda = 500.0)))) "77a36ae4" "EASE lambda 500"
 
         testCase "a run's folder is <experiment>/<dataset>/<model>-<hash8>-s<seed> and its id drops the experiment" <| fun () ->
-            let r = runs None (tinyExperiment [ ModelSpec.Popularity ]) |> List.exactlyOne
+            let r = runs None (tinyExperiment [ Models.popularity.Spec ]) |> List.exactlyOne
             Expect.equal r.Id "synthetic-tiny/popularity-e3b0c442-s1" "id"
             Expect.equal (r.Folder "res") (Path.Combine("res", "tiny", "synthetic-tiny", "popularity-e3b0c442-s1")) "folder"
 
         testCase "grid points differ in hash, different settings never share a folder" <| fun () ->
-            let grid = [ for c in [ 2.; 5. ] -> ModelSpec.Wmf(WmfHyper(Confidence = c)) ]
+            let grid = [ for c in [ 2.; 5. ] -> Models.wmf.With(WmfHyper(Confidence = c)) ]
             let ids = runs None (tinyExperiment grid) |> List.map (fun r -> r.Id)
             Expect.equal (List.distinct ids).Length 2 "two folders"
 
         testCase "run seeds are derived: stable, different per seed index and dataset, shared by grid points" <| fun () ->
-            let e = { tinyExperiment [ ModelSpec.Wmf(WmfHyper(Confidence = 2.0)); ModelSpec.Wmf(WmfHyper(Confidence = 5.0)) ] with Seeds = 2 }
+            let e = { tinyExperiment [ Models.wmf.With(WmfHyper(Confidence = 2.0)); Models.wmf.With(WmfHyper(Confidence = 5.0)) ] with Seeds = 2 }
             let rs = runs None e
             Expect.equal rs.Length 4 "2 grid points x 2 seeds"
-            let seedOf c s = (rs |> List.find (fun r -> r.SeedIndex = s && (match r.Model with ModelSpec.Wmf h -> h.Confidence = c | _ -> false))).Seed
+            let seedOf c s = (rs |> List.find (fun r -> r.SeedIndex = s && (match Models.wmf.HyperOf r.Model with Some h -> h.Confidence = c | None -> false))).Seed
             Expect.equal (seedOf 2.0 1) (seedOf 5.0 1) "grid points share the seed"
             Expect.notEqual (seedOf 2.0 1) (seedOf 2.0 2) "seed indexes differ"
             Expect.equal (seedOf 2.0 1) (runSeed "tiny" "synthetic-tiny" "wmf" 1) "derived from (experiment, dataset, model, index)"
@@ -119,7 +108,7 @@ let catalogTests =
                 for d in e.Datasets do
                     Expect.isOk (Datasets.find d.Dataset) (sprintf "%s is a registry dataset" d.Dataset)
                     Expect.isNonEmpty (e.Models d) (sprintf "models on %s" d.Dataset)
-                for r in rs do validate r.Model
+                for r in rs do Expect.isOk (ModelSpec.validate r.Model) (sprintf "%s has valid settings" r.Id)
                 Expect.isNonEmpty e.Metrics "metrics"
 
         testCase "paper has Table 2's datasets, epochs and grids (WMF 2 x 6, SLIM 4 x 4 except on MSD)" <| fun () ->
@@ -132,14 +121,14 @@ let catalogTests =
                 Expect.equal (count "Mult-VAE^PR") 1 "one Mult-VAE^PR"
                 Expect.equal (count "Mult-DAE") 1 "one Mult-DAE"
                 for a in paper.Models d do
-                    match a.Model with
-                    | ModelSpec.MultVae h -> Expect.equal h.Epochs d.Epochs "epochs follow the dataset"
-                    | ModelSpec.MultDae h -> Expect.equal h.Epochs d.Epochs "epochs follow the dataset"
+                    match Models.multVae.HyperOf a.Model, Models.multDae.HyperOf a.Model with
+                    | Some h, _ -> Expect.equal h.Epochs d.Epochs "epochs follow the dataset"
+                    | _, Some h -> Expect.equal h.Epochs d.Epochs "epochs follow the dataset"
                     | _ -> ()
-            let wmf = paper.Models paper.Datasets.Head |> List.choose (fun a -> match a.Model with ModelSpec.Wmf h -> Some(h.Factors, h.Confidence) | _ -> None)
+            let wmf = paper.Models paper.Datasets.Head |> List.choose (fun a -> Models.wmf.HyperOf a.Model |> Option.map (fun h -> h.Factors, h.Confidence))
             Expect.equal (wmf |> List.map fst |> List.distinct) [ 100; 200 ] "K"
             Expect.equal (wmf |> List.map snd |> List.distinct) [ 2.; 5.; 10.; 30.; 50.; 100. ] "c"
-            let slim = paper.Models paper.Datasets.Head |> List.choose (fun a -> match a.Model with ModelSpec.Slim h -> Some(h.L1, h.L2) | _ -> None)
+            let slim = paper.Models paper.Datasets.Head |> List.choose (fun a -> Models.slim.HyperOf a.Model |> Option.map (fun h -> h.L1, h.L2))
             Expect.equal (slim |> List.map fst |> List.distinct) [ 0.1; 0.5; 1.; 5. ] "l1"
             Expect.equal (slim |> List.map snd |> List.distinct) [ 0.1; 0.5; 1.; 5. ] "l2"
 
@@ -151,19 +140,19 @@ let catalogTests =
 
         testCase "cost estimates scale from the measured ML-20M figures (EASE cubic in items, SLIM items^1.3 x users^1.05, the rest by users x items)" <| fun () ->
             let ml20m = (Cost.shape "ml-20m" None).Value
-            Expect.equal ml20m { Cost.TrainUsers = 116_677; Cost.Items = 20_108 } "ML-20M's training users and items"
-            Expect.floatClose Accuracy.veryHigh (Cost.seconds ml20m (ModelSpec.Ease(EaseHyper()))) (3.0 + 87.0) "87 s a fit plus overhead"
-            let doubleItems = { ml20m with Cost.Items = 2 * ml20m.Items }
-            Expect.floatClose Accuracy.veryHigh (Cost.seconds doubleItems (ModelSpec.Ease(EaseHyper()))) (3.0 + 87.0 * 8.0) "cubic"
-            Expect.floatClose Accuracy.veryHigh (Cost.seconds doubleItems (ModelSpec.MultDae(MultDaeHyper(Epochs = 10)))) (3.0 + 25.0 * 2.0 * 10.0) "per epoch, linear"
+            Expect.equal ml20m { TrainUsers = 116_677; Items = 20_108 } "ML-20M's training users and items"
+            Expect.floatClose Accuracy.veryHigh (Cost.seconds ml20m (Models.ease.With(EaseHyper()))) (3.0 + 87.0) "87 s a fit plus overhead"
+            let doubleItems = { ml20m with Items = 2 * ml20m.Items }
+            Expect.floatClose Accuracy.veryHigh (Cost.seconds doubleItems (Models.ease.With(EaseHyper()))) (3.0 + 87.0 * 8.0) "cubic"
+            Expect.floatClose Accuracy.veryHigh (Cost.seconds doubleItems (Models.multDae.With(MultDaeHyper(Epochs = 10)))) (3.0 + 25.0 * 2.0 * 10.0) "per epoch, linear"
             // SLIM: 183 s measured at ML-20M's shape, 2,014 s extrapolated at MSD's (bench slim-full, slim-msd), 89 s on Gowalla.
-            Expect.floatClose Accuracy.veryHigh (Cost.seconds ml20m (ModelSpec.Slim(SlimHyper()))) (3.0 + 183.0) "SLIM's measured full fit"
+            Expect.floatClose Accuracy.veryHigh (Cost.seconds ml20m (Models.slim.With(SlimHyper()))) (3.0 + 183.0) "SLIM's measured full fit"
             // RecVAE: 43 s per epoch measured on Gowalla, 103 s scaled to ML-20M.
-            Expect.floatClose Accuracy.veryHigh (Cost.seconds ml20m (ModelSpec.RecVae(RecVaeHyper(Epochs = 2)))) (3.0 + 2.0 * 103.0) "RecVAE per epoch"
+            Expect.floatClose Accuracy.veryHigh (Cost.seconds ml20m (Models.recVae.With(RecVaeHyper(Epochs = 2)))) (3.0 + 2.0 * 103.0) "RecVAE per epoch"
             let msd = (Cost.shape "msd" None).Value
-            Expect.floatClose { absolute = 0.0; relative = 0.01 } (Cost.seconds msd (ModelSpec.Slim(SlimHyper()))) 2014.0 "MSD's extrapolation, within 1%"
+            Expect.floatClose { absolute = 0.0; relative = 0.01 } (Cost.seconds msd (Models.slim.With(SlimHyper()))) 2014.0 "MSD's extrapolation, within 1%"
             let gowalla = (Cost.shape "gowalla" None).Value
-            Expect.floatClose { absolute = 0.0; relative = 0.1 } (Cost.seconds gowalla (ModelSpec.Slim(SlimHyper()))) 89.0 "Gowalla's measured fit, within 10%"
+            Expect.floatClose { absolute = 0.0; relative = 0.1 } (Cost.seconds gowalla (Models.slim.With(SlimHyper()))) 89.0 "Gowalla's measured fit, within 10%"
             Expect.equal (Cost.shape "ml-20m" (Some 5000)).Value.TrainUsers (116_677 + 10_000) "fewer held-out users train more"
             Expect.isNone (Cost.shape "custom-x" None) "unknown shape"
 
@@ -275,7 +264,7 @@ let planTests =
     testSequenced <| testList "Harness.Plan" [
         testCase "plans list exactly the pending runs: finished ones are left out" <| fun () ->
             withFolder (fun dir ->
-                let e = { tinyExperiment [ tinyVae; tinyDae; ModelSpec.Popularity ] with Datasets = [ strong "ml-100k" 3 ] }
+                let e = { tinyExperiment [ tinyVae; tinyDae; Models.popularity.Spec ] with Datasets = [ strong "ml-100k" 3 ] }
                 let o = options dir
                 let rs = runs None e
                 fakeRun (rs.[1].Folder o.Results) "ml-100k" "Mult-DAE" 0.4 0.01

@@ -34,14 +34,14 @@ let private withSplitCache (dir: string) (work: unit -> 'a) =
 let private quiet = { new IProgress<Repro.Core.Training.TrainingProgress> with member _.Report _ = () }
 
 /// An in-process request for a tiny Mult-VAE (hidden 16, latent 8, seed 7) on dataset with protocol.
-let private tinyMultVae (dataset: string) (protocol: string) (batchSize: int) (epochs: int) : Repro.Harness.Train.RunRequest =
+let private tinyMultVae (dataset: string) (protocol: Repro.Harness.Protocol) (batchSize: int) (epochs: int) : Repro.Harness.RunRequest =
     let model =
         Repro.Harness.ModelSpec.parse "mult-vae" [ "hidden=16"; "latent=8"; sprintf "batch-size=%d" batchSize; sprintf "epochs=%d" epochs ]
         |> Result.defaultWith failwith
     { Dataset = dataset; Split = None; Protocol = protocol; Heldout = None; Model = model; Seed = 7UL; Threads = 1; Command = "test" }
 
 /// Train.execute in process with a token cancelled before the call, the split cache under dir/cache.
-let private executeCancelled (dir: string) (out: string) (request: Repro.Harness.Train.RunRequest) =
+let private executeCancelled (dir: string) (out: string) (request: Repro.Harness.RunRequest) =
     use cancel = new Threading.CancellationTokenSource()
     cancel.Cancel()
     withSplitCache dir (fun () -> Repro.Harness.Train.execute dir out request ignore quiet cancel.Token)
@@ -119,9 +119,9 @@ let fittedTests =
         testCase "a cancelled fit leaves no metrics.json, so the folder never looks finished" <| fun () ->
             withFolder (fun dir ->
                 let out = Path.Combine(dir, "run")
-                let request : Repro.Harness.Train.RunRequest =
-                    { Dataset = "synthetic-tiny"; Split = None; Protocol = "strong"; Heldout = None
-                      Model = Repro.Harness.ModelSpec.Wmf(Repro.Core.Models.Wmf.WmfHyper(Factors = 4, Iterations = 2)); Seed = 1UL; Threads = 1; Command = "test" }
+                let request : Repro.Harness.RunRequest =
+                    { Dataset = "synthetic-tiny"; Split = None; Protocol = Repro.Harness.Strong; Heldout = None
+                      Model = Repro.Harness.Models.wmf.With(Repro.Core.Models.Wmf.WmfHyper(Factors = 4, Iterations = 2)); Seed = 1UL; Threads = 1; Command = "test" }
                 match executeCancelled dir out request with
                 | Ok r -> Expect.equal r.Status Repro.Core.Training.TrainingStatus.Interrupted "interrupted"
                 | Error why -> failtestf "unexpected error %s" why
@@ -173,7 +173,7 @@ let tests =
         testCase "a stopped run says it resumes, with the epochs already done, and then finishes" <| fun () ->
             withFolder (fun dir ->
                 let out = Path.Combine(dir, "run")
-                let request = tinyMultVae "synthetic-tiny" "strong" 32 3
+                let request = tinyMultVae "synthetic-tiny" Repro.Harness.Strong 32 3
                 use cancel = new Threading.CancellationTokenSource()
                 // Stop at the first batch of epoch 2: epoch 1 is done and logged.
                 let stopInEpoch2 =
@@ -198,7 +198,7 @@ let tests =
         testCase "a run stopped after its last epoch, before its evaluation, says only the evaluation is left and writes the same metrics" <| fun () ->
             withFolder (fun dir ->
                 let out = Path.Combine(dir, "run")
-                let request = tinyMultVae "synthetic-tiny" "strong" 32 2
+                let request = tinyMultVae "synthetic-tiny" Repro.Harness.Strong 32 2
                 withSplitCache dir (fun () ->
                     let finish () =
                         let said = Collections.Generic.List<string>()
@@ -279,7 +279,7 @@ let tests =
                 Expect.stringContains stdout2 "not run again" "a finished refit is not redone"
                 // A stop that arrives while the selection run finishes must not start the refit.
                 for f in Directory.GetFiles out do File.Delete f
-                let request = tinyMultVae "gowalla" "weak-refit" 16 6
+                let request = tinyMultVae "gowalla" Repro.Harness.WeakRefit 16 6
                 match executeCancelled dir out request with
                 | Ok r -> Expect.equal r.Status Repro.Core.Training.TrainingStatus.Interrupted "interrupted between the steps"
                 | Error why -> failtestf "unexpected error %s" why

@@ -12,7 +12,6 @@ open Repro.Core.Models.MultVae
 open Repro.Core.Models.Slim
 open Repro.Core.Models.Wmf
 open Repro.Harness
-open Repro.Harness.ModelSpec
 open Repro.Tests.TempFiles
 
 open Repro.Tests.CliRunner
@@ -32,50 +31,50 @@ let private validationNdcg (folder: string) =
 let gridTests =
     testList "Harness.Grids" [
         testCase "the paper's grids have the paper's sizes and values (spec 2.3)" <| fun () ->
-            let wmf = Grids.paper (Wmf WmfHyper.Paper)
+            let wmf = Grids.paper Models.wmf.Spec
             Expect.equal wmf.Length 12 "WMF: 2 x 6 points"
             Expect.equal (wmf |> List.map (fun p -> setting p "factors", setting p "confidence") |> set)
                 (set [ for k in [ "100"; "200" ] do for c in [ "2"; "5"; "10"; "30"; "50"; "100" ] -> k, c ]) "K x c"
-            let slim = Grids.paper (Slim SlimHyper.Paper)
+            let slim = Grids.paper Models.slim.Spec
             Expect.equal slim.Length 16 "SLIM: 4 x 4 points"
             Expect.equal (slim |> List.map (fun p -> setting p "l1", setting p "l2") |> set)
                 (set [ for a in [ "0.1"; "0.5"; "1"; "5" ] do for b in [ "0.1"; "0.5"; "1"; "5" ] -> a, b ]) "l1 x l2"
-            Expect.equal (Grids.paper (Ease EaseHyper.Paper) |> List.map (fun p -> setting p "lambda"))
+            Expect.equal (Grids.paper Models.ease.Spec |> List.map (fun p -> setting p "lambda"))
                 [ "50"; "100"; "200"; "500"; "1000"; "2000" ] "EASE: EaseHyper.LambdaGrid"
-            Expect.equal (Grids.paper Popularity) [ Popularity ] "popularity: one point"
-            Expect.equal (Grids.paper (MultVae MultVaeHyper.Paper) |> List.map (fun p -> setting p "anneal-cap"))
+            Expect.equal (Grids.paper Models.popularity.Spec) [ Models.popularity.Spec ] "popularity: one point"
+            Expect.equal (Grids.paper Models.multVae.Spec |> List.map (fun p -> setting p "anneal-cap"))
                 [ "0.1"; "0.2"; "0.3"; "0.5" ] "Mult-VAE: anneal cap"
-            Expect.equal (Grids.paper (MultDae MultDaeHyper.Paper)) [ MultDae MultDaeHyper.Paper ] "Mult-DAE: the paper's one point"
+            Expect.equal (Grids.paper Models.multDae.Spec) [ Models.multDae.Spec ] "Mult-DAE: the paper's one point"
 
         testCase "a grid keeps the settings it does not vary" <| fun () ->
-            for p in Grids.paper (Wmf(WmfHyper(Iterations = 3))) do Expect.equal (setting p "iterations") "3" "iterations kept"
+            for p in Grids.paper (Models.wmf.With(WmfHyper(Iterations = 3))) do Expect.equal (setting p "iterations") "3" "iterations kept"
 
         testCase "settings fixed on top stop varying, and a value list reduces the grid" <| fun () ->
-            let fixedK = Grids.withFixed "paper" (Wmf WmfHyper.Paper) [ "factors=100" ] |> Result.defaultWith failwith
+            let fixedK = Grids.withFixed "paper" Models.wmf.Spec [ "factors=100" ] |> Result.defaultWith failwith
             Expect.equal fixedK.Length 6 "six values of c"
             for p in fixedK do Expect.equal (setting p "factors") "100" "K fixed"
-            let reduced = Grids.withFixed "paper" (Wmf WmfHyper.Paper) [ "factors=100"; "confidence=10,50" ] |> Result.defaultWith failwith
+            let reduced = Grids.withFixed "paper" Models.wmf.Spec [ "factors=100"; "confidence=10,50" ] |> Result.defaultWith failwith
             Expect.equal (reduced |> List.map (fun p -> setting p "confidence")) [ "10"; "50" ] "only the listed values"
-            match Grids.withFixed "paper" (Wmf WmfHyper.Paper) [ "no-such=1" ] with
+            match Grids.withFixed "paper" Models.wmf.Spec [ "no-such=1" ] with
             | Error why -> Expect.stringContains why "unknown setting 'no-such'" "names it"
             | Ok _ -> failtest "an unknown setting must be refused"
 
         testCase "an unknown grid is refused, naming the known ones" <| fun () ->
-            match Grids.named "huge" Popularity with
+            match Grids.named "huge" Models.popularity.Spec with
             | Error why -> Expect.stringContains why "paper" "lists the grids"
             | Ok _ -> failtest "refused"
 
         testCase "settingsHash is 8 hex digits of SHA-256 over the sorted settings, distinct across a grid" <| fun () ->
             // SHA-256 of the empty text starts e3b0c442.
-            Expect.equal (settingsHash Popularity) "e3b0c442" "no settings"
-            let hashes = Grids.paper (Wmf WmfHyper.Paper) |> List.map settingsHash
+            Expect.equal (ModelSpec.settingsHash Models.popularity.Spec) "e3b0c442" "no settings"
+            let hashes = Grids.paper Models.wmf.Spec |> List.map ModelSpec.settingsHash
             for h in hashes do Expect.isMatch h "^[0-9a-f]{8}$" "8 lowercase hex digits"
             Expect.equal (List.distinct hashes).Length 12 "one hash per point"
-            let lambda500 = Ease(EaseHyper(Lambda = 500.0))
+            let lambda500 = Models.ease.With(EaseHyper(Lambda = 500.0))
             let expected =
                 Security.Cryptography.SHA256.HashData(Text.Encoding.UTF8.GetBytes "lambda=500")
                 |> Convert.ToHexString |> fun h -> h.Substring(0, 8).ToLowerInvariant()
-            Expect.equal (settingsHash lambda500) expected "the text is name=value"
+            Expect.equal (ModelSpec.settingsHash lambda500) expected "the text is name=value"
     ]
 
 [<Tests>]
@@ -86,7 +85,7 @@ let tuneTests =
                 let out = Path.Combine(dir, "tune")
                 let code, stdout, err = tune dir out "ease" []
                 Expect.equal code 0 (sprintf "exit code; stderr: %s" err)
-                let folders = Grids.paper (Ease EaseHyper.Paper) |> List.map (fun p -> Path.Combine(out, Tune.folderName p))
+                let folders = Grids.paper Models.ease.Spec |> List.map (fun p -> Path.Combine(out, Tune.folderName p))
                 for f in folders do Expect.isTrue (File.Exists(Path.Combine(f, "metrics.json"))) (f + " finished")
                 let best = folders |> List.maxBy validationNdcg
                 use json = JsonDocument.Parse(File.ReadAllText(Path.Combine(out, "tune.json")))
