@@ -43,6 +43,9 @@ type ModelEntry =
       /// The hyper record's type and its Paper value.
       HyperType: Type
       Paper: obj
+      /// Settings that train or fit in seconds on a few hundred users and 64 items: what the
+      /// contract tests every model passes use.
+      Tiny: obj
       Making: Making
       /// The paper's grid around a point: the grid's settings vary, every other setting keeps the point's value.
       Grid: obj -> obj list

@@ -40,20 +40,20 @@ let tweak (record: 'T) (settings: (string * obj) list) : 'T =
     | Ok r -> r
     | Error why -> invalidArg "settings" why
 
-let private entry<'H when 'H: not struct> name aliases label description (paper: 'H) making (grid: 'H -> 'H list) (cost: Shape -> 'H -> float) =
+let private entry<'H when 'H: not struct> name aliases label description (paper: 'H) (tiny: 'H) making (grid: 'H -> 'H list) (cost: Shape -> 'H -> float) =
     Model<'H>(
         { Name = name; Aliases = aliases; Label = label; Description = description
-          HyperType = typeof<'H>; Paper = box paper; Making = making
+          HyperType = typeof<'H>; Paper = box paper; Tiny = box tiny; Making = making
           Grid = fun h -> grid (h :?> 'H) |> List.map box
           Cost = fun s h -> cost s (h :?> 'H) })
 
 /// A model trained by the shared training driver.
-let private trained name aliases label description (paper: 'H) (create: int -> 'H -> uint64 -> #ITrainableRecommender) grid cost =
-    entry name aliases label description paper (Trained(fun items h seed -> create items (h :?> 'H) seed :> ITrainableRecommender)) grid cost
+let private trained name aliases label description (paper: 'H) tiny (create: int -> 'H -> uint64 -> #ITrainableRecommender) grid cost =
+    entry name aliases label description paper tiny (Trained(fun items h seed -> create items (h :?> 'H) seed :> ITrainableRecommender)) grid cost
 
 /// A model fitted in one call and loaded from the file it was saved to.
-let private fitted name aliases label description (paper: 'H) (fit: FitContext -> 'H -> #IRecommender) (load: string -> #IRecommender) grid cost =
-    entry name aliases label description paper (Fitted((fun context h -> fit context (h :?> 'H) :> IRecommender), (fun path -> load path :> IRecommender))) grid cost
+let private fitted name aliases label description (paper: 'H) tiny (fit: FitContext -> 'H -> #IRecommender) (load: string -> #IRecommender) grid cost =
+    entry name aliases label description paper tiny (Fitted((fun context h -> fit context (h :?> 'H) :> IRecommender), (fun path -> load path :> IRecommender))) grid cost
 
 /// A fit's step for progress bars (WMF's sweeps, SLIM's columns).
 let private report (context: FitContext) step steps (loss: float) =
@@ -65,7 +65,8 @@ let private report (context: FitContext) step steps (loss: float) =
 /// batch 500; `repro bench vae`).
 let multVae =
     trained "mult-vae" [ "multvae"; "vae" ] "Mult-VAE^PR" "the paper's VAE with a multinomial likelihood and partially regularised (annealed beta) KL"
-        MultVaeHyper.Paper (fun items h seed -> new MultVae(items, h, seed))
+        MultVaeHyper.Paper (MultVaeHyper(Hidden = 16, Latent = 8, BatchSize = 32, Epochs = 8, TotalAnnealSteps = 20L, LearningRate = 1e-2))
+        (fun items h seed -> new MultVae(items, h, seed))
         // The paper anneals beta to 1 once and records the beta at the validation peak (2.2.2);
         // rerunning with that cap is what anneal-cap does, so the cap over {0.1, 0.2, 0.3, 0.5}
         // (0.2 is the notebook's value) stands in for that recording.
@@ -75,7 +76,8 @@ let multVae =
 /// Mult-DAE (paper 2.3). Measured: 25 s per epoch at ML-20M's shape (hidden 200).
 let multDae =
     trained "mult-dae" [ "multdae"; "dae" ] "Mult-DAE" "the paper's denoising autoencoder with a multinomial likelihood"
-        MultDaeHyper.Paper (fun items h seed -> new MultDae(items, h, seed))
+        MultDaeHyper.Paper (MultDaeHyper(Hidden = 16, BatchSize = 32, Epochs = 8, LearningRate = 1e-2))
+        (fun items h seed -> new MultDae(items, h, seed))
         // The paper gives Mult-DAE one setting (dropout 0.5, weight decay 0.01 on ML-20M; spec 2.3).
         (fun h -> [ h ])
         (fun s h -> 25.0 * Cost.scale s * float h.Epochs * (float (max h.Hidden 1) / 200.0))
@@ -84,7 +86,8 @@ let multDae =
 /// Gowalla (23,858 users x 40,981 items), scaled to ML-20M's users x items (0.417 of it): 103 s.
 let recVae =
     trained "recvae" [ "rec-vae" ] "RecVAE" "RecVAE: a deeper encoder, a composite prior and alternating encoder and decoder updates"
-        RecVaeHyper.Paper (fun items h seed -> new RecVae(items, h, seed))
+        RecVaeHyper.Paper (RecVaeHyper(Hidden = 16, Latent = 8, BatchSize = 32, Epochs = 8, LearningRate = 1e-2))
+        (fun items h seed -> new RecVae(items, h, seed))
         // Its authors' defaults, one point (spec 4 compares with their published numbers).
         (fun h -> [ h ])
         (fun s h -> 103.0 * Cost.scale s * float h.Epochs)
@@ -93,7 +96,8 @@ let recVae =
 /// validation fold-in per epoch at ML-20M's shape (`repro bench cdae`).
 let cdae =
     trained "cdae" [] "CDAE" "collaborative denoising autoencoder: a user node added to a denoising autoencoder"
-        CdaeHyper.Paper (fun items h seed -> new Cdae(items, h, seed))
+        CdaeHyper.Paper (CdaeHyper(Hidden = 16, BatchSize = 32, Epochs = 8, LearningRate = 1e-2))
+        (fun items h seed -> new Cdae(items, h, seed))
         // Spec 2.3: the weight decay over {0.01, 0.1, 1, 10, 100}, "crucial to control overfitting".
         (fun h -> [ for wd in CdaeHyper.WeightDecayGrid -> tweak h [ "weight-decay", box wd ] ])
         (fun s h -> 56.0 * Cost.scale s * float h.Epochs * (float (max h.Hidden 1) / 200.0))
@@ -103,14 +107,14 @@ let cdae =
 /// Item popularity: the floor every personalised model must beat.
 let popularity =
     fitted "popularity" [ "pop" ] "Popularity" "every user gets each item's number of training users"
-        PopularityHyper.Paper (fun context _ -> Popularity.Fit context.Train) Popularity.Load
+        PopularityHyper.Paper PopularityHyper.Paper (fun context _ -> Popularity.Fit context.Train) Popularity.Load
         (fun h -> [ h ])
         (fun _ _ -> 0.0)
 
 /// EASE^R (Steck 2019). Measured: 87 s a fit at 20k items; cubic in items.
 let ease =
     fitted "ease" [] "EASE" "EASE^R: a closed-form item-item model with a zero diagonal"
-        EaseHyper.Paper
+        EaseHyper.Paper (EaseHyper(Lambda = 20.0))
         (fun context h ->
             let train = context.Train
             if train.Columns > Ease.Float64Limit && train.Rows < train.Columns then
@@ -125,7 +129,7 @@ let ease =
 /// WMF (Hu et al. 2008) by ALS. Measured: 34 s a sweep at ML-20M's shape with K = 200; linear in K.
 let wmf =
     fitted "wmf" [] "WMF" "weighted matrix factorisation by alternating least squares"
-        WmfHyper.Paper
+        WmfHyper.Paper (WmfHyper(Factors = 16, Confidence = 10.0, Lambda = 0.1, Iterations = 10))
         (fun context h ->
             let onIteration (it: WmfIteration) =
                 let objective = it.Objective.Invoke()
@@ -142,7 +146,7 @@ let wmf =
 /// slim-msd, 2,014 s extrapolated) and Gowalla (89 s). Lower l1 costs more (Gowalla at 0.1: 677 s).
 let slim =
     fitted "slim" [] "SLIM" "sparse linear item-item model by elastic-net coordinate descent"
-        SlimHyper.Paper
+        SlimHyper.Paper (SlimHyper(L1 = 0.5, L2 = 1.0))
         (fun context h ->
             let train = context.Train
             let clock = Diagnostics.Stopwatch.StartNew()
