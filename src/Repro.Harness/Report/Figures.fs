@@ -17,12 +17,16 @@ type Figure =
 
 let private inv = CultureInfo.InvariantCulture
 
-/// A file-name stem for a table: experiment, dataset and the protocol's first word.
-let stem (table: Table) =
-    let clean (s: string) =
-        String(s.ToLowerInvariant() |> Seq.map (fun c -> if Char.IsLetterOrDigit c || c = '-' || c = '.' then c else '-') |> Array.ofSeq).Trim('-')
-    let protocol = table.Protocol.Split([| ' '; ','; '(' |], StringSplitOptions.RemoveEmptyEntries) |> Array.tryHead |> Option.defaultValue ""
-    [ table.Experiment; table.Dataset; protocol ] |> List.map clean |> List.filter (fun s -> s <> "") |> String.concat "-"
+/// A file-name stem for a table (Table.FileStem): what it holds, never a folder's accidental name.
+let stem (table: Table) = table.FileStem
+
+/// The table's title with its experiment's, for captions: "Gowalla, LightGCN's split (weak
+/// generalisation) — Mult-VAE^PR on Gowalla, LightGCN's split". Chart titles carry the table's alone,
+/// to fit the chart's width.
+let private titleOf (table: Table) =
+    match table.Unfiled with
+    | Some _ -> table.Title
+    | None -> sprintf "%s — %s" table.Title (Names.experiment table.Experiment).Title
 
 /// Validation NDCG@100 per epoch of each row's chosen grid point (mean over its seeds at the epochs
 /// every seed reached). Rows without epochs.tsv (fitted models) are left out; problems are returned.
@@ -47,8 +51,8 @@ let validationCurves (table: Table) : Figure option * string list =
     if series.IsEmpty then None, problems
     else
         Some { FileName = stem table + "-validation.svg"
-               Caption = sprintf "Validation NDCG@100 per epoch, %s on %s (mean over each row's seeds)" table.Experiment table.Dataset
-               Chart = Lines { Title = sprintf "Validation NDCG@100 per epoch — %s, %s" table.Experiment table.Dataset
+               Caption = sprintf "Validation NDCG@100 per epoch, %s (mean over each row's seeds)" (titleOf table)
+               Chart = Lines { Title = sprintf "Validation NDCG@100 per epoch — %s" table.Title
                                XLabel = "epoch"; YLabel = "validation NDCG@100"; Series = series } }, problems
 
 /// One quintile's line in the activity table.
@@ -76,7 +80,7 @@ let activity (table: Table) : (Figure * Quintile list) option * string list =
     let means = means |> List.map (function g, Ok m -> g, m | _, Error _ -> failwith "unreachable")
     let first = snd means.Head
     match first.FoldInItems with
-    | None -> None, [ sprintf "no activity figure for %s on %s: test-users.tsv has no foldInItems column (runs older than that column)" table.Experiment table.Dataset ]
+    | None -> None, [ sprintf "no activity figure for %s: test-users.tsv has no foldInItems column (runs older than that column)" table.Title ]
     | Some counts ->
     if first.Rows <> Array.init first.Rows.Length id then None, [ "no activity figure: test-users.tsv rows are not 0 .. n-1" ]
     elif means |> List.exists (fun (_, m) -> m.Rows <> first.Rows || m.FoldInItems <> first.FoldInItems) then None, [ "no activity figure: the two rows' runs have different test users" ]
@@ -99,7 +103,7 @@ let activity (table: Table) : (Figure * Quintile list) option * string list =
               Summaries = summaries |> List.map (fun (g, s) -> g, s.[group.Index].Summary)
               Test = if a.Length = b.Length && a.Length >= 2 then Some(PairedTTest.Run(ReadOnlySpan a, ReadOnlySpan b)) else None } ]
     let chart =
-        Bars { Title = sprintf "NDCG@100 by user activity — %s, %s" table.Experiment table.Dataset
+        Bars { Title = sprintf "NDCG@100 by user activity — %s" table.Title
                XLabel = "quintile of test users by fold-in items (least active first)"
                YLabel = "test NDCG@100"
                Categories = quintiles |> List.map (fun q -> sprintf "%d–%d items" q.MinFoldIn q.MaxFoldIn)
@@ -111,16 +115,16 @@ let activity (table: Table) : (Figure * Quintile list) option * string list =
                              if Double.IsNaN s.Mean then None else Some { Value = s.Mean; Error = Some s.StandardError; Reference = None }) } ]
                ReferenceLabel = "" }
     Some({ FileName = stem table + "-activity.svg"
-           Caption = sprintf "NDCG@100 by quintile of test users' fold-in items, %s vs Mult-DAE, %s on %s; error bars: one standard error over the quintile's users" referenceGroup table.Experiment table.Dataset
+           Caption = sprintf "NDCG@100 by quintile of test users' fold-in items, %s vs Mult-DAE, %s; error bars: one standard error over the quintile's users" referenceGroup (titleOf table)
            Chart = chart }, quintiles), []
 
 /// The table as grouped bars: one group per metric, one bar per row with its standard error, and the
 /// published number as a dashed mark.
 let mainBars (table: Table) : Figure =
     { FileName = stem table + "-table.svg"
-      Caption = sprintf "Test metrics, %s on %s: bars are ours (± the row's standard error), marks the published numbers" table.Experiment table.Dataset
+      Caption = sprintf "Test metrics, %s: bars are ours (± the row's standard error), marks the published numbers" (titleOf table)
       Chart =
-        Bars { Title = sprintf "Test metrics — %s, %s" table.Experiment table.Dataset
+        Bars { Title = sprintf "Test metrics — %s" table.Title
                XLabel = "metric"; YLabel = "test value"
                Categories = table.Metrics |> List.map metricTitle
                Series =

@@ -39,15 +39,15 @@ let private relative (options: Options) (path: string) =
 let private inv = Globalization.CultureInfo.InvariantCulture
 
 /// What a table's section says: the table, how to read it, the runs behind it and its figures.
-let private tableBlocks (options: Options) (table: Table) : Block list * Figures.Figure list =
+let private tableBlocks (options: Options) (level: int) (table: Table) : Block list * Figures.Figure list =
     let bars = Figures.mainBars table
     let curves, curveProblems = Figures.validationCurves table
     let activity, activityProblems = Figures.activity table
     let figures = [ yield bars; yield! Option.toList curves; yield! activity |> Option.map fst |> Option.toList ]
     let runs = table.Rows |> List.collect (fun r -> r.GridPoints |> List.collect _.Runs)
-    let commits = runs |> List.map _.Commit |> List.distinct |> List.sort
+    let commits = runs |> List.map (fun r -> Names.shortCommit r.Commit) |> List.distinct |> List.sort
     let blocks =
-        [ Heading(2, sprintf "%s — %s" table.Experiment table.Dataset)
+        [ Heading(level, table.Title)
           Paragraph(sprintf "Protocol: %s. Metrics are test metrics of each row's chosen grid point." (if table.Protocol = "" then "not recorded" else table.Protocol))
           Table(cells table)
           Paragraph(
@@ -75,7 +75,7 @@ let private tableBlocks (options: Options) (table: Table) : Block list * Figures
                         (if p.SettingsHash = row.Chosen.SettingsHash then "yes" else "") ] ])
           Paragraph(sprintf "Runs (commit%s %s):" (if commits.Length > 1 then "s" else "") (commits |> List.map (sprintf "`%s`") |> String.concat ", "))
           Bullets [ for r in runs ->
-                        sprintf "`%s`: %s, settings hash %s, seed %d, commit `%s`%s" (relative options r.Folder) r.Group r.SettingsHash r.Seed r.Commit
+                        sprintf "`%s`: %s, settings hash %s, seed %d, commit `%s`%s" (relative options r.Folder) r.Group r.SettingsHash r.Seed (Names.shortCommit r.Commit)
                             (if r.IsRefit then "; a refit (`--protocol weak-refit`): its `selection/` run chose the epoch count on the carve, then it was retrained on the whole training rows; selected by the selection run's validation NDCG@100, its validation curve is the selection run's" else "") ]
           Paragraph(sprintf "Regenerate with: `%s`" options.Command)
           for f in figures do Figure f
@@ -90,21 +90,48 @@ let private tableBlocks (options: Options) (table: Table) : Block list * Figures
               Bullets problems ]
     blocks, figures
 
-/// The awaiting-data section for the paper's datasets without runs.
-let private awaiting (datasets: string list) : Block list =
-    [ for dataset in datasets do
-        let rows = Published.rowsFor dataset
-        Heading(2, sprintf "%s — published numbers, awaiting a run" dataset)
-        Paragraph(sprintf "No run of %s is in the results yet: these are the published numbers, which await a run on a machine that has the data (`repro data fetch --dataset %s`, then the experiment)." dataset dataset)
-        Table(
-            [ "Model"; yield! Published.paperMetrics |> List.map metricTitle; "source" ],
-            [ for model, values in rows ->
-                [ model
-                  yield! Published.paperMetrics |> List.map (fun m -> values |> List.tryFind (fun v -> v.Metric = m) |> Option.map (fun v -> v.Value.ToString("0.000##", inv)) |> Option.defaultValue "—")
-                  values |> List.map _.Source |> List.distinct |> String.concat "; " ] ])
-        match Published.standardErrorNote dataset with
-        | Some note -> Paragraph note
-        | None -> () ]
+/// A paper dataset's Table 2 numbers while no run of the `paper` experiment has it.
+let private awaiting (level: int) (dataset: string) : Block list =
+    let rows = Published.rowsFor dataset
+    [ Heading(level, sprintf "%s: published numbers, awaiting a run" (Names.dataset dataset))
+      Paragraph(sprintf "No run of %s is in the results yet: these are the published numbers, which await a run on a machine that has the data (`repro data fetch --dataset %s`, then `repro run --experiment paper`)." (Names.dataset dataset) dataset)
+      Table(
+          [ "Model"; yield! Published.paperMetrics |> List.map metricTitle; "source" ],
+          [ for model, values in rows ->
+              [ model
+                yield! Published.paperMetrics |> List.map (fun m -> values |> List.tryFind (fun v -> v.Metric = m) |> Option.map (fun v -> v.Value.ToString("0.000##", inv)) |> Option.defaultValue "—")
+                values |> List.map _.Source |> List.distinct |> String.concat "; " ] ])
+      match Published.standardErrorNote dataset with
+      | Some note -> Paragraph note
+      | None -> () ]
+
+/// The paper's Table 1 (PaperTable1), and of ours what the run folders record: the test users of
+/// each paper dataset's runs (metrics.json). The other counts are not in run folders.
+let private table1 (runs: Run list) : Block list =
+    let n (x: float) = x.ToString("#,0", inv)
+    let number (x: Repro.Harness.PaperTable1.Number) = sprintf "%s [%s]" (n x.Value) x.Provenance.Label
+    let testUsers (dataset: string) =
+        runs
+        |> List.filter (fun r -> r.Dataset = dataset)
+        |> List.choose (fun r -> r.Test |> List.tryHead |> Option.map (fun (_, m) -> m.Users + m.Excluded))
+        |> List.distinct |> List.sort
+    let measured = Repro.Harness.PaperTable1.rows |> List.filter (fun r -> not (testUsers r.Dataset).IsEmpty)
+    [ Heading(2, "Table 1: dataset statistics")
+      Paragraph "The paper's Table 1, after its preprocessing (tags: [V] verified from a primary source, [C] computed from verified numbers, [M] not confirmed). Density is interactions / (users × items)."
+      Table(
+          [ "Dataset"; "users"; "items"; "interactions"; "density"; "held-out users (validation, test each)"; "ours: test users in the runs" ],
+          [ for r in Repro.Harness.PaperTable1.rows ->
+              let d = Repro.Harness.PaperTable1.density r
+              [ Names.dataset r.Dataset; number r.Users; number r.Items; number r.Events
+                sprintf "%s%% [%s]" ((100.0 * d.Value).ToString("0.000", inv)) d.Provenance.Label
+                number r.HeldOut
+                (match testUsers r.Dataset with
+                 | [] -> "no run yet"
+                 | counts -> counts |> List.map (float >> n) |> String.concat ", ") ] ])
+      Paragraph(
+          "Run folders record the test users they were evaluated on (metrics.json), not the other counts. "
+          + (if measured.IsEmpty then "No run of ML-20M, Netflix or MSD is in the results yet. " else "")
+          + "`repro data stats --dataset ID` prints all of ours beside the paper's, on a machine that has the data.") ]
 
 /// Every file of the report as (path, contents), without writing anything.
 let generate (options: Options) : Outcome =
@@ -114,17 +141,71 @@ let generate (options: Options) : Outcome =
         | Some id -> index.Runs |> List.filter (fun r -> r.Experiment = id)
         | None -> index.Runs
     let tables = build runs
-    let sections = tables |> List.map (tableBlocks options)
-    let figures = sections |> List.collect snd
-    let withRuns = runs |> List.map _.Dataset |> Set.ofList
-    let waiting = Published.paperDatasets |> List.filter (fun d -> not (withRuns.Contains d))
     let figureLink name = relative options (Path.Combine(options.Figures, name))
+    let figures = Collections.Generic.List<Figures.Figure>()
+    // The blocks of the given tables, their headings at the given level; their figures are collected in document order.
+    let section level (ts: Table list) =
+        [ for t in ts do
+            let blocks, fs = tableBlocks options level t
+            figures.AddRange fs
+            yield! blocks ]
+    let filed = tables |> List.filter (fun t -> t.Unfiled.IsNone)
+    let ofExperiment id = filed |> List.filter (fun t -> t.Experiment = id)
+    let ofPlace place = filed |> List.filter (fun t -> (Names.experiment t.Experiment).Place = place)
+    // A section of the paper: its tables, or what it awaits.
+    let paperSection (place: Names.Place) (heading: string) (id: string) (what: string) =
+        [ Heading(2, heading)
+          match ofPlace place with
+          | [] -> Paragraph(sprintf "No run of the `%s` experiment is in the results yet (%s; `repro run --experiment %s` on a machine that has the data)." id what id)
+          | ts -> yield! section 3 ts ]
+    let table2 =
+        let ours = ofPlace Names.Table2
+        [ Heading(2, "Table 2: ML-20M, Netflix and MSD")
+          Paragraph "The paper's main comparison under strong generalisation: ours where the `paper` experiment has run, else the published numbers."
+          for dataset in Published.paperDatasets do
+              match ours |> List.filter (fun t -> t.Dataset = dataset) with
+              | [] -> yield! awaiting 3 dataset
+              | ts -> yield! section 3 ts
+          // Tables of the paper experiment on other datasets (none today) still belong here.
+          yield! section 3 (ours |> List.filter (fun t -> not (List.contains t.Dataset Published.paperDatasets))) ]
+    let table4 = paperSection Names.Table4 "Table 4: multinomial, Gaussian and logistic likelihoods" "likelihoods" "Mult-VAE^PR and Mult-DAE with each likelihood on ML-20M"
+    let figure1 = paperSection Names.Figure1 "Figure 1: KL annealing" "annealing" "Mult-VAE on ML-20M with β = 1, annealed to 1, and capped at 0.2"
+    let figure3 = paperSection Names.Figure3 "Figure 3: NDCG@100 by user activity" "activity" "Mult-VAE^PR and Mult-DAE on ML-20M and MSD, by quintile of test users' activity"
+    let beyond =
+        let known = Names.experiments |> List.filter (fun e -> e.Place = Names.BeyondThePaper) |> List.map _.Id
+        let others = ofPlace Names.BeyondThePaper |> List.map _.Experiment |> List.distinct |> List.filter (fun id -> not (List.contains id known)) |> List.sortWith (fun a b -> String.CompareOrdinal(a, b))
+        [ for id in known @ others do
+            match ofExperiment id with
+            | [] -> ()
+            | ts ->
+                Heading(3, (Names.experiment id).Title)
+                let folder = Path.Combine(options.Results, id)
+                Paragraph(if Directory.Exists folder then sprintf "Experiment `%s`, run folders under `%s/`." id (relative options folder) else sprintf "Experiment `%s`." id)
+                yield! section 4 ts ]
+    let unfiled =
+        tables
+        |> List.filter (fun t -> t.Unfiled.IsSome)
+        |> List.groupBy (fun t -> t.Unfiled.Value)
+        |> List.collect (fun (folder, ts) ->
+            [ Heading(3, sprintf "Runs in `%s`" (relative options folder))
+              yield! section 4 ts ])
     let blocks =
         [ Heading(1, "Paper tables")
-          Paragraph(sprintf "Generated by `%s` from the run folders under `%s`; nothing here is typed by hand, and running the command again on the same results gives the same file. The interactive version is [%s](%s)." options.Command (relative options options.Results) (Path.GetFileName options.Html) (relative options options.Html))
+          Paragraph(sprintf "Generated by `%s` from the run folders under `%s`; nothing here is typed by hand, and running the command again on the same results gives the same file. The interactive version is [%s](%s). Sections follow the paper (Tables 1, 2 and 4, Figures 1 and 3); then come the experiments beyond it." options.Command (relative options options.Results) (Path.GetFileName options.Html) (relative options options.Html))
           if tables.IsEmpty then Paragraph "No finished runs were found."
-          for blocks, _ in sections do yield! blocks
-          yield! awaiting waiting
+          yield! table1 runs
+          yield! table2
+          yield! table4
+          yield! figure1
+          yield! figure3
+          if not beyond.IsEmpty then
+              Heading(2, "Beyond the paper")
+              Paragraph "Experiments the paper does not have: other datasets, splits, seeds and tuning."
+              yield! beyond
+          if not unfiled.IsEmpty then
+              Heading(2, "Unfiled runs")
+              Paragraph "Run folders without `experiment.json` (for example written by `repro train --out`): the report does not guess their experiment, so each is listed under its parent folder, grouped by run.json's dataset, protocol and model. Adding an `experiment.json` files them in an experiment."
+              yield! unfiled
           if not index.Skipped.IsEmpty then
               Heading(2, "Skipped run folders")
               Paragraph "Folders under the results that hold run files but could not be used, and why:"
@@ -132,7 +213,7 @@ let generate (options: Options) : Outcome =
     let header = sprintf "<!-- Generated by `%s`; do not edit by hand. -->\n" options.Command
     let markdown = header + Document.markdown figureLink blocks
     let html = HtmlReport.render "Paper tables" blocks
-    { Files = [ options.Output, markdown; options.Html, html; yield! figures |> List.map (fun f -> Path.Combine(options.Figures, f.FileName), Svg.render f.Chart) ]
+    { Files = [ options.Output, markdown; options.Html, html; yield! figures |> Seq.map (fun f -> Path.Combine(options.Figures, f.FileName), Svg.render f.Chart) ]
       Tables = tables
       Skipped = index.Skipped }
 

@@ -14,9 +14,12 @@ type MetricValue = { Mean: float; StandardError: float; Users: int; Excluded: in
 
 type Run =
     { Folder: string
-      /// experiment.json's id; for runs without one (written by `repro train`), the name of the
-      /// folder two levels up, as in results/<experiment>/<dataset>/<run>/.
+      /// experiment.json's id; "" for a run without one (see Unfiled).
       Experiment: string
+      /// For a run folder without experiment.json: its parent folder (a refit's selection/ run: the
+      /// refit's parent), by which the report groups such runs under "Unfiled runs". The experiment
+      /// is never guessed from the folder's place; None when experiment.json names it.
+      Unfiled: string option
       Dataset: string
       /// ModelSpec.Name, as run.json records it.
       Model: string
@@ -177,19 +180,19 @@ let read (folder: string) : Result<Run, string> =
             match parseJson selectionRun with
             | Ok d -> using d (fun d -> match optStr d.RootElement "protocol" with "" -> own | p -> p)
             | Error _ -> own
-    let fullFolder = Path.GetFullPath folder
-    let experiment, group, hash =
+    let experiment, unfiled, group, hash =
         match declared with
-        | Some(id, group, hash) -> id, group, hash
+        | Some(id, group, hash) -> id, None, group, hash
         | None ->
-            // A weak-refit run keeps its selection run in <run>/selection: both count under the run's experiment.
+            // A weak-refit run keeps its selection run in <run>/selection: both are filed with the run.
             let runFolder =
-                let trimmed = fullFolder.TrimEnd(Path.DirectorySeparatorChar)
+                let trimmed = folder.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar)
                 if Path.GetFileName trimmed = Repro.Harness.Train.SelectionFolderName then Path.GetDirectoryName trimmed else trimmed
-            let grandparent = Path.GetDirectoryName(Path.GetDirectoryName runFolder)
-            (if String.IsNullOrEmpty grandparent then "" else Path.GetFileName grandparent), labelOf model, Repro.Harness.ModelSpec.hashSettings settings
+            let parent = match Path.GetDirectoryName runFolder with null -> "" | p -> p
+            "", Some parent, labelOf model, Repro.Harness.ModelSpec.hashSettings settings
     Ok { Folder = folder
          Experiment = experiment
+         Unfiled = unfiled
          Dataset = dataset
          Model = model
          Group = group

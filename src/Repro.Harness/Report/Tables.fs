@@ -46,9 +46,18 @@ type Row =
       Versus: Comparison }
 
 type Table =
-    { Experiment: string
+    { /// experiment.json's id; "" for unfiled runs.
+      Experiment: string
+      /// The parent folder of runs without experiment.json (RunIndex.Run.Unfiled).
+      Unfiled: string option
       Dataset: string
       Protocol: string
+      /// The heading: dataset and protocol in words ("Gowalla, LightGCN's split (weak generalisation)").
+      Title: string
+      /// Figure file names start with it: the experiment, then the dataset unless the experiment's id
+      /// names it, then the protocol's first word only when the experiment has the dataset under
+      /// several protocols ("gowalla-lightgcn", "local-ml-100k"); unique among the tables.
+      FileStem: string
       Metrics: string list
       Rows: Row list }
 
@@ -128,13 +137,45 @@ let pairedTest (reference: Run list) (runs: Run list) : Comparison =
         // Δ = row − reference, as the table prints it.
         else Tested(PairedTTest.Run(ReadOnlySpan(Array.map snd pairs), ReadOnlySpan(Array.map fst pairs)))
 
-/// One table per (experiment, dataset, protocol), in ordinal order; rows: the reference first, then by label.
+let private clean (s: string) =
+    String(s.ToLowerInvariant() |> Seq.map (fun c -> if Char.IsLetterOrDigit c || c = '-' || c = '.' then c else '-') |> Array.ofSeq).Trim('-')
+
+/// File-name stems for tables keyed by (experiment, unfiled folder, dataset, protocol); see Table.FileStem.
+let private fileStems (keys: (string * string option * string * string) list) =
+    let stems =
+        keys |> List.map (fun (experiment, unfiled, dataset, protocol) ->
+            let owner =
+                match unfiled with
+                | Some folder -> [ "unfiled"; IO.Path.GetFileName(folder.TrimEnd('/', '\\')) ]
+                | None -> [ experiment ]
+            let protocols = keys |> List.filter (fun (e, u, d, _) -> e = experiment && u = unfiled && d = dataset) |> List.length
+            let word = protocol.Split([| ' '; ','; '(' |], StringSplitOptions.RemoveEmptyEntries) |> Array.tryHead |> Option.defaultValue ""
+            [ yield! owner
+              if unfiled.IsSome || not (experiment.Contains dataset) then dataset
+              if protocols > 1 then word ]
+            |> List.map clean |> List.filter (fun s -> s <> "") |> String.concat "-")
+    // Two tables whose protocols share their first word would share a stem: number the later ones.
+    stems |> List.mapi (fun i stem ->
+        match stems |> List.take i |> List.filter ((=) stem) |> List.length with
+        | 0 -> stem
+        | n -> sprintf "%s-%d" stem (n + 1))
+
+/// One table per (experiment or unfiled folder, dataset, protocol), ordered by experiment id, unfiled
+/// folder, dataset (Names.datasetOrder) and protocol; rows: the reference first, then by label.
 let build (runs: Run list) : Table list =
-    runs
-    |> List.groupBy (fun r -> r.Experiment, r.Dataset, r.Protocol)
-    |> List.sortWith (fun ((e1, d1, p1), _) ((e2, d2, p2), _) ->
-        match ordinal e1 e2 with 0 -> (match ordinal d1 d2 with 0 -> ordinal p1 p2 | c -> c) | c -> c)
-    |> List.map (fun ((experiment, dataset, protocol), runs) ->
+    let groups =
+        runs
+        |> List.groupBy (fun r -> r.Experiment, r.Unfiled, r.Dataset, r.Protocol)
+        |> List.sortWith (fun ((e1, u1, d1, p1), _) ((e2, u2, d2, p2), _) ->
+            match ordinal e1 e2 with
+            | 0 ->
+                match ordinal (defaultArg u1 "") (defaultArg u2 "") with
+                | 0 -> (match Names.compareDatasets d1 d2 with 0 -> ordinal p1 p2 | c -> c)
+                | c -> c
+            | c -> c)
+    let stems = fileStems (groups |> List.map fst)
+    List.zip groups stems
+    |> List.map (fun (((experiment, unfiled, dataset, protocol), runs), stem) ->
         let present = runs |> List.collect (fun r -> r.Test |> List.map fst) |> Set.ofList
         let metrics = Published.metricsFor dataset |> List.filter present.Contains
         let groups =
@@ -160,7 +201,8 @@ let build (runs: Run list) : Table list =
                 { Group = group; Chosen = chosen; GridPoints = points
                   Kind = (if chosen.Runs.Length = 1 then OverUsers else OverSeeds chosen.Runs.Length)
                   Cells = cells; Versus = versus } ]
-        { Experiment = experiment; Dataset = dataset; Protocol = protocol; Metrics = metrics; Rows = rows })
+        { Experiment = experiment; Unfiled = unfiled; Dataset = dataset; Protocol = protocol
+          Title = Names.table dataset protocol; FileStem = stem; Metrics = metrics; Rows = rows })
 
 let private f4 (x: float) = if Double.IsNaN x then "n/a" else x.ToString("0.0000", Globalization.CultureInfo.InvariantCulture)
 let private signed (x: float) = (if x >= 0.0 then "+" else "−") + f4 (abs x)
