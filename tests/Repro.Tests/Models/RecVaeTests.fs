@@ -138,26 +138,7 @@ let tests =
             Expect.isFalse (Seq.forall2 (=) afterEncoder (scores model)) "a decoder step changes scores"
             Expect.throwsT<ArgumentOutOfRangeException> (fun () -> passes.BeginPass 4) "pass 4 does not exist"
 
-        testCase "training loss falls on structured data under the driver, and RecVAE beats popularity on NDCG@100" <| fun () ->
-            TorchRuntime.EnsureLoaded 1
-            let counts = Array.zeroCreate<float32> items
-            for c in train.ColumnIndex do counts.[c] <- counts.[c] + 1.0f
-            let popularity =
-                let result =
-                    Evaluator.Evaluate(BatchScorer(fun batch _ s -> for r in 0 .. batch.Rows - 1 do counts.AsSpan().CopyTo(s.Slice(r * items, items))),
-                                       validation.FoldIn, validation.Target, [| TrainingDriver.ValidationMetric |], maxDegreeOfParallelism = 1)
-                result.[TrainingDriver.ValidationMetric].Summary.Mean
-            withFolder (fun dir ->
-                use model = newModel 8 3UL
-                let outcome = run model dir
-                Expect.equal outcome.Status TrainingStatus.Completed "completes"
-                let first, last = outcome.Epochs.[0], outcome.Epochs.[outcome.Epochs.Count - 1]
-                Expect.isLessThan last.MeanNegLogLikelihood first.MeanNegLogLikelihood "neg-LL falls"
-                Expect.isLessThan last.MeanLoss first.MeanLoss "loss falls"
-                Expect.equal last.Updates (8L * 4L * 7L) "8 epochs x 4 passes x 7 batches of updates"
-                Expect.isGreaterThan outcome.BestValidationNdcg (popularity + 0.1) $"beats popularity ({popularity:F3}) clearly")
-
-        testCase "save and reload give identical scores; a reload into another shape is refused" <| fun () ->
+        testCase "weights load into a model of the same shape with another seed; another shape is refused" <| fun () ->
             TorchRuntime.EnsureLoaded 1
             withFolder (fun dir ->
                 use model = newModel 2 11UL
@@ -170,16 +151,6 @@ let tests =
                 Expect.sequenceEqual (scores other) (scores model) "reloaded scores are identical"
                 use wider = new RecVae(items, RecVaeHyper(Hidden = 24, Latent = 8, BatchSize = 32, Epochs = 2, LearningRate = 1e-2), 1UL)
                 Expect.throwsT<StaleCacheException> (fun () -> wider.LoadWeights path) "other layout refused")
-
-        testCase "the same seed gives bit-identical epoch records and scores" <| fun () ->
-            TorchRuntime.EnsureLoaded 1
-            withFolder (fun root ->
-                use a = newModel 2 7UL
-                use b = newModel 2 7UL
-                let ra = run a (Path.Combine(root, "a"))
-                let rb = run b (Path.Combine(root, "b"))
-                expectSameRecords ra.Epochs rb.Epochs "two runs"
-                Expect.sequenceEqual (scores a) (scores b) "scores")
 
         testCase "an interrupted and resumed run (mid encoder pass, at the encoder/decoder boundary, mid decoder pass) equals an uninterrupted one" <| fun () ->
             TorchRuntime.EnsureLoaded 1
@@ -202,18 +173,6 @@ let tests =
                 Expect.equal outcome.BestEpoch expected.BestEpoch "same best epoch"
                 Expect.sequenceEqual (scores resumed) (scores whole) "final (best-epoch) scores are bit-identical")
 
-        testCase "fold-in items are never recommended through the evaluator" <| fun () ->
-            TorchRuntime.EnsureLoaded 1
-            withFolder (fun dir ->
-                use model = newModel 2 13UL
-                run model dir |> ignore
-                let foldIn = validation.FoldIn
-                // Targets = the fold-in items themselves: any hit in the full ranking would be a leak.
-                let result = Evaluator.Evaluate(model.AsBatchScorer(), foldIn, foldIn, [| MetricSpec.Recall items |], maxDegreeOfParallelism = 1)
-                Expect.isTrue (result.[MetricSpec.Recall items].Values |> Array.forall (fun v -> v = 0.0)) "no fold-in item ranked"
-                let s = scores model
-                Expect.isTrue (s |> Array.forall (fun x -> Single.IsFinite x || Single.IsNegativeInfinity x)) "no NaN scores")
-
         testCase "bad hyperparameters are rejected with the setting named" <| fun () ->
             let bad (h: RecVaeHyper) (name: string) =
                 let e = Expect.throwsC (fun () -> h.Validate()) id
@@ -227,14 +186,6 @@ let tests =
             bad (RecVaeHyper(LearningRate = Double.NaN)) "LearningRate"
             bad (RecVaeHyper(WidePriorWeight = 0.2)) "sum to 1"
             Expect.throwsT<ArgumentOutOfRangeException> (fun () -> new RecVae(items, RecVaeHyper(Hidden = 0), 1UL) |> ignore) "constructor validates"
-            match Repro.Harness.ModelSpec.parse "recvae" [ "gamma=-1" ] with
-            | Ok _ -> failtest "gamma=-1 accepted"
-            | Error why -> Expect.stringContains why "gamma" "the harness names the setting"
-            match Repro.Harness.ModelSpec.parse "recvae" [ "encoder-passes=2"; "gamma=0.01" ] with
-            | Ok spec when (Repro.Harness.Models.recVae.HyperOf spec).IsSome ->
-                let h = (Repro.Harness.Models.recVae.HyperOf spec).Value
-                Expect.equal (h.EncoderPasses, h.Gamma) (2, 0.01) "settings by kebab name"
-            | other -> failtestf "expected RecVae, got %A" other
 
         testCase "the paper defaults are the authors' run.py and model.py values" <| fun () ->
             let p = RecVaeHyper.Paper

@@ -207,26 +207,6 @@ let tests =
                 Expect.equal second.Status TrainingStatus.Diverged "a diverged run stays diverged"
                 Expect.equal again.Steps 0 "without training again")
 
-        testCase "Mult-VAE and Mult-DAE training loss falls on structured data under the driver, and both beat popularity" <| fun () ->
-            TorchRuntime.EnsureLoaded 1
-            // Popularity: every user gets the training counts of the items as scores.
-            let counts = Array.zeroCreate<float32> items
-            for c in train.ColumnIndex do counts.[c] <- counts.[c] + 1.0f
-            let popularity =
-                let result =
-                    Evaluator.Evaluate(BatchScorer(fun batch _ s -> for r in 0 .. batch.Rows - 1 do counts.AsSpan().CopyTo(s.Slice(r * items, items))),
-                                       validation.FoldIn, validation.Target, [| TrainingDriver.ValidationMetric |], maxDegreeOfParallelism = 1)
-                result.[TrainingDriver.ValidationMetric].Summary.Mean
-            withFolder (fun root ->
-                use vae = new MultVae(items, vaeHyper 8, 3UL)
-                use dae = new MultDae(items, MultDaeHyper(Hidden = 16, BatchSize = 32, Epochs = 8, LearningRate = 1e-2), 3UL)
-                for name, model in [ "vae", vae :> ITrainableRecommender; "dae", dae ] do
-                    let outcome = run model (Path.Combine(root, name))
-                    let first, last = outcome.Epochs.[0], outcome.Epochs.[outcome.Epochs.Count - 1]
-                    Expect.isLessThan last.MeanNegLogLikelihood first.MeanNegLogLikelihood $"{name}: neg-LL falls"
-                    Expect.isGreaterThan outcome.BestValidationNdcg 0.3 $"{name}: validation NDCG@100 well above chance"
-                    Expect.isGreaterThan outcome.BestValidationNdcg (popularity + 0.1) $"{name}: beats popularity ({popularity:F3}) clearly")
-
         testCase "a run directory holding another run's state is refused" <| fun () ->
             withFolder (fun dir ->
                 use model = new FakeModel(None, 2, -1)

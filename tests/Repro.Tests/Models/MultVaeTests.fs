@@ -1,3 +1,5 @@
+/// Mult-VAE^PR and Mult-DAE: both run the shared sparse autoencoder (Training/SparseAutoencoder.cs),
+/// checked against closed forms written with plain arrays and against the notebook formulation.
 module Repro.Tests.MultVaeTests
 
 open System
@@ -138,30 +140,6 @@ let private checkGradients (net: SparseAutoencoder) (data: CsrMatrix) (beta: flo
         Expect.isLessThan (maxAbsDiff mine theirs / scale) 1e-4 (sprintf "gradient of %s agrees (max |g| = %g)" s.Name scale)
 
 // ------------------------------------------------------------------ tests
-
-[<Tests>]
-let annealing =
-    testList "Training.AnnealingSchedule" [
-        testCase "beta is min(cap, updates / total): 0 at 0, 0.1 at 20,000, capped at 0.2 from 40,000" <| fun () ->
-            let s = MultVaeHyper.Paper.NewAnnealingSchedule()
-            Expect.floatClose Accuracy.veryHigh (s.BetaAt 0L) 0.0 "at 0"
-            Expect.floatClose Accuracy.veryHigh (s.BetaAt 20_000L) 0.1 "at 20,000"
-            Expect.floatClose Accuracy.veryHigh (s.BetaAt 40_000L) 0.2 "at 40,000"
-            Expect.floatClose Accuracy.veryHigh (s.BetaAt 100_000L) 0.2 "at 100,000 (capped)"
-            Expect.floatClose Accuracy.veryHigh (s.BetaAt 1_000_000L) 0.2 "long after"
-
-        testCase "the update counter carries across epochs (234 updates per ML-20M epoch)" <| fun () ->
-            let s = MultVaeHyper.Paper.NewAnnealingSchedule()
-            let betasAtEpochStart =
-                [ for _ in 1 .. 3 do
-                    let b = s.Beta
-                    for _ in 1 .. 234 do s.Advance()
-                    yield b ]
-            Expect.equal s.Updates 702L "three epochs of updates"
-            Expect.floatClose Accuracy.veryHigh betasAtEpochStart.[1] (234.0 / 200_000.0) "epoch 2 starts where epoch 1 ended"
-            Expect.floatClose Accuracy.veryHigh betasAtEpochStart.[2] (468.0 / 200_000.0) "epoch 3 continues the ramp"
-    ]
-
 [<Tests>]
 let hyper =
     testList "Models.Hyperparameters" [
@@ -231,24 +209,6 @@ let models =
             use shallow = new SparseAutoencoder([| 30; 5 |], [| 5; 30 |], true, Likelihood.Multinomial, GaussianConfidence.Default, 1e-3, 0.0, 9UL, 16)
             checkGradients shallow (csr 30 [ [ 1; 2 ]; []; [ 29 ] ]) 0.5
 
-        testCase "training loss falls on a small structured matrix" <| fun () ->
-            TorchRuntime.EnsureLoaded 2
-            let data = structured 400 60 1
-            let rows = allRows data
-            let hyper = MultVaeHyper(Hidden = 32, Latent = 8, BatchSize = 100)
-            use vae = new MultVae(60, hyper, 5UL)
-            let before = vae.Evaluate(data, ReadOnlySpan rows, 0.0)
-            for epoch in 1 .. 30 do
-                for b in 0 .. 3 do vae.TrainStep(data, ReadOnlySpan(rows.[b * 100 .. b * 100 + 99]), 0.05) |> ignore
-            let after = vae.Evaluate(data, ReadOnlySpan rows, 0.0)
-            Expect.isLessThan after.NegLogLikelihood (before.NegLogLikelihood - 0.3) "VAE neg log-likelihood falls"
-            use dae = new MultDae(60, MultDaeHyper(Hidden = 16, BatchSize = 100), 5UL)
-            let before = dae.Evaluate(data, ReadOnlySpan rows)
-            for epoch in 1 .. 30 do
-                for b in 0 .. 3 do dae.TrainStep(data, ReadOnlySpan(rows.[b * 100 .. b * 100 + 99])) |> ignore
-            let after = dae.Evaluate(data, ReadOnlySpan rows)
-            Expect.isLessThan after.Loss (before.Loss - 0.3) "DAE loss falls"
-
         testCase "scoring uses z = mu and no dropout: twice the same scores, equal to the notebook formulation's, fold-in items excluded" <| fun () ->
             TorchRuntime.EnsureLoaded 2
             let data = structured 50 40 2
@@ -314,16 +274,6 @@ let models =
             vae.Score(data, Span scores)
             Expect.isTrue (scores |> Array.exists Single.IsFinite) "scores"
 
-        testCase "the same seed gives identical losses on a rerun; another seed does not" <| fun () ->
-            TorchRuntime.EnsureLoaded 2
-            let data = structured 80 50 6
-            let rows = allRows data
-            let hyper = MultVaeHyper(Hidden = 16, Latent = 4, BatchSize = 40)
-            let run seed =
-                use vae = new MultVae(50, hyper, seed)
-                [ for step in 0 .. 5 -> vae.TrainStep(data, ReadOnlySpan(if step % 2 = 0 then rows.[0..39] else rows.[40..79]), 0.1).Loss ]
-            Expect.equal (run 4UL) (run 4UL) "identical"
-            Expect.notEqual (run 4UL) (run 5UL) "seed matters"
     ]
 
 [<Tests>]
@@ -339,78 +289,4 @@ let daeModel =
             Expect.floatClose { absolute = 1e-5; relative = 1e-5 } got.Loss loss "loss with penalty"
             let expectedPenalty = 0.01 * (Array.sumBy (fun v -> float v * float v) (getParam net "q.W0") + Array.sumBy (fun v -> float v * float v) (getParam net "p.W0"))
             Expect.floatClose { absolute = 1e-7; relative = 1e-5 } got.Penalty expectedPenalty "biases are not penalised"
-    ]
-
-[<Tests>]
-let sparseBatch =
-    testList "Training.SparseBatch" [
-        testCase "dropout acts on the nonzeros after normalisation: kept entries are x / (keep ||x||), about keep of them" <| fun () ->
-            let batch = SparseBatch()
-            let data = csr 10_000 [ [ 0 .. 9_999 ] ]
-            batch.Load(data, ReadOnlySpan [| 0 |], 0.5, SeededRandom(1UL))
-            let kept = batch.InputCount
-            Expect.isLessThan (abs (float kept / 10_000.0 - 0.5)) 0.03 "about half kept"
-            for k in 0 .. kept - 1 do
-                Expect.floatClose Accuracy.high (float batch.InputValue.[k]) (2.0 / 100.0) "scaled by 1 / keep"
-            Expect.equal (batch.TargetStart.[1]) 10_000 "the target stays whole"
-    ]
-
-[<Tests>]
-let tfAdam =
-    testList "Training.TfAdam" [
-        testCase "Adam follows TF's update: lr_t = lr sqrt(1 - b2^t) / (1 - b1^t), eps added to sqrt(v)" <| fun () ->
-            TorchRuntime.EnsureLoaded 2
-            use p = new FlatParameters([| ("w", 1, 3, true); ("b", 1, 2, false) |])
-            use g = p.SameLayout()
-            // Segments sit on 64-byte boundaries inside Data, so values go in through their spans.
-            let setAll (f: FlatParameters) (w: float32[]) (b: float32[]) =
-                w.AsSpan().CopyTo(f.Span "w")
-                b.AsSpan().CopyTo(f.Span "b")
-            let values (f: FlatParameters) = Array.append ((f.Span "w").ToArray()) ((f.Span "b").ToArray())
-            setAll p [| 1.0f; -2.0f; 0.5f |] [| 3.0f; 0.0f |]
-            setAll g [| 0.1f; 0.2f; -0.3f |] [| 1.0f; 0.0f |]
-            let adam = TfAdam(p, g, 0.01)
-            let start = values p
-            let grads = values g
-            adam.Step(0.5) |> ignore
-            adam.Step(0.5) |> ignore
-            let after = values p
-            // reference in doubles, parameter by parameter
-            for i in 0 .. 4 do
-                let mutable w, m, v = float start.[i], 0.0, 0.0
-                for t in 1 .. 2 do
-                    let gi = float grads.[i] + (if i < 3 then 2.0 * 0.5 * w else 0.0)
-                    m <- 0.9 * m + 0.1 * gi
-                    v <- 0.999 * v + 0.001 * gi * gi
-                    let lrT = 0.01 * sqrt (1.0 - 0.999 ** float t) / (1.0 - 0.9 ** float t)
-                    w <- w - lrT * m / (sqrt v + 1e-8)
-                Expect.floatClose { absolute = 1e-6; relative = 1e-5 } (float after.[i]) w (sprintf "parameter %d" i)
-    ]
-
-[<Tests>]
-let alignedArrays =
-    testList "Training.AlignedArrays" [
-        testProperty "arrays start on a 64-byte boundary, zeroed, of the asked length" <| fun (size: uint16) ->
-            let length = int size + 1
-            let a = AlignedArrays.Allocate(int64 length)
-            a.Length = length && AlignedArrays.IsAligned a && Array.forall ((=) 0.0f) a
-
-        testCase "a very large array costs a few copies, not 65 (the pinned heap places it at a fixed offset)" <| fun () ->
-            // 25M floats (100 MB), Mult-VAE's parameter size on ML-20M. Before the fix every such
-            // array took 65 attempts, all held until the last: 6.5 GB allocated here.
-            let length = 25_000_000
-            let before = GC.GetAllocatedBytesForCurrentThread()
-            let a = AlignedArrays.Allocate(int64 length)
-            let allocated = GC.GetAllocatedBytesForCurrentThread() - before
-            Expect.equal a.Length length "length"
-            Expect.isLessThanOrEqual allocated (int64 (AlignedArrays.SameMissesToStop + 1) * int64 length * 4L + 1_000_000L)
-                (sprintf "allocated %d bytes for a %d-byte array" allocated (int64 length * 4L))
-
-        testCase "parameter segments start on 64-byte boundaries and count only parameters" <| fun () ->
-            TorchRuntime.EnsureLoaded 2
-            use p = new FlatParameters([| ("w", 3, 7, true); ("b", 1, 5, false); ("w2", 5, 3, true) |])
-            for s in p.Segments do
-                Expect.equal (s.Offset % int64 AlignedArrays.AlignmentFloats) 0L (sprintf "%s starts on a block" s.Name)
-            Expect.isTrue (AlignedArrays.IsAligned p.Data) "the array itself is aligned"
-            Expect.equal p.Count (21L + 5L + 15L) "gaps are not parameters"
     ]

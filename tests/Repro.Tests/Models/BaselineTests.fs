@@ -1,5 +1,6 @@
 /// The linear baselines: Popularity, EASE^R, WMF (ALS) and SLIM. Exact values on small hand-checked
-/// cases, solver properties (objective falls, constraints hold), and one contract applied to every model.
+/// cases and solver properties (objective falls, constraints hold); the contract every model passes is in
+/// ModelContractTests.
 module Repro.Tests.BaselineTests
 
 open System
@@ -55,19 +56,6 @@ let private scoreAll (model: IRecommender) (foldIn: CsrMatrix) =
     model.Score(foldIn, ReadOnlySpan(allRows foldIn), Span out)
     out
 
-let private scorerOf (model: IRecommender) =
-    model.AsBatchScorer()
-
-/// The tiny synthetic shape through the paper's ML-20M preprocessing and a strong-generalisation split (50 + 50 held out).
-let private tinySplit =
-    lazy (
-        let d = SyntheticGenerator.Generate(SyntheticShape.Tiny, 1L)
-        StrongGeneralization.Split(Preprocessing.Ml20m.Filter d.Log, HeldOutUsers 50))
-
-let private ndcg100 (model: IRecommender) (held: HeldOutSet) =
-    let result = Evaluator.Evaluate(scorerOf model, held.FoldIn, held.Target, [ MetricSpec.Ndcg 100 ])
-    result.[MetricSpec.Ndcg 100].Summary.Mean
-
 /// SLIM's objective summed over columns, on dense X: 1/2 ||x_j - X w_j||^2 + L2/2 ||w_j||^2 + L1 |w_j|_1.
 let private slimObjective (x: float[,]) (w: float[,]) (h: SlimHyper) =
     let users, items = Array2D.length1 x, Array2D.length2 x
@@ -102,39 +90,6 @@ let private slimReference (x: float[,]) (h: SlimHyper) =
                     for u in 0 .. users - 1 do residual.[u] <- residual.[u] - delta * x.[u, k]
                     w.[k, j] <- fresh
     w
-
-/// One contract, applied to every model: fit on the tiny split's training users, then check it.
-let private contract (name: string) (fit: CsrMatrix -> IRecommender) (load: string -> IRecommender) (mustBeatPopularity: bool) =
-    testList name [
-        testCase "save and reload give identical scores" <| fun () ->
-            let split = tinySplit.Force()
-            use model = fit split.Train
-            let before = scoreAll model split.ValidationFoldIn
-            TempFiles.withFolder (fun dir ->
-                let path = Path.Combine(dir, name + ".bin")
-                model.Save path
-                use reloaded = load path
-                Expect.equal reloaded.Items model.Items "same item count"
-                let after = scoreAll reloaded split.ValidationFoldIn
-                Expect.isTrue (Array.forall2 (fun (a: float32) b -> a.Equals b) before after) "bit-identical scores")
-        testCase "scores are finite and fold-in items are never recommended after the evaluator's exclusion" <| fun () ->
-            let split = tinySplit.Force()
-            use model = fit split.Train
-            let foldIn = split.TestFoldIn
-            let scores = scoreAll model foldIn
-            Expect.isTrue (scores |> Array.forall Single.IsFinite) "finite scores"
-            // Targets = the fold-in items themselves: any hit in the full ranking would be a leak.
-            let result = Evaluator.Evaluate(scorerOf model, foldIn, foldIn, [ MetricSpec.Recall model.Items ])
-            Expect.isGreaterThan result.IncludedRows.Length 0 "some users evaluated"
-            Expect.isTrue (result.[MetricSpec.Recall model.Items].Values |> Array.forall (fun v -> v = 0.0)) "no fold-in item ranked"
-        if mustBeatPopularity then
-            testCase "beats popularity on NDCG@100 on structured synthetic data" <| fun () ->
-                let split = tinySplit.Force()
-                use model = fit split.Train
-                use popularity = Popularity.Fit split.Train
-                let mine, pop = ndcg100 model split.Test, ndcg100 popularity split.Test
-                Expect.isGreaterThan mine (pop + 0.05) (sprintf "%s NDCG@100 %.4f vs popularity %.4f" name mine pop)
-    ]
 
 let private tinyEase = EaseHyper(Lambda = 20.0)
 let private tinyWmf = WmfHyper(Factors = 16, Confidence = 10.0, Lambda = 0.1, Iterations = 10)
@@ -181,7 +136,6 @@ let tests =
                 use cancelled = new Threading.CancellationTokenSource()
                 cancelled.Cancel()
                 Expect.throwsT<OperationCanceledException> (fun () -> Ease.Fit(randomCsr 1 10 8 0.3, tinyEase, cancelled.Token) |> ignore) "cancelled"
-            contract "EASE contract" (fun t -> Ease.Fit(t, tinyEase)) (fun p -> Ease.Load p) true
         ]
 
         testList "WMF" [
@@ -225,7 +179,6 @@ let tests =
                 for a in 1 .. objectives.Count - 1 do
                     Expect.isLessThanOrEqual objectives.[a] (objectives.[a - 1] * (1.0 + 1e-6)) (sprintf "sweep %d: %g then %g" a objectives.[a - 1] objectives.[a])
                 Expect.isLessThan objectives.[objectives.Count - 1] (objectives.[0] * 0.999) "falls overall"
-            contract "WMF contract" (fun t -> Wmf.Fit(t, tinyWmf, 1UL)) (fun p -> Wmf.Load p) true
             Repro.Tests.SharedData.testWithData "ml-100k" "K = 200 on MovieLens-100K fits with 2 threads as with 1 (batched LU solves failed there with 2)" <| fun dir ->
                 let split = ProSgFormat.Import(Path.Combine(dir, "reference-split"))
                 let hyper = WmfHyper(Factors = 200, Confidence = 2.0, Iterations = 1)
@@ -311,10 +264,8 @@ let tests =
                 use cancelled = new Threading.CancellationTokenSource()
                 cancelled.Cancel()
                 Expect.throwsT<OperationCanceledException> (fun () -> Slim.Fit(randomCsr 2 10 8 0.3, tinySlim, null, 1, null, cancelled.Token) |> ignore) "cancelled"
-            contract "SLIM contract" (fun t -> Slim.Fit(t, tinySlim)) (fun p -> Slim.Load p) true
         ]
 
-        contract "Popularity contract" (fun t -> Popularity.Fit t) (fun p -> Popularity.Load p) false
 
         testList "Hyperparameters" [
             testCase "Paper defaults validate and out-of-range values are refused" <| fun () ->
