@@ -3,22 +3,17 @@
 /// experiments` lists them; `repro run --experiment ID` runs one. Spec sections cited per choice.
 module Repro.Experiments.Experiments
 
-open Repro.Core.Models.Cdae
-open Repro.Core.Models.Ease
-open Repro.Core.Models.MultDae
-open Repro.Core.Models.MultVae
-open Repro.Core.Models.Slim
-open Repro.Core.Models.Wmf
 open Repro.Core.Training
 open Repro.Harness
 open Repro.Harness.Experiment
+open Repro.Harness.Models
 
-let private vae (d: DatasetSetup) = Models.multVae.With(MultVaeHyper(Epochs = d.Epochs))
-let private dae (d: DatasetSetup) = Models.multDae.With(MultDaeHyper(Epochs = d.Epochs))
-let private cdae (d: DatasetSetup) (weightDecay: float) = Models.cdae.With(CdaeHyper(WeightDecay = weightDecay, Epochs = d.Epochs))
+let private vae (d: DatasetSetup) = multVae.With(MultVaeHyper(Epochs = d.Epochs))
+let private dae (d: DatasetSetup) = multDae.With(MultDaeHyper(Epochs = d.Epochs))
+let private cdaeAt (d: DatasetSetup) (weightDecay: float) = cdae.With(CdaeHyper(WeightDecay = weightDecay, Epochs = d.Epochs))
 
 /// A model's paper grid (its catalogue entry's), around its paper settings.
-let private paperGrid (model: Models.Model<_>) = ModelSpec.paperGrid model.Spec
+let private paperGrid (model: Model<_>) = ModelSpec.paperGrid model.Spec
 
 /// EASE with its published lambda per paper dataset (Steck 2019: 500 ML-20M, 1000 Netflix, 200 MSD).
 let private easePublished (d: DatasetSetup) =
@@ -38,10 +33,10 @@ let paper =
       Models = fun d ->
         [ yield arm (vae d)
           yield arm (dae d)
-          for m in paperGrid Models.wmf -> arm m
+          for m in paperGrid wmf -> arm m
           if d.Dataset <> "msd" then
-              for m in paperGrid Models.slim -> arm m
-          for wd in CdaeHyper.WeightDecayGrid -> arm (cdae d wd)
+              for m in paperGrid slim -> arm m
+          for wd in CdaeHyper.WeightDecayGrid -> arm (cdaeAt d wd)
         ]
       Metrics = paperMetrics
       Seeds = 1 }
@@ -55,8 +50,8 @@ let likelihoods =
       Datasets = [ strong "ml-20m" 200 ]
       Models = fun d ->
         [ for l in [ Likelihood.Multinomial; Likelihood.Gaussian; Likelihood.Logistic ] do
-            yield { Group = sprintf "Mult-VAE^PR, %s" (name l); Model = Models.multVae.With(MultVaeHyper(Epochs = d.Epochs, Likelihood = l)) }
-            yield { Group = sprintf "Mult-DAE, %s" (name l); Model = Models.multDae.With(MultDaeHyper(Epochs = d.Epochs, Likelihood = l)) } ]
+            yield { Group = sprintf "Mult-VAE^PR, %s" (name l); Model = multVae.With(MultVaeHyper(Epochs = d.Epochs, Likelihood = l)) }
+            yield { Group = sprintf "Mult-DAE, %s" (name l); Model = multDae.With(MultDaeHyper(Epochs = d.Epochs, Likelihood = l)) } ]
       Metrics = paperMetrics
       Seeds = 1 }
 
@@ -74,9 +69,9 @@ let annealing =
       Datasets = [ strong "ml-20m" 200 ]
       Models = fun d ->
         // beta = min(cap, updates / steps): one step makes beta 1 from the second update on.
-        [ { Group = "Mult-VAE (beta = 1)"; Model = Models.multVae.With(MultVaeHyper(Epochs = d.Epochs, AnnealCap = 1.0, TotalAnnealSteps = 1L)) }
-          { Group = "Mult-VAE (anneal to beta = 1)"; Model = Models.multVae.With(MultVaeHyper(Epochs = d.Epochs, AnnealCap = 1.0, TotalAnnealSteps = figure1AnnealSteps)) }
-          { Group = "Mult-VAE^PR (anneal, beta capped at 0.2)"; Model = Models.multVae.With(MultVaeHyper(Epochs = d.Epochs, AnnealCap = 0.2, TotalAnnealSteps = figure1AnnealSteps)) } ]
+        [ { Group = "Mult-VAE (beta = 1)"; Model = multVae.With(MultVaeHyper(Epochs = d.Epochs, AnnealCap = 1.0, TotalAnnealSteps = 1L)) }
+          { Group = "Mult-VAE (anneal to beta = 1)"; Model = multVae.With(MultVaeHyper(Epochs = d.Epochs, AnnealCap = 1.0, TotalAnnealSteps = figure1AnnealSteps)) }
+          { Group = "Mult-VAE^PR (anneal, beta capped at 0.2)"; Model = multVae.With(MultVaeHyper(Epochs = d.Epochs, AnnealCap = 0.2, TotalAnnealSteps = figure1AnnealSteps)) } ]
       Metrics = paperMetrics
       Seeds = 1 }
 
@@ -96,9 +91,9 @@ let beyond =
       Title = "Beyond the paper: EASE and RecVAE on ML-20M, Netflix, MSD"
       Datasets = [ strong "ml-20m" 200; strong "netflix" 100; strong "msd" 100 ]
       Models = fun d ->
-        [ yield arm (Models.ease.With(easePublished d))
+        [ yield arm (ease.With(easePublished d))
           // RecVAE with its own paper's defaults (50 epochs; Shenbin et al. 2020), not Liang's epochs.
-          yield arm Models.recVae.Spec
+          yield arm recVae.Spec
         ]
       Metrics = paperMetrics
       Seeds = 1 }
@@ -124,17 +119,17 @@ let local =
         let full = d.Dataset <> "gowalla"
         [ yield arm (vae d)
           yield arm (dae d)
-          yield arm Models.popularity.Spec
+          yield arm popularity.Spec
           if full then
-              for m in paperGrid Models.ease -> arm m
-              for m in paperGrid Models.wmf -> arm m
-              for m in paperGrid Models.slim -> arm m
+              for m in paperGrid ease -> arm m
+              for m in paperGrid wmf -> arm m
+              for m in paperGrid slim -> arm m
           else
-              for l in [ 200.; 500. ] -> arm (Models.ease.With(EaseHyper(Lambda = l)))
-              for c in [ 2.; 10.; 50. ] -> arm (Models.wmf.With(WmfHyper(Factors = 200, Confidence = c)))
-              for p in [ 0.1; 1. ] -> arm (Models.slim.With(SlimHyper(L1 = p, L2 = p)))
-          for wd in (if full then List.ofSeq CdaeHyper.WeightDecayGrid else [ 0.1; 10. ]) -> arm (cdae d wd)
-          yield arm Models.recVae.Spec
+              for l in [ 200.; 500. ] -> arm (ease.With(EaseHyper(Lambda = l)))
+              for c in [ 2.; 10.; 50. ] -> arm (wmf.With(WmfHyper(Factors = 200, Confidence = c)))
+              for p in [ 0.1; 1. ] -> arm (slim.With(SlimHyper(L1 = p, L2 = p)))
+          for wd in (if full then List.ofSeq CdaeHyper.WeightDecayGrid else [ 0.1; 10. ]) -> arm (cdaeAt d wd)
+          yield arm recVae.Spec
         ]
       Metrics = paperMetrics
       Seeds = 1 }
@@ -150,8 +145,8 @@ let smoke =
       Models = fun d ->
         [ yield arm (vae d)
           yield arm (dae d)
-          yield arm Models.popularity.Spec
-          yield arm Models.ease.Spec
+          yield arm popularity.Spec
+          yield arm ease.Spec
         ]
       Metrics = paperMetrics
       Seeds = 1 }

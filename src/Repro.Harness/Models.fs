@@ -61,6 +61,17 @@ let private report (context: FitContext) step steps (loss: float) =
 
 // ---------------------------------------------------------------- trained
 
+// Each model's hyper record under the catalogue's name, so that experiments and tests reach every
+// model's settings by opening this module alone.
+type MultVaeHyper = Repro.Core.Models.MultVae.MultVaeHyper
+type MultDaeHyper = Repro.Core.Models.MultDae.MultDaeHyper
+type RecVaeHyper = Repro.Core.Models.RecVae.RecVaeHyper
+type CdaeHyper = Repro.Core.Models.Cdae.CdaeHyper
+type PopularityHyper = Repro.Core.Models.Popularity.PopularityHyper
+type EaseHyper = Repro.Core.Models.Ease.EaseHyper
+type WmfHyper = Repro.Core.Models.Wmf.WmfHyper
+type SlimHyper = Repro.Core.Models.Slim.SlimHyper
+
 /// Mult-VAE^PR (paper 2.2). Measured: 67 s per epoch at ML-20M's shape (hidden 600, latent 200,
 /// batch 500; `repro bench vae`).
 let multVae =

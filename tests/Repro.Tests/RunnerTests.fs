@@ -5,15 +5,10 @@ open System.IO
 open System.Text.Json
 open System.Threading
 open Expecto
-open Repro.Core.Models.Ease
-open Repro.Core.Models.MultDae
-open Repro.Core.Models.MultVae
-open Repro.Core.Models.RecVae
-open Repro.Core.Models.Slim
-open Repro.Core.Models.Wmf
 open Repro.Core.Training
 open Repro.Harness
 open Repro.Harness.Experiment
+open Repro.Harness.Models
 open Repro.Tests.TempFiles
 
 /// A Mult-VAE small enough for seconds on synthetic-tiny.
