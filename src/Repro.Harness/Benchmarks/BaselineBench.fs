@@ -88,7 +88,7 @@ let private slimFitTimed (train: CsrMatrix) (hyper: SlimHyper) (columns: int[]) 
     let marks = Collections.Generic.List<int * float>()
     let onDone = Action<int>(fun d -> lock marks (fun () -> marks.Add((d, sw.Elapsed.TotalSeconds))))
     let fit () =
-        if baseline then Slim.Fit(train, hyper, columns, -1, onDone, Threading.CancellationToken.None, 0, 0)
+        if baseline then Slim.FitWholeResidual(train, hyper, columns, -1, onDone)
         else Slim.Fit(train, hyper, columns, -1, onDone)
     let slim, wall, cpu = timed fit
     let perColumn =

@@ -9,6 +9,7 @@ open System
 open System.Diagnostics
 open Repro.Core
 open Repro.Core.Sparse
+open Repro.Core.Networks
 open Repro.Core.Training
 open Repro.Core.Models.MultVae
 open Repro.Core.Models.MultDae

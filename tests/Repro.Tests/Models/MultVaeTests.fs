@@ -1,4 +1,4 @@
-/// Mult-VAE^PR and Mult-DAE: both run the shared sparse autoencoder (Training/SparseAutoencoder.cs),
+/// Mult-VAE^PR and Mult-DAE: both run the shared sparse autoencoder (Networks/SparseAutoencoder.cs),
 /// checked against closed forms written with plain arrays and against the notebook formulation.
 module Repro.Tests.MultVaeTests
 
@@ -8,6 +8,7 @@ open Expecto
 open TorchSharp
 open Repro.Core
 open Repro.Core.Sparse
+open Repro.Core.Networks
 open Repro.Core.Training
 open Repro.Core.Models.MultVae
 open Repro.Core.Models.MultDae

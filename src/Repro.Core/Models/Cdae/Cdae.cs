@@ -26,7 +26,7 @@ namespace Repro.Core.Models.Cdae;
 /// fold-in row as input and target, all users of a chunk at once. It is deterministic: no dropout,
 /// fixed step count, fixed start.
 ///
-/// As in <see cref="SparseAutoencoder"/>, forward and backward are written out: the sparse first layer
+/// As in <see cref="Repro.Core.Networks.SparseAutoencoder"/>, forward and backward are written out: the sparse first layer
 /// sums rows of W, the two users x items x K products run in libtorch into preallocated pinned buffers,
 /// and nothing of batch x items is allocated per batch. The node table is sized by the training matrix
 /// at the first training step (or by a loaded file), so the model is built from the item count alone.

@@ -1,3 +1,4 @@
+using Repro.Core.Networks;
 using Repro.Core.Sparse;
 using Repro.Core.Training;
 

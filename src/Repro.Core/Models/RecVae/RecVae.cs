@@ -23,7 +23,7 @@ namespace Repro.Core.Models.RecVae;
 /// which pass it is in. Scores are the decoder's logits at z = mu(x) without dropout.
 ///
 /// The decoder and the likelihood run by hand over preallocated buffers (the logits are the one
-/// batch-by-items tensor, reused), as in <see cref="SparseAutoencoder"/>; the encoder's gradient enters
+/// batch-by-items tensor, reused), as in <see cref="Repro.Core.Networks.SparseAutoencoder"/>; the encoder's gradient enters
 /// autograd as d loss / d z.
 /// </summary>
 public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch

@@ -16,7 +16,7 @@ namespace Repro.Core.Models.RecVae;
 /// Every parameter but the first layer's is copied into a libtorch-owned tensor at each forward (the
 /// optimiser updates the flat buffer; libtorch's own tensors are 64-byte aligned, see <see cref="AlignedBuffer"/>).
 /// The first layer reads the sparse batch directly (a sum of the rows of W_1 picked by the nonzeros)
-/// and its weight gradient touches only those rows, as in <see cref="SparseAutoencoder"/>; everything
+/// and its weight gradient touches only those rows, as in <see cref="Repro.Core.Networks.SparseAutoencoder"/>; everything
 /// after it (600-wide, cheap) runs through libtorch's autograd, with the first layer's pre-activation
 /// as an autograd leaf whose gradient is carried back to W_1 and b_1 by hand.
 /// </summary>

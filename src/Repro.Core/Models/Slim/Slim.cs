@@ -64,6 +64,13 @@ public sealed class Slim : IRecommender
     internal const int CompactLimit = 4096;
 
     /// <summary>
+    /// The solver without its two speed-ups (every row of G updated densely, the whole residual kept
+    /// up to date at every change): the same weights, for benchmarks to time as their baseline.
+    /// </summary>
+    public static Slim FitWholeResidual(CsrMatrix train, SlimHyper hyper, IReadOnlyList<int>? columns, int maxDegreeOfParallelism, Action<int>? onColumnsDone) =>
+        Fit(train, hyper, columns, maxDegreeOfParallelism, onColumnsDone, CancellationToken.None, sparseRowLimit: 0, compactLimit: 0);
+
+    /// <summary>
     /// <see cref="Fit(CsrMatrix, SlimHyper, IReadOnlyList{int}?, int, Action{int}?, CancellationToken)"/>
     /// with rows of G of at most <paramref name="sparseRowLimit"/> non-zeros updated sparsely (both
     /// give the same weights) and active sets of at most <paramref name="compactLimit"/> coordinates

@@ -1,9 +1,10 @@
 using Repro.Core.Sparse;
+using Repro.Core.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Repro.Core.Training;
+namespace Repro.Core.Networks;
 
 /// <summary>
 /// The notebook's formulation written literally in TorchSharp with autograd: each batch becomes a
