@@ -15,9 +15,8 @@ let private settable (t: Type) =
     t.GetProperties(BindingFlags.Public ||| BindingFlags.Instance)
     |> Array.filter (fun p -> p.CanWrite && p.GetIndexParameters().Length = 0)
 
-/// Kebab-case name of a property, as the command line shows it.
-let kebab (name: string) =
-    String.Concat(name |> Seq.mapi (fun i c -> if i > 0 && Char.IsUpper c then "-" + string (Char.ToLowerInvariant c) else string (Char.ToLowerInvariant c)))
+/// Kebab-case name of a property, as the command line shows it (Core's SettingsText.Kebab).
+let kebab (name: string) = Repro.Core.Models.SettingsText.Kebab name
 
 let private parse (t: Type) (text: string) : Result<obj, string> =
     let inv = CultureInfo.InvariantCulture
@@ -35,16 +34,10 @@ let private parse (t: Type) (text: string) : Result<obj, string> =
         | None -> Error(sprintf "one of %s" (String.Join(", ", Enum.GetNames target |> Array.map kebab)))
     else Error(sprintf "a value of a type the command line cannot set (%s)" target.Name)
 
-/// The record's settable properties and their current values, as (kebab-name, text).
+/// The record's settable properties and their current values, as (kebab-name, text): Core's
+/// SettingsText, the one way settings are written out.
 let describe (record: obj) : (string * string) list =
-    [ for p in settable (record.GetType()) ->
-        let v = p.GetValue record
-        let text =
-            match v with
-            | null -> "none"
-            | :? IFormattable as f -> f.ToString(null, CultureInfo.InvariantCulture)
-            | v -> string v
-        kebab p.Name, text ]
+    [ for p in Repro.Core.Models.SettingsText.Describe record -> p.Key, p.Value ]
 
 /// The assignments that turn <paramref name="baseline"/> into a record whose describe is <paramref name="settings"/>.
 let differences (baseline: obj) (settings: (string * string) list) : string list =

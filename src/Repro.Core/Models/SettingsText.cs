@@ -1,21 +1,56 @@
 using System.Globalization;
+using System.Reflection;
+using System.Text;
 
 namespace Repro.Core.Models;
 
-/// <summary>A hyper record as text that does not depend on the machine's culture (a record's ToString formats numbers with the current culture).</summary>
+/// <summary>
+/// A hyper record's settings as (kebab-case name, text) pairs, the one way settings are written out:
+/// run.json records them, settings hashes name grid points from them, and a saved training state
+/// names the settings it belongs to with them. Numbers are culture-invariant; null is "none".
+/// </summary>
 public static class SettingsText
 {
-    public static string Of(object settings)
+    /// <summary>The record's public settable properties in declaration order, as (kebab-name, text).</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> Describe(object record)
     {
-        var culture = CultureInfo.CurrentCulture;
-        try
-        {
-            CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-            return settings.ToString() ?? "";
-        }
-        finally
-        {
-            CultureInfo.CurrentCulture = culture;
-        }
+        ArgumentNullException.ThrowIfNull(record);
+        return record.GetType()
+            .GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite && p.GetIndexParameters().Length == 0)
+            .Select(p => new KeyValuePair<string, string>(Kebab(p.Name), Text(p.GetValue(record))))
+            .ToArray();
     }
+
+    /// <summary>"name=value" lines joined by '\n', in declaration order.</summary>
+    public static string Of(object record)
+    {
+        var text = new StringBuilder();
+        foreach (var (name, value) in Describe(record))
+        {
+            if (text.Length > 0) text.Append('\n');
+            text.Append(name).Append('=').Append(value);
+        }
+        return text.ToString();
+    }
+
+    /// <summary>"AnnealCap" as the command line spells it: "anneal-cap".</summary>
+    public static string Kebab(string name)
+    {
+        var text = new StringBuilder(name.Length + 4);
+        for (int i = 0; i < name.Length; i++)
+        {
+            char c = name[i];
+            if (i > 0 && char.IsUpper(c)) text.Append('-');
+            text.Append(char.ToLowerInvariant(c));
+        }
+        return text.ToString();
+    }
+
+    private static string Text(object? value) => value switch
+    {
+        null => "none",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
 }
