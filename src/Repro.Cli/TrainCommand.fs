@@ -61,7 +61,7 @@ let modelAssignments (modelName: string) (likelihood: string option) (epochs: in
 let run (dataDir: string) (args: ParseResults<TrainArgs>) (commandLine: string) : int =
     match modelAssignments (args.GetResult TrainArgs.Model) (args.TryGetResult TrainArgs.Likelihood) (args.TryGetResult TrainArgs.Epochs) (args.GetResults TrainArgs.Set)
           |> Result.bind (ModelSpec.parse (args.GetResult TrainArgs.Model)) with
-    | Error why -> fail why
+    | Error why -> Validation.usage why
     | Ok model ->
     let request : Train.RunRequest =
         { Dataset = args.GetResult TrainArgs.Dataset
@@ -75,7 +75,7 @@ let run (dataDir: string) (args: ParseResults<TrainArgs>) (commandLine: string) 
     let folder = Path.GetFullPath(args.GetResult TrainArgs.Out)
     use stop = StopRequests.listen "Stopping after the current batch; the state is saved and the same command resumes."
     let result =
-        try withProgress (fun progress -> Train.execute dataDir folder request (fun m -> printfn "%s" m) progress stop.Token)
+        try RunLock.exclusive folder (fun () -> withProgress (fun progress -> Train.execute dataDir folder request (fun m -> printfn "%s" m) progress stop.Token))
         with :? Runtime.InteropServices.ExternalException as e ->
             // libtorch's message first line names the failing kernel; the native stack adds nothing for a user.
             Error(sprintf "libtorch failed in %s: %s" folder (e.Message.Split('\n').[0]))

@@ -255,7 +255,12 @@ let runFitted (folder: string) (description: RunFolder.RunDescription) (data: Ru
 /// fits, and evaluates on validation and test. Errors in the request come back as Error.
 let rec execute (dataDir: string) (folder: string) (request: RunRequest) (say: string -> unit)
                 (progress: IProgress<TrainingProgress>) (cancel: Threading.CancellationToken) : Result<RunResult, string> =
+    Repro.Core.TorchRuntime.EnsureLoaded request.Threads // before run.json records the thread count
     if RunFolder.isFinished folder then
+        match RunFolder.answersFor folder { Dataset = request.Dataset; Split = request.Split; Protocol = request.Protocol; Heldout = request.Heldout
+                                            Model = request.Model.Name; Settings = request.Model.Settings; Seed = request.Seed } with
+        | Error why -> Error why
+        | Ok () ->
         say (sprintf "%s is finished (metrics.json has a test part); not run again" folder)
         Ok { Status = TrainingStatus.Completed; Message = None; Training = None; Skipped = true }
     elif request.Protocol = "weak-refit" then executeRefit dataDir folder request say progress cancel

@@ -162,7 +162,13 @@ public static class ProSgFormat
     private static int ParseNonNegative(string path, long line, string column, ReadOnlySpan<byte> text)
     {
         if (text.Length == 0 || !Utf8Parser.TryParse(text, out int value, out int consumed) || consumed != text.Length || value < 0 || text[0] == (byte)'+')
+        {
+            bool digits = text.Length > 0;
+            foreach (byte b in text) digits &= b is >= (byte)'0' and <= (byte)'9';
+            if (digits) // only digits, yet no int: too large
+                throw new DataFormatException(path, line, $"{column} {Encoding.UTF8.GetString(text)} is out of range: ids go up to {int.MaxValue}");
             throw new DataFormatException(path, line, $"{column} \"{Encoding.UTF8.GetString(text)}\" is not a non-negative integer");
+        }
         return value;
     }
 
@@ -178,6 +184,9 @@ public static class ProSgFormat
             if (targetUids.Length > 0) throw new DataFormatException(targetPath, 2, $"uid {targetUids[0]} has targets but {foldInName} has no rows: the fold-in and target files cover different users");
             return new HeldOutSet(new CsrMatrix(0, items, [0], []), new CsrMatrix(0, items, [0], []), 0, [], null);
         }
+        if (targetUids.Length == 0)
+            // Users with fold-in but no targets cannot be evaluated: every metric would be undefined.
+            throw new DataFormatException(targetPath, 1, $"only the header \"{Header}\": the held-out users of {foldInName} need target rows (uid,sid) to be evaluated on");
         int first = Math.Min(Min(foldInUids), targetUids.Length > 0 ? Min(targetUids) : int.MaxValue);
         int last = Math.Max(Max(foldInUids), targetUids.Length > 0 ? Max(targetUids) : int.MinValue);
         int rows = last - first + 1;

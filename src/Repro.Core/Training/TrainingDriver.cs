@@ -99,7 +99,14 @@ public static class TrainingDriver
                 if (state.BestEpoch > 0) LoadBest(model, dir);
                 return Outcome(TrainingStatus.Diverged, state, bestPath, 0, state.Message);
             }
-            model.LoadState(Path.Combine(dir, state.ModelStateFile));
+            string modelStatePath = Path.Combine(dir, state.ModelStateFile);
+            try { model.LoadState(modelStatePath); }
+            catch (Exception e) when (e is StaleCacheException or IOException or EndOfStreamException or InvalidDataException)
+            {
+                // state.bin names a complete file (written first); a damaged or missing one was changed after the run stopped.
+                string why = e is StaleCacheException stale ? stale.Reason : e.Message;
+                throw new InvalidOperationException($"{dir} holds a damaged saved state: {modelStatePath}: {why}. Delete {statePath} to restart this run from its first epoch (its epochs.tsv and weights are rewritten), or use a fresh run directory.", e);
+            }
             shuffle.SetState(state.ShuffleState);
             WriteEpochLog(dir, state.Records); // drops any line written after the state was
         }
