@@ -177,7 +177,7 @@ let runWith (o: Runner.Options) (e: Experiment) =
 /// Ctrl-C stops after the current batch.
 let run (dataDir: string) (args: ParseResults<RunArgs>) =
     match Repro.Experiments.Experiments.find (args.GetResult RunArgs.Experiment_Id) with
-    | Error why -> fail why
+    | Error why -> Validation.usage why
     | Ok e ->
     Validation.runOrPlan (args.TryGetResult RunArgs.Threads) (args.TryGetResult RunArgs.Seeds) (args.TryGetResult RunArgs.Results)
     let o = options dataDir (args.TryGetResult RunArgs.Results) (args.TryGetResult RunArgs.Only) (args.TryGetResult RunArgs.Seeds) (args.TryGetResult RunArgs.Threads)
@@ -191,7 +191,7 @@ let run (dataDir: string) (args: ParseResults<RunArgs>) =
 /// `repro plan`: the pending runs as a Slurm job array or a command list.
 let plan (dataDir: string) (args: ParseResults<PlanArgs>) =
     match Repro.Experiments.Experiments.find (args.GetResult PlanArgs.Experiment_Id) with
-    | Error why -> fail why
+    | Error why -> Validation.usage why
     | Ok e ->
     Validation.runOrPlan (args.TryGetResult PlanArgs.Threads) (args.TryGetResult PlanArgs.Seeds) (args.TryGetResult PlanArgs.Results)
     let threads = args.GetResult(PlanArgs.Threads, defaultValue = 4)
@@ -204,7 +204,7 @@ let plan (dataDir: string) (args: ParseResults<PlanArgs>) =
         match args.GetResult PlanArgs.Format with
         | "slurm" -> Ok(Plan.slurm p)
         | "shell" -> Ok(Plan.shell p)
-        | other -> Error(sprintf "--format takes slurm or shell; got '%s'" other)
+        | other -> Validation.usage (sprintf "--format takes slurm or shell; got '%s'" other)
     match text with
     | Error why -> fail why
     | Ok text ->

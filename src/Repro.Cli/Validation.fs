@@ -43,8 +43,15 @@ let writableFile (flag: string) (path: string) =
     if Directory.Exists full then refuse (sprintf "%s %s is a folder; it must name a file" flag full)
     writableFolder flag (Path.GetDirectoryName full)
 
+/// A dataset name the registry does not know is a usage error (a known but absent one is not).
+let knownDataset (name: string) =
+    match Repro.Harness.Datasets.find name with
+    | Error why -> usage why
+    | Ok _ -> ()
+
 /// `repro train`: every argument checked before anything is written.
 let train (args: ParseResults<TrainArgs>) =
+    if not (args.Contains TrainArgs.Split) then knownDataset (args.GetResult TrainArgs.Dataset)
     atLeastOne "--threads" (args.TryGetResult TrainArgs.Threads)
     atLeastOne "--heldout" (args.TryGetResult TrainArgs.Heldout)
     atLeastOne "--epochs" (args.TryGetResult TrainArgs.Epochs)
@@ -59,6 +66,17 @@ let train (args: ParseResults<TrainArgs>) =
 /// `repro recommend`: a positive count.
 let recommend (args: ParseResults<RecommendArgs>) =
     atLeastOne "-n" (args.TryGetResult RecommendArgs.Count)
+    // Ids, not titles: say so before the model is loaded, with where the ids are listed.
+    let itemsFile = Path.Combine(args.GetResult RecommendArgs.Run, "items.txt")
+    if File.Exists itemsFile then
+        let known = File.ReadLines itemsFile |> Set.ofSeq
+        let given = (args.GetResult RecommendArgs.Items).Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries)
+        let unknown = given |> Array.filter (known.Contains >> not)
+        if unknown.Length > 0 then
+            let looksLikeTitle = unknown |> Array.exists (fun s -> s |> Seq.exists (fun c -> Char.IsWhiteSpace c || c = '(') || (s |> Seq.exists Char.IsLetter && known |> Set.forall (Seq.forall Char.IsDigit)))
+            usage (sprintf "--items takes the dataset's original item ids, one per entry separated by commas%s; not ids of this run: %s. The run's ids are listed in %s, one per line (titles and ids side by side: the dataset's title file, e.g. u.item or movies.csv)."
+                    (if looksLikeTitle then " (titles are not accepted)" else "")
+                    (String.Join(", ", unknown |> Array.truncate 5 |> Array.map (sprintf "'%s'"))) itemsFile)
 
 /// `repro run` and `repro plan`: positive thread and seed counts, a results path that is a folder.
 let runOrPlan (threads: int option) (seeds: int option) (results: string option) =
@@ -68,5 +86,6 @@ let runOrPlan (threads: int option) (seeds: int option) (results: string option)
 
 /// `data stats` and `data prepare`: positive counts, an export folder that can be a folder.
 let split (args: ParseResults<SplitArgs>) =
+    if args.GetResult SplitArgs.Dataset <> "custom" then knownDataset (args.GetResult SplitArgs.Dataset)
     atLeastOne "--heldout" (args.TryGetResult SplitArgs.Heldout)
     args.TryGetResult SplitArgs.Export_Pro_Sg |> Option.iter (writableFolder "--export-pro-sg")

@@ -49,6 +49,11 @@ type Refusal =
     /// The folder cannot be created or written (a file in the way, no permission).
     | Unwritable of reason: string
 
+/// The lock is held elsewhere: EWOULDBLOCK from flock (11 on Linux, 35 on macOS), or Windows'
+/// sharing and lock violations.
+let private isSharingViolation (e: IOException) =
+    e.HResult = 11 || e.HResult = 35 || (e.HResult &&& 0xFFFF) = 32 || (e.HResult &&& 0xFFFF) = 33
+
 /// Takes <paramref name="folder"/>'s lock without waiting, creating the folder when needed.
 let tryAcquire (folder: string) : Result<FolderLock, Refusal> =
     let folder = Path.GetFullPath folder
@@ -66,7 +71,8 @@ let tryAcquire (folder: string) : Result<FolderLock, Refusal> =
            with
            | :? UnauthorizedAccessException -> Error(Unwritable(sprintf "cannot write in %s: permission denied" folder))
            | :? DirectoryNotFoundException as e -> Error(Unwritable e.Message)
-           | :? IOException -> Error(Held(holder folder))) with
+           | :? IOException as e when isSharingViolation e -> Error(Held(holder folder))
+           | :? IOException as e -> Error(Unwritable(sprintf "cannot write in %s: %s" folder e.Message))) with
     | Error refusal ->
         if not existed then (try Directory.Delete folder with _ -> ())
         Error refusal

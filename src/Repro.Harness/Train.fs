@@ -199,11 +199,11 @@ let refitData (data: RunData) (refit: Refit) =
 let resumeNote (folder: string) (plannedEpochs: int) =
     if File.Exists(Path.Combine(folder, TrainingDriver.StateFileName)) then
         let log = Path.Combine(folder, TrainingDriver.EpochLogFileName)
-        let logged = if File.Exists log then max 0 (File.ReadAllLines(log).Length - 1) else 0
+        let logged = match Option.ofNullable (TrainingDriver.SavedEpochs folder) with Some e -> e | None -> (if File.Exists log then max 0 (File.ReadAllLines(log).Length - 1) else 0)
         if logged >= plannedEpochs then
             Some(sprintf "resuming the run saved in %s: all %d epochs are done (%s); only its evaluation is left" folder plannedEpochs TrainingDriver.EpochLogFileName)
         else
-            Some(sprintf "resuming the run saved in %s: %d epoch(s) done (%s); training goes on from its saved state" folder logged TrainingDriver.EpochLogFileName)
+            Some(sprintf "resuming the run saved in %s: %d epoch(s) done (%s); training goes on from its saved state" folder logged TrainingDriver.StateFileName)
     else None
 
 /// Trains <paramref name="model"/> into <paramref name="folder"/> (resuming a run found there) and,

@@ -112,7 +112,7 @@ let fittedTests =
             withFolder (fun dir ->
                 let out = Path.Combine(dir, "run")
                 let code, _, err = fitted dir out "slim" [ "--epochs"; "5" ]
-                Expect.equal code 1 "exit code"
+                Expect.equal code 2 "a usage error"
                 Expect.stringContains err "--epochs applies to trained models" "says why"
                 Expect.isFalse (Directory.Exists out) "nothing written")
 
@@ -239,14 +239,14 @@ let tests =
                 let out = Path.Combine(dir, "run")
                 train dir out [] |> ignore
                 let code, _, err = repro dir [ "recommend"; "--run"; out; "--items"; "no-such-item" ]
-                Expect.equal code 1 "exit code"
+                Expect.equal code 2 "a usage error"
                 Expect.stringContains err "no-such-item" "names the item")
 
         testCase "an unknown hyperparameter is refused before training, listing the known ones" <| fun () ->
             withFolder (fun dir ->
                 let out = Path.Combine(dir, "run")
                 let code, _, err = train dir out [ "--set"; "anneal-kap=0.1" ]
-                Expect.equal code 1 "exit code"
+                Expect.equal code 2 "a usage error"
                 Expect.stringContains err "unknown setting 'anneal-kap'" "names it"
                 Expect.stringContains err "anneal-cap" "lists the known settings"
                 Expect.isFalse (Directory.Exists out) "nothing written")

@@ -38,6 +38,19 @@ public static class TrainingDriver
     public const string EpochLogFileName = "epochs.tsv";
     private const string ModelStatePrefix = "state-model.";
 
+    /// <summary>
+    /// Whole epochs done by the run saved in <paramref name="runDirectory"/>, from its state.bin (the
+    /// record a resume starts from; epochs.tsv may be missing or ahead of it); null when there is no
+    /// readable state.
+    /// </summary>
+    public static int? SavedEpochs(string runDirectory)
+    {
+        string path = Path.Combine(runDirectory, StateFileName);
+        if (!File.Exists(path)) return null;
+        try { return TrainingState.Read(path, key: null).Epoch; }
+        catch (StaleCacheException) { return null; }
+    }
+
     /// <summary>The selection metric: NDCG@100 on validation users (spec 1.4; paper section 4.3).</summary>
     public static MetricSpec ValidationMetric { get; } = MetricSpec.Ndcg(100);
 
