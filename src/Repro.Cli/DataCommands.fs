@@ -75,6 +75,7 @@ let private datasetOf (args: ParseResults<SplitArgs>) : Result<Datasets.Dataset,
             with :? ArgumentException as e -> Error e.Message))
 
 let private withPrepared (dataDir: string, chosenBy: string) (args: ParseResults<SplitArgs>) (onPrepared: Prepare.Prepared -> int) =
+    Validation.split args
     match datasetOf args with
     | Error why -> failWith why
     | Ok d ->
@@ -84,7 +85,9 @@ let private withPrepared (dataDir: string, chosenBy: string) (args: ParseResults
         | Ok() ->
             match Prepare.prepare dataDir (Prepare.cacheDir dataDir) d (args.TryGetResult SplitArgs.Heldout) say with
             | Error why ->
-                failWith (match Datasets.howToGet dataDir d with "" -> why | how -> why + "\n  " + how)
+                // How to obtain the dataset helps only when it is absent, not when its files are present but unusable.
+                let absent = match Datasets.locate dataDir d with Ok _ -> false | Error _ -> true
+                failWith (match Datasets.howToGet dataDir d with "" -> why | how when absent -> why + "\n  " + how | _ -> why)
             | Ok p ->
                 if p.FromCache then say (sprintf "Loaded the cached split %s in %.2f s." p.CachePath p.Seconds)
                 else say (sprintf "Cached the split in %s." p.CachePath)

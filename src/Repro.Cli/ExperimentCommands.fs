@@ -53,6 +53,7 @@ let private describe (outcome: Runner.Outcome) (elapsed: TimeSpan) (folder: stri
     | Runner.AlreadyFinished -> "already finished"
     | Runner.RunFailed message -> sprintf "FAILED after %s (error.txt): %s" time (message.Split('\n').[0])
     | Runner.Interrupted -> sprintf "stopped after %s; the next 'repro run' resumes it" time
+    | Runner.HeldElsewhere who -> sprintf "left to %s, which is doing it" who
 
 /// Tracks runs done and left, elapsed time and an ETA from the cost estimates, corrected by how the
 /// finished runs compared with theirs.
@@ -159,8 +160,9 @@ let runWith (o: Runner.Options) (e: Experiment) =
                     if outcome <> Runner.Interrupted then clock.Finish(r, elapsed)
                     printfn "  %s: %s" r.Id (describe outcome elapsed (r.Folder o.Results))
             Runner.execute o e notify stop.Token
-    printfn "%d completed, %d already finished, %d failed, %d skipped (dataset absent)%s; elapsed %s"
+    printfn "%d completed, %d already finished, %d failed, %d skipped (dataset absent)%s%s; elapsed %s"
         summary.Completed summary.AlreadyFinished summary.Failed summary.Skipped
+        (if summary.HeldElsewhere > 0 then sprintf ", %d being done by another process" summary.HeldElsewhere else "")
         (if summary.Interrupted then sprintf ", %d not started" summary.NotStarted else "")
         (clock.Elapsed.ToString(@"hh\:mm\:ss"))
     if summary.Interrupted then
@@ -175,8 +177,9 @@ let runWith (o: Runner.Options) (e: Experiment) =
 /// Ctrl-C stops after the current batch.
 let run (dataDir: string) (args: ParseResults<RunArgs>) =
     match Repro.Experiments.Experiments.find (args.GetResult RunArgs.Experiment_Id) with
-    | Error why -> fail why
+    | Error why -> Validation.usage why
     | Ok e ->
+    Validation.runOrPlan (args.TryGetResult RunArgs.Threads) (args.TryGetResult RunArgs.Seeds) (args.TryGetResult RunArgs.Results)
     let o = options dataDir (args.TryGetResult RunArgs.Results) (args.TryGetResult RunArgs.Only) (args.TryGetResult RunArgs.Seeds) (args.TryGetResult RunArgs.Threads)
     if args.Contains RunArgs.Dry_Run then
         printDryRun o e
@@ -188,8 +191,9 @@ let run (dataDir: string) (args: ParseResults<RunArgs>) =
 /// `repro plan`: the pending runs as a Slurm job array or a command list.
 let plan (dataDir: string) (args: ParseResults<PlanArgs>) =
     match Repro.Experiments.Experiments.find (args.GetResult PlanArgs.Experiment_Id) with
-    | Error why -> fail why
+    | Error why -> Validation.usage why
     | Ok e ->
+    Validation.runOrPlan (args.TryGetResult PlanArgs.Threads) (args.TryGetResult PlanArgs.Seeds) (args.TryGetResult PlanArgs.Results)
     let threads = args.GetResult(PlanArgs.Threads, defaultValue = 4)
     let p : Plan.PlanOptions =
         { Experiment = e
@@ -200,7 +204,7 @@ let plan (dataDir: string) (args: ParseResults<PlanArgs>) =
         match args.GetResult PlanArgs.Format with
         | "slurm" -> Ok(Plan.slurm p)
         | "shell" -> Ok(Plan.shell p)
-        | other -> Error(sprintf "--format takes slurm or shell; got '%s'" other)
+        | other -> Validation.usage (sprintf "--format takes slurm or shell; got '%s'" other)
     match text with
     | Error why -> fail why
     | Ok text ->

@@ -80,14 +80,14 @@ let request (args: ParseResults<ModelArgs>) (commandLine: string) : Result<RunRe
 
 let run (dataDir: string) (args: ParseResults<ModelArgs>) (commandLine: string) : int =
     match request args commandLine with
-    | Error why -> fail why
-    | Ok _ when args.Contains Grid -> fail "--grid belongs to 'repro tune'; 'repro train' trains one point"
+    | Error why -> Validation.usage why
+    | Ok _ when args.Contains Grid -> Validation.usage "--grid belongs to 'repro tune'; 'repro train' trains one point"
     | Ok request ->
     let model = request.Model
     let folder = Path.GetFullPath(args.GetResult Out)
     use stop = StopRequests.listen "Stopping after the current batch; the state is saved and the same command resumes."
     let result =
-        try withProgress (fun progress -> Train.execute dataDir folder request (fun m -> printfn "%s" m) progress stop.Token)
+        try RunLock.exclusive folder (fun () -> withProgress (fun progress -> Train.execute dataDir folder request (fun m -> printfn "%s" m) progress stop.Token))
         with :? Runtime.InteropServices.ExternalException as e ->
             // libtorch's message first line names the failing kernel; the native stack adds nothing for a user.
             Error(sprintf "libtorch failed in %s: %s" folder (e.Message.Split('\n').[0]))

@@ -16,10 +16,10 @@ let run (dataDir: string) (args: ParseResults<ModelArgs>) (commandLine: string) 
               TrainCommand.assignments request.Model.Entry args
               |> Result.bind (Grids.withFixed gridName request.Model)
               |> Result.map (fun grid -> request, grid)) with
-    | Error why -> TrainCommand.fail why
+    | Error why -> Validation.usage why
     | Ok(request, _) when request.Protocol = WeakRefit ->
         // A refit's validation numbers score items it trains on, so they cannot choose a grid point.
-        TrainCommand.fail "tune selects on validation, which a refit no longer holds out: tune with --protocol weak, then refit the chosen point with 'repro train --protocol weak-refit'"
+        Validation.usage "tune selects on validation, which a refit no longer holds out: tune with --protocol weak, then refit the chosen point with 'repro train --protocol weak-refit'"
     | Ok(request, grid) ->
     let spec = request.Model
     let out = Path.GetFullPath(args.GetResult Out)

@@ -82,17 +82,18 @@ let private begin' (folder: string) (description: RunFolder.RunDescription) (dat
     File.WriteAllLines(Path.Combine(folder, "items.txt"), data.ItemIds)
 
 /// The line that tells the user a call continues an interrupted run in folder (a saved state.bin),
-/// with how many whole epochs epochs.tsv already holds; None for a fresh folder. When those are
+/// with how many whole epochs it holds; None for a fresh folder. When those are
 /// all <paramref name="plannedEpochs"/> (the run stopped after training, during its evaluation),
 /// it says that only the evaluation is left.
 let resumeNote (folder: string) (plannedEpochs: int) =
     if File.Exists(Path.Combine(folder, TrainingDriver.StateFileName)) then
         let log = Path.Combine(folder, TrainingDriver.EpochLogFileName)
-        let logged = if File.Exists log then max 0 (File.ReadAllLines(log).Length - 1) else 0
+        // The saved state's own epoch count; epochs.tsv's rows only when the state does not say.
+        let logged = match Option.ofNullable (TrainingDriver.SavedEpochs folder) with Some e -> e | None -> (if File.Exists log then max 0 (File.ReadAllLines(log).Length - 1) else 0)
         if logged >= plannedEpochs then
             Some(sprintf "resuming the run saved in %s: all %d epochs are done (%s); only its evaluation is left" folder plannedEpochs TrainingDriver.EpochLogFileName)
         else
-            Some(sprintf "resuming the run saved in %s: %d epoch(s) done (%s); training goes on from its saved state" folder logged TrainingDriver.EpochLogFileName)
+            Some(sprintf "resuming the run saved in %s: %d epoch(s) done (%s); training goes on from its saved state" folder logged TrainingDriver.StateFileName)
     else None
 
 /// What a refit records in place of a best epoch: the epoch count selected on the carve and that

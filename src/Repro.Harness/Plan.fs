@@ -1,6 +1,7 @@
 /// Cluster plans: the pending runs of an experiment as a Slurm job array (one array task per run)
 /// or as a plain list of commands for GNU parallel. Each command does exactly one run into its own
-/// folder, so tasks need no coordination and `repro report` merges whatever finished.
+/// folder, claimed through the folder's lock (RunLock), so tasks, and plans submitted twice over one
+/// results folder, never do a run twice; `repro report` merges whatever finished.
 module Repro.Harness.Plan
 
 open System
@@ -50,7 +51,7 @@ let slurm (options: PlanOptions) =
     line "#!/bin/bash"
     line (sprintf "# %d pending run(s) of experiment '%s' (%s); submit from the repository root after a Release build:" runs.Length options.Experiment.Id options.Experiment.Title)
     line "#   sbatch THIS_FILE"
-    line "# Each array task does one run into its own folder; a finished run is never redone, so resubmitting is safe."
+    line "# Each array task does one run into its own folder; a finished run is never redone and a run held by another task is left to it, so resubmitting is safe."
     line (sprintf "#SBATCH --job-name=repro-%s" options.Experiment.Id)
     if runs.IsEmpty then line "# Nothing is pending: every selected run has finished."
     else line (sprintf "#SBATCH --array=0-%d" (runs.Length - 1))

@@ -108,27 +108,124 @@ let writeMetrics (folder: string) (part: string) (result: EvaluationResult) (fol
 /// One metric of one part of metrics.json.
 type RecordedMetric = { Name: string; Mean: float; StandardError: float; Users: int; Excluded: int }
 
+/// A run folder whose files cannot be read as the contract says (damaged, edited by hand).
+exception DamagedRunFolder of message: string
+
 /// A part of metrics.json ("validation", "test"): its metrics and its extra numbers (e.g.
-/// "bestEpoch"); None when the file or the part is absent.
+/// "bestEpoch"); None when the file or the part is absent. A metrics.json that is not a JSON object
+/// of such parts raises DamagedRunFolder naming the file.
 let readPart (folder: string) (part: string) : (RecordedMetric list * (string * float) list) option =
     let path = Path.Combine(folder, "metrics.json")
     if not (File.Exists path) then None
     else
-        use doc = JsonDocument.Parse(File.ReadAllText path)
+        let damaged (why: string) =
+            raise (DamagedRunFolder(sprintf "%s: %s; the run folder is damaged (delete metrics.json to run it again, or the folder to start over)" path why))
+        use doc = try JsonDocument.Parse(File.ReadAllText path) with :? JsonException as e -> damaged (sprintf "not valid JSON (%s)" e.Message)
+        if doc.RootElement.ValueKind <> JsonValueKind.Object then
+            damaged (sprintf "expected a JSON object with \"validation\" and \"test\" parts, found %s" (doc.RootElement.ValueKind.ToString().ToLowerInvariant()))
         match doc.RootElement.TryGetProperty part with
         | false, _ -> None
+        | true, node when node.ValueKind <> JsonValueKind.Object -> damaged (sprintf "its \"%s\" part is not an object" part)
         | true, node ->
             let props = [ for p in node.EnumerateObject() -> p ]
-            let metrics =
-                [ for p in props do
-                    if p.Value.ValueKind = JsonValueKind.Object then
-                        yield { Name = p.Name
-                                Mean = p.Value.GetProperty("mean").GetDouble()
-                                StandardError = p.Value.GetProperty("standardError").GetDouble()
-                                Users = p.Value.GetProperty("users").GetInt32()
-                                Excluded = p.Value.GetProperty("excluded").GetInt32() } ]
-            let extras = [ for p in props do if p.Value.ValueKind = JsonValueKind.Number then yield p.Name, p.Value.GetDouble() ]
-            Some(metrics, extras)
+            try
+                let metrics =
+                    [ for p in props do
+                        if p.Value.ValueKind = JsonValueKind.Object then
+                            yield { Name = p.Name
+                                    Mean = p.Value.GetProperty("mean").GetDouble()
+                                    StandardError = p.Value.GetProperty("standardError").GetDouble()
+                                    Users = p.Value.GetProperty("users").GetInt32()
+                                    Excluded = p.Value.GetProperty("excluded").GetInt32() } ]
+                let extras = [ for p in props do if p.Value.ValueKind = JsonValueKind.Number then yield p.Name, p.Value.GetDouble() ]
+                Some(metrics, extras)
+            with
+            | :? Collections.Generic.KeyNotFoundException | :? InvalidOperationException | :? FormatException as e ->
+                damaged (sprintf "a metric of its \"%s\" part lacks mean, standardError, users or excluded as numbers (%s)" part e.Message)
 
 /// A run is finished when metrics.json has a "test" part (the contract).
 let isFinished (folder: string) = (readPart folder "test").IsSome
+
+/// What a command asks a run folder for, in the terms run.json records.
+type RequestedRun =
+    { /// A registry name or alias (`repro data list`), or the label given with Split.
+      Dataset: string
+      /// "pro-sg:DIR" when the run trains on an imported split.
+      Split: string option
+      /// "strong", "weak" or "weak-refit".
+      Protocol: string
+      /// Held-out users per set asked for (strong); None: the dataset's own.
+      Heldout: int option
+      Model: string
+      Settings: (string * string) list
+      Seed: uint64 }
+
+/// How <paramref name="requested"/> differs from the run recorded in folder/run.json, one line per
+/// difference ("seed: the folder ran 1, this command asks for 2"); empty when the folder answers for
+/// it. A folder without run.json has nothing to compare and differs in nothing.
+let differences (folder: string) (requested: RequestedRun) : string list =
+    let path = Path.Combine(folder, "run.json")
+    if not (File.Exists path) then []
+    else
+    use doc =
+        try JsonDocument.Parse(File.ReadAllText path)
+        with :? JsonException as e -> raise (DamagedRunFolder(sprintf "%s: not valid JSON (%s)" path e.Message))
+    let root = doc.RootElement
+    if root.ValueKind <> JsonValueKind.Object then raise (DamagedRunFolder(sprintf "%s: expected a JSON object" path))
+    let text (name: string) = match root.TryGetProperty name with | true, v when v.ValueKind = JsonValueKind.String -> v.GetString() | _ -> ""
+    let recordedProtocol = text "protocol"
+    let refit = recordedProtocol.StartsWith "weak generalisation, refit"
+    let differs (what: string) (recorded: string) (asked: string) =
+        if recorded = asked then [] else [ sprintf "%s: the folder ran %s, this command asks for %s" what recorded asked ]
+    let dataset =
+        match requested.Split with
+        | Some spec when spec.StartsWith "pro-sg:" -> sprintf "pro_sg split from %s" (Path.GetFullPath(spec.Substring "pro-sg:".Length))
+        | _ -> match Datasets.find requested.Dataset with Ok d -> d.Name | Error _ -> requested.Dataset
+    let protocolKind =
+        if recordedProtocol.StartsWith "strong" then "strong"
+        elif refit then "weak-refit"
+        elif recordedProtocol.StartsWith "weak" then "weak"
+        else recordedProtocol
+    let heldout =
+        let m = RegularExpressions.Regex.Match(recordedProtocol, @"^strong generalisation, (\d+) validation \+ \d+ test users")
+        if not m.Success || requested.Protocol <> "strong" || requested.Split.IsSome then []
+        else
+            let asked =
+                match requested.Heldout with
+                | Some h -> Some h
+                | None -> match Datasets.find requested.Dataset with Ok d -> Some d.HeldOut | Error _ -> None
+            match asked with
+            | Some h -> differs "held-out users per set" m.Groups.[1].Value (string h)
+            | None -> []
+    let seed =
+        match root.TryGetProperty "seed" with
+        | true, v when v.ValueKind = JsonValueKind.Number -> v.GetUInt64() |> string
+        | _ -> "?"
+    let recordedSettings =
+        match root.TryGetProperty "settings" with
+        | true, v when v.ValueKind = JsonValueKind.Object ->
+            [ for p in v.EnumerateObject() -> p.Name, (if p.Value.ValueKind = JsonValueKind.String then p.Value.GetString() else p.Value.GetRawText()) ] |> Map.ofList
+        | _ -> Map.empty
+    let askedSettings = Map.ofList requested.Settings
+    let settings =
+        // A refit's folder records the epoch count selection chose, not the one asked for.
+        let names = Set.union (Set.ofSeq recordedSettings.Keys) (Set.ofSeq askedSettings.Keys) |> Set.filter (fun n -> not (refit && n = "epochs"))
+        [ for n in names do
+            let value (m: Map<string, string>) = match m.TryFind n with Some v -> v | None -> "(not set)"
+            yield! differs (sprintf "setting %s" n) (value recordedSettings) (value askedSettings) ]
+    [ yield! differs "dataset" (text "dataset") dataset
+      yield! differs "protocol" protocolKind requested.Protocol
+      yield! heldout
+      yield! differs "model" (text "model") requested.Model
+      // Another model's settings differ by nature: the model line says enough.
+      if text "model" = requested.Model then yield! settings
+      yield! differs "seed" seed (string requested.Seed) ]
+
+/// Ok when the finished folder answers for <paramref name="requested"/>; otherwise the refusal,
+/// naming what differs.
+let answersFor (folder: string) (requested: RequestedRun) : Result<unit, string> =
+    match differences folder requested with
+    | [] -> Ok()
+    | diffs ->
+        Error(sprintf "%s holds a finished run of another command, so it does not answer for this one:\n  %s\nUse another --out folder (or delete this one to run it again)."
+                folder (String.concat "\n  " diffs))

@@ -3,7 +3,9 @@
 /// contract). A finished run (metrics.json with "test") is never redone; an interrupted one resumes
 /// (Train.execute resumes trained runs); a failed one leaves error.txt and the runner goes on; runs
 /// on datasets absent from the machine are skipped with the way to obtain them, without any network
-/// access. Runs never share files, so separate processes (cluster array tasks) need no coordination.
+/// access. Each run is claimed through its folder's lock (RunLock) before anything is written, so
+/// several `repro run` processes (cluster array tasks, machines sharing a file system) on one results
+/// folder share the work: a run held by another process is left to it, and none is done twice.
 module Repro.Harness.Runner
 
 open System
@@ -99,6 +101,8 @@ type Outcome =
     | AlreadyFinished
     | RunFailed of message: string
     | Interrupted
+    /// Another process holds the run's folder (it is doing the run); the holder's description.
+    | HeldElsewhere of holder: string
 
 /// What the runner tells its display.
 type Event =
@@ -115,6 +119,8 @@ type Summary =
       AlreadyFinished: int
       Failed: int
       Skipped: int
+      /// Runs another process was doing (their folders were locked), left to it.
+      HeldElsewhere: int
       /// Runs not attempted because the user stopped the runner.
       NotStarted: int
       Interrupted: bool }
@@ -125,7 +131,14 @@ let runOne (options: Options) (r: Run) (notify: Event -> unit) (cancel: Cancella
     let folder = r.Folder options.Results
     if isFinished folder then AlreadyFinished
     else
-        Directory.CreateDirectory folder |> ignore
+    match RunLock.tryAcquire folder with
+    | Error(RunLock.Held who) -> HeldElsewhere who
+    | Error(RunLock.Unwritable why) -> RunFailed why
+    | Ok claim ->
+        use _ = claim
+        // Checked again under the lock: another process may have finished it since.
+        if isFinished folder then AlreadyFinished
+        else
         let errorPath = Path.Combine(folder, errorFile)
         if File.Exists errorPath then File.Delete errorPath
         writeExperimentJson folder r
@@ -163,7 +176,7 @@ let execute (options: Options) (e: Experiment) (notify: Event -> unit) (cancel: 
         notify (DatasetMissing(dataset, why, chosen |> List.filter (fun r -> r.Setup.Dataset = dataset) |> List.length))
     let available = chosen |> List.filter (fun r -> not (missing.ContainsKey r.Setup.Dataset))
     let finished, todo = available |> List.partition (fun r -> isFinished (r.Folder options.Results))
-    let mutable completed, failed, notStarted, interrupted = 0, 0, 0, false
+    let mutable completed, finishedElsewhere, failed, elsewhere, notStarted, interrupted = 0, 0, 0, 0, 0, false
     todo
     |> List.iteri (fun i r ->
         if interrupted || cancel.IsCancellationRequested then
@@ -175,8 +188,10 @@ let execute (options: Options) (e: Experiment) (notify: Event -> unit) (cancel: 
             let outcome = runOne options r notify cancel
             notify (RunEnded(r, outcome, watch.Elapsed))
             match outcome with
-            | Completed | AlreadyFinished -> completed <- completed + 1
+            | Completed -> completed <- completed + 1
+            | AlreadyFinished -> finishedElsewhere <- finishedElsewhere + 1
+            | HeldElsewhere _ -> elsewhere <- elsewhere + 1
             | RunFailed _ -> failed <- failed + 1
             | Interrupted -> interrupted <- true)
-    { Completed = completed; AlreadyFinished = finished.Length; Failed = failed
-      Skipped = chosen.Length - available.Length; NotStarted = notStarted; Interrupted = interrupted }
+    { Completed = completed; AlreadyFinished = finished.Length + finishedElsewhere; Failed = failed
+      Skipped = chosen.Length - available.Length; HeldElsewhere = elsewhere; NotStarted = notStarted; Interrupted = interrupted }

@@ -38,11 +38,17 @@ let private refit (folder: string) (request: RunRequest) (data: RunData) say pro
         Execution.once folder { request with Model = model } (Refit.data data selected) (Some selected) say progress cancel
 
 /// Does <paramref name="request"/> into <paramref name="folder"/>: a finished folder (metrics.json
-/// with "test") is left alone; otherwise loads its data once, then trains (resuming a run found
+/// with "test") is left alone when it was made by the same request, and refused otherwise; otherwise loads its data once, then trains (resuming a run found
 /// there) or fits, and evaluates on validation and test. Errors in the request come back as Error.
 let execute (dataDir: string) (folder: string) (request: RunRequest) (say: string -> unit)
             (progress: IProgress<TrainingProgress>) (cancel: Threading.CancellationToken) : Result<Execution.RunResult, string> =
+    Repro.Core.TorchRuntime.EnsureLoaded request.Threads // before run.json records the thread count
     if RunFolder.isFinished folder then
+        // A finished folder answers only for the command that made it.
+        match RunFolder.answersFor folder { Dataset = request.Dataset; Split = request.Split; Protocol = request.Protocol.Name; Heldout = request.Heldout
+                                            Model = request.Model.Name; Settings = request.Model.Settings; Seed = request.Seed } with
+        | Error why -> Error why
+        | Ok () ->
         say (sprintf "%s is finished (metrics.json has a test part); not run again" folder)
         Ok Execution.skipped
     else

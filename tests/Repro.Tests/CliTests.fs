@@ -26,10 +26,10 @@ let tests =
             Expect.equal code 2 "exit code"
             Expect.stringContains err "SUBCOMMANDS" "usage text"
 
-        testCase "an unknown dataset exits 1 and lists the known ones" <| fun () ->
+        testCase "an unknown dataset is a usage error: exit 2, listing the known ones" <| fun () ->
             withFolder (fun dir ->
                 let code, _, err = repro [ "--data-dir"; dir; "data"; "stats"; "--dataset"; "ml-21m" ]
-                Expect.equal code 1 "exit code"
+                Expect.equal code 2 "exit code"
                 Expect.stringContains err "unknown dataset 'ml-21m'" "names it"
                 Expect.stringContains err "ml-20m" "lists the known names")
 

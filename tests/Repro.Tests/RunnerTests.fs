@@ -286,7 +286,7 @@ let planTests =
                 let lines = File.ReadAllLines file |> Array.filter (fun l -> not (l.StartsWith "#"))
                 Expect.equal lines.Length (runs None Repro.Experiments.Experiments.smoke).Length "every smoke run is pending"
                 let code, _, err = repro [ "plan"; "--experiment"; "smoke"; "--format"; "pbs" ]
-                Expect.equal code 1 "refused"
+                Expect.equal code 2 "refused as a usage error"
                 Expect.stringContains err "slurm or shell" "says what is allowed")
     ]
 

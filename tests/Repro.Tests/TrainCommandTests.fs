@@ -112,7 +112,7 @@ let fittedTests =
             withFolder (fun dir ->
                 let out = Path.Combine(dir, "run")
                 let code, _, err = fitted dir out "slim" [ "--epochs"; "5" ]
-                Expect.equal code 1 "exit code"
+                Expect.equal code 2 "a usage error"
                 Expect.stringContains err "--epochs applies to trained models" "says why"
                 Expect.isFalse (Directory.Exists out) "nothing written")
 
@@ -239,14 +239,14 @@ let tests =
                 let out = Path.Combine(dir, "run")
                 train dir out [] |> ignore
                 let code, _, err = repro dir [ "recommend"; "--run"; out; "--items"; "no-such-item" ]
-                Expect.equal code 1 "exit code"
+                Expect.equal code 2 "a usage error"
                 Expect.stringContains err "no-such-item" "names the item")
 
         testCase "an unknown hyperparameter is refused before training, listing the known ones" <| fun () ->
             withFolder (fun dir ->
                 let out = Path.Combine(dir, "run")
                 let code, _, err = train dir out [ "--set"; "anneal-kap=0.1" ]
-                Expect.equal code 1 "exit code"
+                Expect.equal code 2 "a usage error"
                 Expect.stringContains err "unknown setting 'anneal-kap'" "names it"
                 Expect.stringContains err "anneal-cap" "lists the known settings"
                 Expect.isFalse (Directory.Exists out) "nothing written")
@@ -292,7 +292,7 @@ let tests =
                 Expect.equal code 1 "train exit code"
                 Expect.stringContains err "use --protocol weak" "says what to use"
                 let code, _, err = repro (Path.Combine(dir, "cache")) [ "--data-dir"; dir; "tune"; "--dataset"; "gowalla"; "--protocol"; "weak-refit"; "--model"; "mult-vae"; "--out"; Path.Combine(dir, "tune") ]
-                Expect.equal code 1 "tune exit code"
+                Expect.equal code 2 "tune: a usage error"
                 Expect.stringContains err "tune with --protocol weak" "says what to do instead")
 
         testCase "the weak protocol needs a dataset with a fixed split" <| fun () ->

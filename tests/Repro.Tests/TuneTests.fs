@@ -108,20 +108,20 @@ let tuneTests =
                 let after = folders |> List.map (fun f -> File.ReadAllText(Path.Combine(f, "metrics.json")), File.GetLastWriteTimeUtc(Path.Combine(f, "model.bin")))
                 Expect.equal after before "nothing refitted or rewritten")
 
-        testCase "an unknown model, setting or grid is refused with a message and nothing is written" <| fun () ->
+        testCase "an unknown model, setting or grid is a usage error (exit 2) with a message, and nothing is written" <| fun () ->
             withFolder (fun dir ->
                 let out = Path.Combine(dir, "tune")
                 let code, _, err = tune dir out "svd" []
-                Expect.equal code 1 "unknown model"
+                Expect.equal code 2 "unknown model: a usage error"
                 Expect.stringContains err "unknown model 'svd'" "names it"
                 let code, _, err = tune dir out "wmf" [ "--set"; "factorz=10" ]
-                Expect.equal code 1 "unknown setting"
+                Expect.equal code 2 "unknown setting: a usage error"
                 Expect.stringContains err "unknown setting 'factorz'" "names it"
                 let code, _, err = tune dir out "wmf" [ "--grid"; "huge" ]
-                Expect.equal code 1 "unknown grid"
+                Expect.equal code 2 "unknown grid: a usage error"
                 Expect.stringContains err "unknown grid 'huge'" "names it"
                 let code, _, err = tune dir out "ease" [ "--epochs"; "3" ]
-                Expect.equal code 1 "epochs for a fitted model"
+                Expect.equal code 2 "epochs for a fitted model: a usage error"
                 Expect.stringContains err "--epochs applies to trained models" "says why"
                 Expect.isFalse (Directory.Exists out) "nothing written")
     ]

@@ -47,9 +47,11 @@ public static class ProSgFormat
     /// are re-based to its smallest uid and span up to its largest (load_tr_te_data); header-only
     /// held-out files give a set without users. Original user ids
     /// are not in these files, so the result's user ids are null. Throws <see cref="DataFormatException"/>
-    /// naming the file and line of the first problem.
+    /// naming the file and line of the first problem. With <paramref name="requireTargets"/> (the
+    /// default: what training and evaluation need) a held-out target file with no rows is refused,
+    /// since no metric could be computed on it; false reads any folder the notebook can write.
     /// </summary>
-    public static StrongGeneralizationSplit Import(string directory)
+    public static StrongGeneralizationSplit Import(string directory, bool requireTargets = true)
     {
         var itemIds = ReadItems(Path.Combine(directory, ItemsFile));
         var trainPath = Path.Combine(directory, TrainFile);
@@ -59,8 +61,8 @@ public static class ProSgFormat
         var train = GroupByRow(trainUids, trainSids, 0, trainRows, itemIds.Length, out var trainFileOrder);
         RequireNoRepeats(trainPath, train, trainFileOrder);
 
-        var validation = ReadHeldOut(directory, ValidationFoldInFile, ValidationTargetFile, itemIds.Length);
-        var test = ReadHeldOut(directory, TestFoldInFile, TestTargetFile, itemIds.Length);
+        var validation = ReadHeldOut(directory, ValidationFoldInFile, ValidationTargetFile, itemIds.Length, requireTargets);
+        var test = ReadHeldOut(directory, TestFoldInFile, TestTargetFile, itemIds.Length, requireTargets);
         RequireSeparate(Path.Combine(directory, ValidationFoldInFile), validation, "train", 0, trainRows);
         RequireSeparate(Path.Combine(directory, TestFoldInFile), test, "train", 0, trainRows);
         RequireSeparate(Path.Combine(directory, TestFoldInFile), test, "validation", validation.FirstUid, validation.Users);
@@ -162,16 +164,25 @@ public static class ProSgFormat
     private static int ParseNonNegative(string path, long line, string column, ReadOnlySpan<byte> text)
     {
         if (text.Length == 0 || !Utf8Parser.TryParse(text, out int value, out int consumed) || consumed != text.Length || value < 0 || text[0] == (byte)'+')
+        {
+            bool digits = text.Length > 0;
+            foreach (byte b in text) digits &= b is >= (byte)'0' and <= (byte)'9';
+            if (digits) // only digits, yet no int: too large
+                throw new DataFormatException(path, line, $"{column} {Encoding.UTF8.GetString(text)} is out of range: ids go up to {int.MaxValue}");
             throw new DataFormatException(path, line, $"{column} \"{Encoding.UTF8.GetString(text)}\" is not a non-negative integer");
+        }
         return value;
     }
 
     /// <summary>load_tr_te_data: rows re-based to the smallest uid of either file, spanning to the largest.</summary>
-    private static HeldOutSet ReadHeldOut(string directory, string foldInName, string targetName, int items)
+    private static HeldOutSet ReadHeldOut(string directory, string foldInName, string targetName, int items, bool requireTargets)
     {
         string foldInPath = Path.Combine(directory, foldInName), targetPath = Path.Combine(directory, targetName);
         var (foldInUids, foldInSids) = ReadPairs(foldInPath, items);
         var (targetUids, targetSids) = ReadPairs(targetPath, items);
+        if (requireTargets && targetUids.Length == 0)
+            // Held-out users without targets cannot be evaluated: every metric would be undefined.
+            throw new DataFormatException(targetPath, 1, $"only the header \"{Header}\": the held-out users of {foldInName} need target rows (uid,sid) to be evaluated on");
         if (foldInUids.Length == 0)
         {
             // Every held-out user lost all events to unseen items: the notebook writes header-only files.

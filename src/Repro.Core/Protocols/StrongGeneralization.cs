@@ -26,6 +26,9 @@ public static class StrongGeneralization
         for (int u = 0; u < userEvents.Length; u++) if (userEvents[u] > 0) userCount++;
         int h = heldOut.Count;
         int trainUsers = userCount - 2 * h;
+        if (userCount == 0)
+            throw new ArgumentException(
+                $"{log.Source}: no user is left after preprocessing: the rating threshold and the minimum items per user (and per item) removed every user; lower them (--min-rating, --min-items-per-user, --min-users-per-item) or check which column holds the ratings");
         if (trainUsers < 1)
             throw new ArgumentException(
                 $"{log.Source}: {h} validation + {h} test users leave no training users among the {userCount} users left after preprocessing; hold out at most {Math.Max(0, (userCount - 1) / 2)} users per set");

@@ -38,6 +38,19 @@ public static class TrainingDriver
     public const string EpochLogFileName = "epochs.tsv";
     private const string ModelStatePrefix = "state-model.";
 
+    /// <summary>
+    /// Whole epochs done by the run saved in <paramref name="runDirectory"/>, from its state.bin (the
+    /// record a resume starts from; epochs.tsv may be missing or ahead of it); null when there is no
+    /// readable state.
+    /// </summary>
+    public static int? SavedEpochs(string runDirectory)
+    {
+        string path = Path.Combine(runDirectory, StateFileName);
+        if (!File.Exists(path)) return null;
+        try { return TrainingState.Read(path, key: null).Epoch; }
+        catch (StaleCacheException) { return null; }
+    }
+
     /// <summary>The selection metric: NDCG@100 on validation users (spec 1.4; paper section 4.3).</summary>
     public static MetricSpec ValidationMetric { get; } = MetricSpec.Ndcg(100);
 
@@ -99,7 +112,14 @@ public static class TrainingDriver
                 if (state.BestEpoch > 0) LoadBest(model, dir);
                 return Outcome(TrainingStatus.Diverged, state, bestPath, 0, state.Message);
             }
-            model.LoadState(Path.Combine(dir, state.ModelStateFile));
+            string modelStatePath = Path.Combine(dir, state.ModelStateFile);
+            try { model.LoadState(modelStatePath); }
+            catch (Exception e) when (e is StaleCacheException or IOException or EndOfStreamException or InvalidDataException)
+            {
+                // state.bin names a complete file (written first); a damaged or missing one was changed after the run stopped.
+                string why = e is StaleCacheException stale ? stale.Reason : e.Message;
+                throw new InvalidOperationException($"{dir} holds a damaged saved state: {modelStatePath}: {why}. Delete {statePath} to restart this run from its first epoch (its epochs.tsv and weights are rewritten), or use a fresh run directory.", e);
+            }
             shuffle.SetState(state.ShuffleState);
             WriteEpochLog(dir, state.Records); // drops any line written after the state was
         }

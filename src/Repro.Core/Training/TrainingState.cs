@@ -86,8 +86,8 @@ public sealed class TrainingState
         w.Write(Checkpoint);
     });
 
-    /// <summary>Reads state.bin; a file from another run (other <paramref name="key"/>) or a damaged one throws <see cref="StaleCacheException"/>.</summary>
-    public static TrainingState Read(string path, string key) => BinaryArchive.Read(path, Kind, Version, key, r =>
+    /// <summary>Reads state.bin; a file from another run (other <paramref name="key"/>) or a damaged one throws <see cref="StaleCacheException"/>. A null key reads any run's state, to describe it.</summary>
+    public static TrainingState Read(string path, string? key) => BinaryArchive.Read(path, Kind, Version, key, r =>
     {
         var s = new TrainingState
         {

@@ -45,9 +45,10 @@ public static class BinaryArchive
 
     /// <summary>
     /// Reads an archive written by <see cref="Write"/>, checking magic, kind, version, key and checksum
-    /// before <paramref name="read"/> sees any payload.
+    /// before <paramref name="read"/> sees any payload. A null <paramref name="key"/> accepts any key
+    /// (to describe a file, never to use its contents as a cache).
     /// </summary>
-    public static T Read<T>(string path, string kind, int version, string key, Func<ArchiveReader, T> read)
+    public static T Read<T>(string path, string kind, int version, string? key, Func<ArchiveReader, T> read)
     {
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
@@ -63,7 +64,7 @@ public static class BinaryArchive
         var foundKey = reader.ReadString();
         if (foundKind != kind) throw new StaleCacheException(path, $"holds a {foundKind}, not a {kind}");
         if (foundVersion != version) throw new StaleCacheException(path, $"has format version {foundVersion}, this build reads {version}");
-        if (foundKey != key) throw new StaleCacheException(path, "was built from other source files or settings");
+        if (key is not null && foundKey != key) throw new StaleCacheException(path, "was built from other source files or settings");
         var result = read(reader);
         if (!reader.AtEnd) throw new StaleCacheException(path, "has trailing bytes after its payload");
         return result;

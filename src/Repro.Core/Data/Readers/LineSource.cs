@@ -55,6 +55,12 @@ internal sealed class LineSource : IDisposable
                 line = available[..newline];
                 _start += newline + 1;
                 if (!line.IsEmpty && line[^1] == (byte)'\r') line = line[..^1];
+                if (line.IsEmpty && OnlyBlankLinesRemain())
+                {
+                    // Blank lines at the end of a file (an editor's or a concatenation's) are not data.
+                    line = default;
+                    return false;
+                }
                 LineNumber++;
                 return true;
             }
@@ -70,6 +76,28 @@ internal sealed class LineSource : IDisposable
                 LineUnterminated = true;
                 if (line[^1] == (byte)'\r') line = line[..^1];
                 LineNumber++;
+                return true;
+            }
+            Fill();
+        }
+    }
+
+    /// <summary>
+    /// True when nothing but line ends, spaces and tabs is left to read; then it is all consumed. The
+    /// unread tail is kept otherwise, so an empty line followed by data is still returned (and refused
+    /// by the readers, at its own line number).
+    /// </summary>
+    private static readonly System.Buffers.SearchValues<byte> Blank = System.Buffers.SearchValues.Create("\n\r \t"u8);
+
+    private bool OnlyBlankLinesRemain()
+    {
+        while (true)
+        {
+            var rest = new ReadOnlySpan<byte>(_buffer, _start, _end - _start);
+            if (rest.IndexOfAnyExcept(Blank) >= 0) return false;
+            if (_endOfFile)
+            {
+                _start = _end;
                 return true;
             }
             Fill();
