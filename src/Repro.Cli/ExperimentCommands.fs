@@ -16,23 +16,18 @@ let private fail (message: string) =
     eprintfn "error: %s" message
     1
 
-let private estimate (runs: Run list) =
-    let known = runs |> List.choose Experiment.estimatedSeconds
-    let text = Cost.format (List.sum known)
-    if known.Length = runs.Length then text else sprintf "%s (+%d run(s) of unknown shape)" text (runs.Length - known.Length)
-
 /// `repro experiments`: each experiment with its runs and estimated cost per dataset.
 let list (dataDir: string) =
     printfn "Experiments (estimated cost on a 2-core machine, from measured speeds; see src/Repro.Harness/Cost.fs):"
     for e in Repro.Experiments.Experiments.all do
         let runs = Experiment.runs None e
         printfn ""
-        printfn "%-12s %d runs, %d seed(s), about %s" e.Id runs.Length e.Seeds (estimate runs)
+        printfn "%-12s %d runs, %d seed(s), about %s" e.Id runs.Length e.Seeds (RunClock.estimate runs)
         printfn "  %s" e.Title
         for setup in e.Datasets do
             let these = runs |> List.filter (fun r -> r.Setup = setup)
             let presence = match Runner.missingDataset dataDir setup.Dataset with None -> "present" | Some _ -> "absent here"
-            printfn "  %-14s %4d run(s) %14s  (%s)" setup.Dataset these.Length (estimate these) presence
+            printfn "  %-14s %4d run(s) %14s  (%s)" setup.Dataset these.Length (RunClock.estimate these) presence
     0
 
 let private options dataDir (results: string option) only seeds threads : Runner.Options =
@@ -55,37 +50,9 @@ let private describe (outcome: Runner.Outcome) (elapsed: TimeSpan) (folder: stri
     | Runner.Interrupted -> sprintf "stopped after %s; the next 'repro run' resumes it" time
     | Runner.HeldElsewhere who -> sprintf "left to %s, which is doing it" who
 
-/// Tracks runs done and left, elapsed time and an ETA from the cost estimates, corrected by how the
-/// finished runs compared with theirs.
-type private Clock(todo: Run list) =
-    let watch = Diagnostics.Stopwatch.StartNew()
-    let mutable finishedEstimate, finishedActual, doneCount = 0.0, 0.0, 0
-    let estimateOf r = Experiment.estimatedSeconds r |> Option.defaultValue 60.0
-    member _.Finish(r: Run, elapsed: TimeSpan) =
-        doneCount <- doneCount + 1
-        finishedEstimate <- finishedEstimate + estimateOf r
-        finishedActual <- finishedActual + elapsed.TotalSeconds
-    member _.Done = doneCount
-    member _.Left = todo.Length - doneCount
-    member _.Elapsed = watch.Elapsed
-    /// Seconds left: the current run's own estimate of its remaining training when it has one, then
-    /// the estimates of the runs after it, scaled by how the finished runs compared with theirs.
-    member _.Eta(currentIndex: int, currentElapsed: TimeSpan, currentRemaining: TimeSpan option) =
-        let ratio = if finishedEstimate > 0.0 then Math.Clamp(finishedActual / finishedEstimate, 0.2, 5.0) else 1.0
-        let after = todo |> List.skip (min todo.Length (max 0 currentIndex)) |> List.sumBy estimateOf
-        let current =
-            match currentRemaining, List.tryItem (currentIndex - 1) todo with
-            | Some left, _ -> left.TotalSeconds
-            | None, Some r -> max 0.0 (estimateOf r * ratio - currentElapsed.TotalSeconds)
-            | None, None -> 0.0
-        after * ratio + current
-    member c.Status(index, current: TimeSpan, remaining: TimeSpan option) =
-        sprintf "runs %d/%d done, %d left, elapsed %s, ETA about %s" c.Done todo.Length c.Left
-            (c.Elapsed.ToString(@"hh\:mm\:ss")) (Cost.format (c.Eta(index, current, remaining)))
-
 let private printDryRun (o: Runner.Options) (e: Experiment) =
     let chosen = Runner.selected o e
-    printfn "Experiment %s: %d run(s) selected, about %s (nothing is run: --dry-run)" e.Id chosen.Length (estimate chosen)
+    printfn "Experiment %s: %d run(s) selected, about %s (nothing is run: --dry-run)" e.Id chosen.Length (RunClock.estimate chosen)
     for r in chosen do
         let state =
             match Runner.missingDataset o.DataDir r.Setup.Dataset with
@@ -107,10 +74,10 @@ let runWith (o: Runner.Options) (e: Experiment) =
     else
     let todo =
         chosen |> List.filter (fun r -> Runner.missingDataset dataDir r.Setup.Dataset |> Option.isNone && not (Runner.isFinished (r.Folder o.Results)))
-    printfn "Experiment %s: %d run(s) selected, %d to do (about %s), results in %s" e.Id chosen.Length todo.Length (estimate todo) (Path.Combine(o.Results, e.Id))
+    printfn "Experiment %s: %d run(s) selected, %d to do (about %s), results in %s" e.Id chosen.Length todo.Length (RunClock.estimate todo) (Path.Combine(o.Results, e.Id))
     // The first Ctrl-C or SIGTERM stops after the current batch (state saved); a second Ctrl-C ends the process.
     use stop = StopRequests.listen "Stopping after the current batch (Ctrl-C again to kill)..."
-    let clock = Clock todo
+    let clock = RunClock todo
     let mutable current = 0
     let mutable runWatch = Diagnostics.Stopwatch()
     let summary =

@@ -49,21 +49,15 @@ let run (dataDir: string, chosenBy: string) (names: string list) (results: strin
         | Error why -> printfn "  %-10s skipped: %s" name why
     let prepared = outcomes |> List.filter (fun (_, r) -> Result.isOk r) |> List.map fst
     let options : Runner.Options = { Results = Path.GetFullPath results; DataDir = dataDir; Only = None; Seeds = None; Threads = threads }
-    let experiments = Repro.Experiments.Experiments.all
-    let find id = experiments |> List.find (fun e -> e.Id = id)
-    if not prepared.IsEmpty then
-        printfn ""
-        printfn "Running the paper experiment on %s (finished runs are kept; an interrupted run resumes)." (String.Join(", ", prepared))
-        ExperimentCommands.runWith { options with Only = Some(String.Join(",", prepared)) } (find "paper")
-    else
+    if prepared.IsEmpty then
         printfn ""
         printfn "None of the paper's datasets is available here, so nothing of Table 2 can be reproduced on this machine yet."
         printfn "Put the files where the messages above say, or run 'repro data fetch --dataset NAME' on a machine with network access."
-        let local = find "local"
-        let present = local.Datasets |> List.filter (fun s -> (Runner.missingDataset dataDir s.Dataset).IsNone)
-        if not present.IsEmpty then
-            printfn "Running the 'local' experiment instead, on the shipped datasets present: %s." (String.Join(", ", present |> List.map (fun s -> s.Dataset)))
-            ExperimentCommands.runWith options local
-        else
-            printfn "No dataset at all is present in %s: running the SYNTHETIC experiment (generated data; its numbers are not results) so the pipeline runs end to end." dataDir
-            ExperimentCommands.runWith options (find "synthetic")
+    match Reproduce.choose dataDir Repro.Experiments.Experiments.all prepared with
+    | Error why ->
+        eprintfn "error: %s" why
+        1
+    | Ok choice ->
+        printfn ""
+        printfn "%s" choice.Why
+        ExperimentCommands.runWith { options with Only = choice.Only } choice.Experiment

@@ -325,3 +325,44 @@ let checkTests =
             | [ { Verdict = Check.Missing _ } ] -> ()
             | other -> failtestf "expected a missing row, got %A" other
     ]
+
+[<Tests>]
+let reproduceTests =
+    testList "Harness.Reproduce" [
+        testCase "the paper experiment on the paper datasets prepared; else local on the datasets present; else synthetic" <| fun () ->
+            let all = Repro.Experiments.Experiments.all
+            withFolder (fun empty ->
+                match Reproduce.choose empty all [ "ml-20m"; "msd" ] with
+                | Ok c ->
+                    Expect.equal c.Experiment.Id "paper" "paper"
+                    Expect.equal c.Only (Some "ml-20m,msd") "only the prepared datasets"
+                | Error why -> failtest why
+                match Reproduce.choose empty all [] with
+                | Ok c -> Expect.equal (c.Experiment.Id, c.Only) ("synthetic", None) "no data at all"
+                | Error why -> failtest why
+                let ml100k = Path.Combine(empty, "ml-100k")
+                Directory.CreateDirectory ml100k |> ignore
+                File.WriteAllText(Path.Combine(ml100k, "u.data"), "1\t1\t5\t0\n")
+                match Reproduce.choose empty all [] with
+                | Ok c ->
+                    Expect.equal c.Experiment.Id "local" "a shipped dataset present"
+                    Expect.stringContains c.Why "ml-100k" "names what is present"
+                | Error why -> failtest why)
+            Expect.isError (Reproduce.choose "." [] []) "an experiment list without them is an error, not a crash"
+    ]
+
+[<Tests>]
+let clockTests =
+    testList "Harness.RunClock" [
+        testCase "the ETA is the runs' estimates, scaled by how the finished runs compared with theirs" <| fun () ->
+            let e = { tinyExperiment [ Models.popularity.Spec; Models.ease.With(EaseHyper(Lambda = 1.0)); Models.ease.With(EaseHyper(Lambda = 2.0)) ] with Datasets = [ strong "ml-100k" 3 ] }
+            let rs = runs None e
+            let estimate r = (Experiment.estimatedSeconds r).Value
+            let clock = RunClock rs
+            Expect.floatClose Accuracy.high (clock.Eta(0, TimeSpan.Zero, None)) (rs |> List.sumBy estimate) "nothing done: the sum of the estimates"
+            clock.Finish(rs.[0], TimeSpan.FromSeconds(2.0 * estimate rs.[0]))
+            Expect.equal (clock.Done, clock.Left) (1, 2) "one done, two left"
+            // Run 2 (1-based) just started: it and run 3 are left, each now expected to take twice its estimate.
+            Expect.floatClose Accuracy.high (clock.Eta(2, TimeSpan.Zero, None)) (2.0 * (estimate rs.[1] + estimate rs.[2])) "twice as slow as estimated: the rest takes twice its estimate"
+            Expect.floatClose Accuracy.high (clock.Eta(2, TimeSpan.Zero, Some(TimeSpan.FromSeconds 1.0))) (1.0 + 2.0 * estimate rs.[2]) "the current run's own time left replaces its estimate"
+    ]
