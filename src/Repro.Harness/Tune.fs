@@ -65,7 +65,8 @@ let run (dataDir: string) (out: string) (request: RunRequest) (grid: ModelSpec l
                 say (sprintf "point %d/%d: %s" (results.Count + 1) grid.Length label)
                 let pointRequest = { request with Model = spec; Command = sprintf "%s  [grid point %s]" request.Command label }
                 try
-                    match Train.execute dataDir folder pointRequest say progress cancel with
+                    // Each point's folder has one owner at a time, as every run folder (RunLock).
+                    match RunLock.exclusive folder (fun () -> Train.execute dataDir folder pointRequest say progress cancel) with
                     | Error why -> Failed why
                     | Ok r when r.Status = TrainingStatus.Completed ->
                         match validationNdcg folder with

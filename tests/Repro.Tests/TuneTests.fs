@@ -108,6 +108,22 @@ let tuneTests =
                 let after = folders |> List.map (fun f -> File.ReadAllText(Path.Combine(f, "metrics.json")), File.GetLastWriteTimeUtc(Path.Combine(f, "model.bin")))
                 Expect.equal after before "nothing refitted or rewritten")
 
+        testCase "a point whose folder another process holds is refused, naming the holder; the other points run" <| fun () ->
+            withFolder (fun dir ->
+                let out = Path.Combine(dir, "tune")
+                let points = Grids.paper Models.ease.Spec
+                let held = Path.Combine(out, Tune.folderName points.Head)
+                match RunLock.tryAcquire held with
+                | Error _ -> failtest "could not take the point's lock"
+                | Ok claim ->
+                    use _ = claim
+                    let code, stdout, _ = tune dir out "ease" []
+                    Expect.equal code 1 "a point failed"
+                    Expect.stringContains stdout "is in use by" "names the holder"
+                    Expect.isFalse (File.Exists(Path.Combine(held, "metrics.json"))) "the held point was not run"
+                    for p in points.Tail do
+                        Expect.isTrue (File.Exists(Path.Combine(out, Tune.folderName p, "metrics.json"))) (Tune.folderName p + " ran"))
+
         testCase "an unknown model, setting or grid is a usage error (exit 2) with a message, and nothing is written" <| fun () ->
             withFolder (fun dir ->
                 let out = Path.Combine(dir, "tune")
