@@ -44,6 +44,9 @@ let prepare (dataDir: string) (cacheFolder: string) (d: Dataset) (heldOutCount: 
         let key = SplitCache.Key(sources, settingsText d heldOut)
         let cachePath = Path.Combine(cacheFolder, sprintf "%s-heldout%d.split" d.Name heldOut.Count)
         let clock = Stopwatch.StartNew()
+        if Directory.Exists cachePath then
+            Error(sprintf "the split cache %s is a folder, not a file: remove or rename it, or point REPRO_CACHE_DIR elsewhere" cachePath)
+        else
         let cached =
             if File.Exists cachePath then
                 try Some(SplitCache.Load(cachePath, key))

@@ -329,7 +329,8 @@ let noTraceTests =
                 Directory.CreateDirectory cachePath |> ignore
                 let code, _, err = cli dir [ "--data-dir"; dir; "data"; "stats"; "-d"; "synthetic-tiny"; "--heldout"; "30" ]
                 Expect.equal code 1 "exit 1"
-                Expect.stringContains err cachePath "names the path")
+                Expect.stringContains err cachePath "names the path"
+                Expect.stringContains err "is a folder, not a file" "says what is wrong")
 
         testCase "recommend -n below 1 is a usage error" <| fun () ->
             withFolder (fun dir ->
