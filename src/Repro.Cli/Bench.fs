@@ -4,7 +4,10 @@ module Repro.Cli.Bench
 open System.IO
 open Repro.Harness.Benchmarks
 
+let private suites = [ "data"; "eval"; "vae"; "recvae"; "baselines"; "cdae"; "slim-full"; "slim-msd" ]
+
 let run (suite: string) (dataDir: string) : int =
+    if List.contains suite suites then Machine.header () |> List.iter (printfn "%s")
     match suite with
     | "data" ->
         DataBench.run (Path.Combine(dataDir, "bench"))
@@ -14,6 +17,9 @@ let run (suite: string) (dataDir: string) : int =
         0
     | "vae" ->
         VaeBench.run ()
+        0
+    | "recvae" ->
+        VaeBench.runRecVae 10
         0
     | "baselines" ->
         BaselineBench.run ()
@@ -28,5 +34,5 @@ let run (suite: string) (dataDir: string) : int =
         BaselineBench.runSlimMsd ()
         0
     | other ->
-        eprintfn "unknown benchmark '%s'; known: data, eval, vae, baselines, cdae, slim-full, slim-msd" other
+        eprintfn "unknown benchmark '%s'; known: %s" other (String.concat ", " suites)
         2

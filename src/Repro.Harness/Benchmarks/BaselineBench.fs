@@ -20,13 +20,8 @@ open Repro.Core.Models.Cdae
 open Repro.Core.Data.Synthetic
 open Repro.Core.Protocols
 
-let private peakMb () =
-    use p = Process.GetCurrentProcess()
-    p.Refresh()
-    float p.PeakWorkingSet64 / 1e6
-
-let private loadAverage () =
-    try (File.ReadAllText "/proc/loadavg").Split(' ').[0..2] |> String.concat " " with _ -> "n/a"
+let private peakMb = Machine.peakMb
+let private loadAverage = Machine.loadAverage
 
 let private median (xs: float seq) =
     let a = Seq.toArray xs |> Array.sort

@@ -18,7 +18,7 @@ let private time (f: unit -> 'a) =
     let result = f ()
     result, clock.Elapsed.TotalSeconds
 
-let private peakMb () = float (Process.GetCurrentProcess().PeakWorkingSet64) / 1048576.0
+let private peakMb = Machine.peakMb
 
 /// Runs the benchmark; the generated file is kept under <paramref name="workDir"/> for reuse.
 let run (workDir: string) =

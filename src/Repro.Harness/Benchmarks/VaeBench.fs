@@ -56,10 +56,7 @@ let private time (f: unit -> unit) =
     f ()
     sw.Elapsed.TotalMilliseconds
 
-let private peakRssMb () =
-    use p = Process.GetCurrentProcess()
-    p.Refresh()
-    float p.PeakWorkingSet64 / 1e6
+let private peakRssMb = Machine.peakMb
 
 /// Training FLOPs of one batch with the sparse first layer (spec 6): 6 MACs-worth per dense-layer MAC
 /// (forward, weight gradient, input gradient) plus 4 per first-layer MAC at the kept nonzeros.
@@ -225,6 +222,13 @@ let runRecVae (batchesPerPhase: int) =
     let decoderMs = phase "decoder pass" hyper.EncoderPasses 100
     let epochSeconds = float stepsPerPass * (float hyper.EncoderPasses * encoderMs + float hyper.DecoderPasses * decoderMs) / 1000.0
     printfn "  epoch (%d encoder + %d decoder passes, no validation): %.0f s; %d epochs: %.1f h" hyper.EncoderPasses hyper.DecoderPasses epochSeconds hyper.Epochs (epochSeconds * float hyper.Epochs / 3600.0)
+    // The baseline in the same process, on the same data and batches: a Mult-VAE^PR epoch.
+    let vaeMs =
+        use vae = new MultVae(items, MultVaeHyper.Paper, 1UL)
+        for k in 0 .. 1 do vae.TrainStep(data, ReadOnlySpan(rowsOf k), 0.2) |> ignore
+        median [| for k in 2 .. batchesPerPhase + 1 -> time (fun () -> vae.TrainStep(data, ReadOnlySpan(rowsOf k), 0.2) |> ignore) |]
+    let vaeEpoch = vaeMs * float stepsPerPass / 1000.0
+    printfn "  Mult-VAE^PR in the same run: %.1f ms/batch -> %.0f s/epoch; a RecVAE epoch is %.2f times it" vaeMs vaeEpoch (epochSeconds / vaeEpoch)
     let rows10k = order.[0 .. 9_999]
     let chunk = 2000
     let scores = Array.zeroCreate<float32> (chunk * items)
