@@ -66,7 +66,7 @@ module RunData =
         { Train = split.Train
           Validation = HeldOutSet(split.Train, split.ValidationTarget, 0, Array.init rows id, split.UserIds)
           TestFoldIn = split.TestFoldIn; TestTarget = split.TestTarget; ItemIds = split.ItemIds
-          Protocol = sprintf "leave-5-by-time (LOCA's split: users >= 10 events, last 5 by time test, 5 before validation; %d users, %d items, %d events)" split.Users split.Items split.Events
+          Protocol = sprintf "leave-5-by-time (LOCA's split; users >= 10 events; last 5 by time test; the 5 before validation), %d users, %d items, %d events" split.Users split.Items split.Events
           TestMetrics = [ for k in [ 10; 20; 50; 100 ] -> MetricSpec.RecallLightGcn k ] @ [ for k in [ 10; 20; 50; 100 ] -> MetricSpec.NdcgLightGcn k ]
           DatasetLabel = label }
 
