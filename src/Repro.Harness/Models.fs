@@ -178,7 +178,8 @@ let slim =
 /// by kernels on a Mult-VAE embedding, the global EASE for users no anchor covers. Local models are
 /// fitted while scoring, one at a time (none is kept), so the cost is in the evaluation: each scored
 /// batch of 2,000 users (validation and test) fits every anchor that covers one of its users.
-/// Measured on AMusic (11,797 items, leave-5-by-time): 1.0 s per local model.
+/// Measured on AMusic (11,797 items, leave-5-by-time, random anchors covering ~90% of users): 8.2 s
+/// per local model on the shared 2-core machine under load (`repro run -e loca`), items^3 beyond.
 let locaEase =
     fitted "loca-ease" [ "locaease" ] "LOCA-EASE" "local EASE models around anchor users, combined by kernel weights on a Mult-VAE embedding (Choi et al. 2021)"
         LocaEaseHyper.Paper
@@ -190,7 +191,7 @@ let locaEase =
         (fun s h ->
             let items = Cost.itemRatio s
             let batches = 2.0 * ceil (float s.TrainUsers / 2000.0)
-            87.0 * items * items * items + batches * float h.Anchors * 1.0 * Math.Pow(float s.Items / 11797.0, 3.0))
+            87.0 * items * items * items + batches * float h.Anchors * 8.2 * Math.Pow(float s.Items / 11797.0, 3.0))
 
 /// Every model, in the order help texts and `repro models` list them.
 let all : ModelEntry list =
