@@ -93,8 +93,17 @@ let all : Dataset list =
         Files = [ "user_artists.dat" ]; Read = file "user_artists.dat" LastFmUserArtistsReader.Read
         Preprocessing = Preprocessing.ImplicitFeedback; HeldOut = 200
         Source = ByHand "Download hetrec2011-lastfm-2k.zip from GroupLens (grouplens.org/datasets/hetrec-2011/) and put user_artists.dat in <data-dir>/lastfm-2k/."; ReaderSettings = ""; FixedSplit = None }
+      { Name = "amusic"; Description = "Amazon Digital Music as LOCA preprocessed it (amusic.rating; every rating a positive, users >= 10)"
+        Folder = "amusic"; Files = [ "amusic.rating" ]
+        Read = file "amusic.rating" (fun path -> (LocaRatingReader.Read path).ToLog())
+        Preprocessing = Preprocessing.ImplicitFeedback; HeldOut = 500
+        Source = ByHand "amusic.rating is in the LOCA repository (jin530/LOCA, data/recsys_data/amusic/); put it in <data-dir>/amusic/amusic.rating."; ReaderSettings = ""; FixedSplit = None }
       synthetic SyntheticShape.Tiny 30
       synthetic SyntheticShape.Ml20m 10000 ]
+
+/// Datasets whose events keep their timestamps, by name: what the leave-5-by-time protocol splits.
+let timed : Map<string, string -> TimedEvents> =
+    Map [ "amusic", fun folder -> LocaRatingReader.Read(Path.Combine(folder, "amusic.rating")) ]
 
 /// A delimited file of events with a column mapping given by the user: explicit ratings when a
 /// value column is given (the ML-20M rule), implicit feedback otherwise; the held-out count must be

@@ -10,18 +10,22 @@ type Protocol =
     /// Weak's run on the carve for selection, then the same model retrained for the selected number
     /// of epochs on the whole training rows, its last epoch tested.
     | WeakRefit
+    /// LOCA's (Choi et al. 2021): users with >= 10 events, each user's last 5 by time are test
+    /// targets, the 5 before them validation targets, the rest trains; every user trains.
+    | LeaveLastByTime
 
-    /// "strong", "weak" or "weak-refit".
+    /// "strong", "weak", "weak-refit" or "leave-5-by-time".
     member p.Name =
         match p with
         | Strong -> "strong"
         | Weak -> "weak"
         | WeakRefit -> "weak-refit"
+        | LeaveLastByTime -> "leave-5-by-time"
 
 [<RequireQualifiedAccess>]
 module Protocol =
     /// Every protocol, in the order help texts list them.
-    let all = [ Strong; Weak; WeakRefit ]
+    let all = [ Strong; Weak; WeakRefit; LeaveLastByTime ]
 
     /// The protocol spelt <paramref name="name"/>; an error lists the allowed names.
     let parse (name: string) : Result<Protocol, string> =

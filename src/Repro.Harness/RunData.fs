@@ -56,6 +56,20 @@ module RunData =
           TestMetrics = [ MetricSpec.RecallLightGcn 20; MetricSpec.NdcgLightGcn 20 ] @ List.ofSeq MetricSpec.Paper
           DatasetLabel = label }
 
+    /// LOCA's leave-last-by-time split (spec seed-models 1.3) without its test-set selection: every
+    /// user trains on the training part and is validated on the 5 events before the last 5 (input:
+    /// the training row); at test the input is the training row plus the validation items, as weak's
+    /// test input is the whole training row. Metrics: LOCA's Recall@k = hits / targets and NDCG@k,
+    /// k in 10, 20, 50, 100.
+    let leaveLastByTime (label: string) (split: LeaveLastByTimeSplit) =
+        let rows = split.Users
+        { Train = split.Train
+          Validation = HeldOutSet(split.Train, split.ValidationTarget, 0, Array.init rows id, split.UserIds)
+          TestFoldIn = split.TestFoldIn; TestTarget = split.TestTarget; ItemIds = split.ItemIds
+          Protocol = sprintf "leave-5-by-time (LOCA's split; users >= 10 events; last 5 by time test; the 5 before validation), %d users, %d items, %d events" split.Users split.Items split.Events
+          TestMetrics = [ for k in [ 10; 20; 50; 100 ] -> MetricSpec.RecallLightGcn k ] @ [ for k in [ 10; 20; 50; 100 ] -> MetricSpec.NdcgLightGcn k ]
+          DatasetLabel = label }
+
     /// The data for the request's protocol, from a pro_sg folder or the dataset registry.
     /// <paramref name="say"/> gets progress messages.
     let load (dataDir: string) (request: RunRequest) (say: string -> unit) : Result<RunData, string> =
@@ -74,6 +88,15 @@ module RunData =
                 | Strong ->
                     Prepare.prepare dataDir (Prepare.cacheDir dataDir) d request.Heldout say
                     |> Result.map (fun p -> strong d.Name p.Split)
+                | LeaveLastByTime ->
+                    match Map.tryFind d.Name Datasets.timed, Datasets.locate dataDir d with
+                    | None, _ -> Error(sprintf "%s keeps no timestamps; --protocol leave-5-by-time needs them (amusic has)" d.Name)
+                    | _, Error why -> Error why
+                    | Some read, Ok _ ->
+                        try
+                            say (sprintf "%s: leave-5-by-time split" d.Name)
+                            Ok(leaveLastByTime d.Name (LeaveLastByTimeSplit.Build(read (Datasets.folderOf dataDir d))))
+                        with :? Repro.Core.Data.DataFormatException as e -> Error e.Message
                 | Weak | WeakRefit ->
                     match d.FixedSplit, Datasets.locate dataDir d with
                     | None, _ -> Error(sprintf "%s has no fixed train/test split; --protocol weak needs one (gowalla has)" d.Name)

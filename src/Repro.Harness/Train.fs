@@ -57,4 +57,4 @@ let execute (dataDir: string) (folder: string) (request: RunRequest) (say: strin
         | Ok data ->
             match request.Protocol with
             | WeakRefit -> refit folder request data say progress cancel
-            | Strong | Weak -> Execution.once folder request data None say progress cancel
+            | Strong | Weak | LeaveLastByTime -> Execution.once folder request data None say progress cancel

@@ -246,6 +246,29 @@ public sealed class SparseAutoencoder : IDisposable
         }
     }
 
+    /// <summary>
+    /// The encoder's mean mu of each of <paramref name="rows"/> of <paramref name="data"/> into
+    /// <paramref name="output"/> (rows.Length x latent, row-major): LOCA's user embedding (spec
+    /// seed-models 1.1). No input dropout unless <paramref name="keep"/> &lt; 1, when this network's
+    /// own random stream drops inputs as a training step does (LOCA's code embeds in train mode).
+    /// Variational networks only; changes no weight.
+    /// </summary>
+    public void Encode(CsrMatrix data, ReadOnlySpan<int> rows, Span<float> output, double keep = 1.0)
+    {
+        if (!Variational) throw new InvalidOperationException("only a variational network has an encoder mean");
+        CheckMatrix(data);
+        int k = _latent;
+        if (output.Length < (long)rows.Length * k) throw new ArgumentException($"output holds {output.Length} floats, needs {(long)rows.Length * k}");
+        for (int start = 0; start < rows.Length; start += _capacity)
+        {
+            var chunk = rows.Slice(start, Math.Min(_capacity, rows.Length - start));
+            _batch.Load(data, chunk, keep, keep < 1 ? _random : null);
+            using (torch.NewDisposeScope()) Forward(chunk.Length, training: false);
+            for (int u = 0; u < chunk.Length; u++)
+                _out[_bottleneck].AsSpan(u * 2 * k, k).CopyTo(output.Slice((start + u) * k, k));
+        }
+    }
+
     public double SumSquaredWeights()
     {
         double total = 0;

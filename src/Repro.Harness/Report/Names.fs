@@ -15,6 +15,7 @@ let dataset (id: string) =
     | "ml-100k" -> "MovieLens-100K"
     | "citeulike-a" -> "CiteULike-a"
     | "gowalla" -> "Gowalla"
+    | "amusic" -> "AMusic"
     | "synthetic-tiny" -> "synthetic-tiny (generated data, not a result)"
     | other -> other
 
@@ -56,6 +57,7 @@ let experiments =
       { Id = "ml-100k-seeds"; Title = "Mult-VAE^PR and Mult-DAE over five seeds on MovieLens-100K"; Place = BeyondThePaper }
       { Id = "baseline-tuning"; Title = "Baseline tuning on MovieLens-100K and Gowalla"; Place = BeyondThePaper }
       { Id = "beyond"; Title = "EASE and RecVAE on ML-20M, Netflix and MSD"; Place = BeyondThePaper }
+      { Id = "loca"; Title = "LOCA (Choi et al. 2021) on AMusic, LOCA's leave-5-by-time split"; Place = BeyondThePaper }
       { Id = "smoke"; Title = "CI smoke run on MovieLens-100K"; Place = BeyondThePaper }
       { Id = "synthetic"; Title = "Synthetic data (generated, not a result)"; Place = BeyondThePaper } ]
 

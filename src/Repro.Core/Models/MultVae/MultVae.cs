@@ -48,6 +48,12 @@ public sealed class MultVae : TrainedModel<MultVaeHyper>
     /// <summary>Logits f_u (z = mu, no dropout) for each row, fold-in items set to negative infinity; output is rows x Items.</summary>
     public override void Score(CsrMatrix foldIn, ReadOnlySpan<int> rows, Span<float> output) => Network.Score(foldIn, rows, output);
 
+    /// <summary>Dimension of z.</summary>
+    public int Latent => Hyper.Latent;
+
+    /// <summary>The encoder mean mu of each row (rows.Length x <see cref="Latent"/>); see <see cref="SparseAutoencoder.Encode"/>.</summary>
+    public void Encode(CsrMatrix data, ReadOnlySpan<int> rows, Span<float> output, double keep = 1.0) => Network.Encode(data, rows, output, keep);
+
     /// <summary>Writes the weights, and with <paramref name="withOptimizer"/> Adam's state, to <paramref name="path"/> atomically.</summary>
     public override void Save(string path, bool withOptimizer) => Network.Save(path, withOptimizer);
 

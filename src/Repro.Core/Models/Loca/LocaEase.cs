@@ -1,0 +1,374 @@
+using System.Diagnostics;
+using Repro.Core.Data.Cache;
+using Repro.Core.Models.Ease;
+using Repro.Core.Sparse;
+using Repro.Core.Training;
+using EaseModel = Repro.Core.Models.Ease.Ease;
+using MultVaeModel = Repro.Core.Models.MultVae.MultVae;
+using MultVaeHyper = Repro.Core.Models.MultVae.MultVaeHyper;
+
+namespace Repro.Core.Models.Loca;
+
+/// <summary>
+/// LOCA-EASE (Choi et al., WSDM 2021) as the authors' code runs it (spec seed-models 1.1):
+/// users are embedded by a global Mult-VAE [I-K-I]'s encoder mean; d(a, u) = (2/pi) arccos(cos(e_a, e_u));
+/// Epanechnikov kernels K_h(d) = 0.75 max(0, 1 - (d/h)^2) with a training bandwidth (local fit
+/// weights t_u) and a smaller inference bandwidth (combination weights w_u); anchors by random draw
+/// or greedy maximum coverage; anchor j's local EASE is B_j from G = X^T diag(t I / sum t) X + lambda I
+/// (LOCA_EASE.py l.297-298); a user's score is sum_j w_uj x_u B_j / sum_j w_uj, or the global EASE's
+/// x_u B when no anchor covers the user.
+///
+/// Scale (spec 1.7): no local B is kept. Scoring a batch fits the local models one at a time, each
+/// over only the items its weighted users touch (the other items' rows and columns of G are lambda I,
+/// so their B entries are exactly zero), and adds w x B into the batch's output, which is the score
+/// accumulator. Coverage is a bitset per candidate over the users.
+/// </summary>
+public sealed class LocaEase : IRecommender
+{
+    private const string ArchiveKind = "loca-ease";
+    private const int ArchiveVersion = 1;
+
+    private readonly MultVaeModel _embedder;
+    private readonly CsrMatrix _train;
+    private readonly float[] _trainEmbeddings;
+    private readonly int[] _anchors;
+    private readonly EaseModel _global;
+    private readonly int _latent;
+
+    private LocaEase(LocaEaseHyper hyper, MultVaeModel embedder, CsrMatrix train, float[] trainEmbeddings, int[] anchors, EaseModel global)
+    {
+        Hyper = hyper;
+        _embedder = embedder;
+        _train = train;
+        _trainEmbeddings = trainEmbeddings;
+        _anchors = anchors;
+        _global = global;
+        _latent = hyper.EmbeddingLatent;
+    }
+
+    public LocaEaseHyper Hyper { get; }
+    public int Items => _train.Columns;
+    /// <summary>The anchor users (training rows), in selection order; repeats possible when faithful.</summary>
+    public IReadOnlyList<int> Anchors => _anchors;
+    /// <summary>Training users' embeddings (rows x <see cref="LocaEaseHyper.EmbeddingLatent"/>).</summary>
+    public ReadOnlySpan<float> TrainEmbeddings => _trainEmbeddings;
+
+    /// <summary>Receives one line per scored batch (users, fallbacks, local models, seconds).</summary>
+    public Action<string>? Log { get; set; }
+    /// <summary>Users scored so far, and of those the ones no anchor covers (global fallback).</summary>
+    public long ScoredUsers { get; private set; }
+    public long FallbackUsers { get; private set; }
+    /// <summary>Local models fitted so far and the seconds spent fitting them.</summary>
+    public int LocalModelsFitted { get; private set; }
+    public double LocalFitSeconds { get; private set; }
+
+    // ---------------------------------------------------------------- kernels
+
+    /// <summary>LOCA's distance (LOCA_VAE.py <c>dist</c>): (2/pi) arccos(cos(a, b)), in [0, 2]; 1 when either vector is zero.</summary>
+    public static double Distance(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double dot = 0, na = 0, nb = 0;
+        for (int k = 0; k < a.Length; k++) { dot += (double)a[k] * b[k]; na += (double)a[k] * a[k]; nb += (double)b[k] * b[k]; }
+        if (na == 0 || nb == 0) return 1.0;
+        return 2.0 / Math.PI * Math.Acos(Math.Clamp(dot / Math.Sqrt(na * nb), -1.0, 1.0));
+    }
+
+    /// <summary>The Epanechnikov kernel 0.75 max(0, 1 - (d/h)^2): positive exactly when d &lt; h.</summary>
+    public static double Epanechnikov(double d, double h)
+    {
+        double r = d / h;
+        return r >= 1 ? 0 : 0.75 * (1 - r * r);
+    }
+
+    // ---------------------------------------------------------------- anchors
+
+    /// <summary>
+    /// Greedy maximum coverage (LOCA_VAE.py <c>build_kernel_matrix</c>, l.226-240): <paramref name="covers"/>[c]
+    /// is candidate c's bitset over <paramref name="users"/> users; each step takes the candidate covering
+    /// most still-uncovered users (ties: the lowest index, as np.argmax) and marks them covered.
+    /// With <paramref name="repeatWhenCovered"/> all <paramref name="q"/> steps are taken (the code: once
+    /// everything is covered the argmax is candidate 0 again); otherwise it stops when no candidate adds a user.
+    /// </summary>
+    public static int[] GreedyCoverage(IReadOnlyList<ulong[]> covers, int users, int q, bool repeatWhenCovered)
+    {
+        int words = (users + 63) / 64;
+        var uncovered = new ulong[words];
+        for (int u = 0; u < users; u++) uncovered[u >> 6] |= 1UL << (u & 63);
+        var picked = new List<int>(q);
+        while (picked.Count < q)
+        {
+            int best = 0, bestGain = -1;
+            for (int c = 0; c < covers.Count; c++)
+            {
+                int gain = 0;
+                var cover = covers[c];
+                for (int w = 0; w < words; w++) gain += System.Numerics.BitOperations.PopCount(cover[w] & uncovered[w]);
+                if (gain > bestGain) { best = c; bestGain = gain; }
+            }
+            if (bestGain <= 0 && !repeatWhenCovered) break;
+            picked.Add(best);
+            for (int w = 0; w < words; w++) uncovered[w] &= ~covers[best][w];
+        }
+        return picked.ToArray();
+    }
+
+    private static int[] SelectAnchors(CsrMatrix train, float[] embeddings, int latent, LocaEaseHyper hyper, ulong seed)
+    {
+        int n = train.Rows;
+        if (hyper.AnchorSelection == LocaAnchorSelection.Random)
+        {
+            var random = new SeededRandom(seed ^ 0xA2C40C5UL);
+            if (hyper.Faithful) return Enumerable.Range(0, hyper.Anchors).Select(_ => random.NextBelow(n)).ToArray();
+            var pool = Enumerable.Range(0, n).ToArray();
+            int take = Math.Min(hyper.Anchors, n);
+            for (int k = 0; k < take; k++) { int s = k + random.NextBelow(n - k); (pool[k], pool[s]) = (pool[s], pool[k]); }
+            return pool[..take];
+        }
+        // Faithful: the code's user ids are ordered by activity (most active = 0) and only every 10th is a candidate.
+        var candidates = hyper.Faithful
+            ? Enumerable.Range(0, n).OrderByDescending(train.RowLength).ThenBy(u => u).Where((_, rank) => rank % 10 == 0).ToArray()
+            : Enumerable.Range(0, n).ToArray();
+        int words = (n + 63) / 64;
+        var covers = new ulong[candidates.Length][];
+        Parallel.For(0, candidates.Length, c =>
+        {
+            var bits = new ulong[words];
+            var a = embeddings.AsSpan(candidates[c] * latent, latent);
+            for (int v = 0; v < n; v++)
+                if (Epanechnikov(Distance(a, embeddings.AsSpan(v * latent, latent)), hyper.TestBandwidth) > 0) bits[v >> 6] |= 1UL << (v & 63);
+            covers[c] = bits;
+        });
+        return GreedyCoverage(covers, n, hyper.Anchors, hyper.Faithful).Select(c => candidates[c]).ToArray();
+    }
+
+    // ---------------------------------------------------------------- local models
+
+    /// <summary>
+    /// Anchor's local training matrix: the rows with t_u &gt; 0, restricted to the items they touch
+    /// (<paramref name="items"/>: local column -> item), each row's values sqrt(t_u I / sum t) so that
+    /// its Gram matrix is X^T diag(t I / sum t) X on those items (LOCA_EASE.py l.297-298).
+    /// </summary>
+    public static CsrMatrix LocalTrainingMatrix(CsrMatrix train, ReadOnlySpan<float> t, out int[] items)
+    {
+        int allItems = train.Columns;
+        double sum = 0;
+        var users = new List<int>();
+        for (int u = 0; u < train.Rows; u++) if (t[u] > 0 && train.RowLength(u) > 0) { users.Add(u); sum += t[u]; }
+        var local = new int[allItems];
+        Array.Fill(local, -1);
+        var itemList = new List<int>();
+        foreach (int u in users) foreach (int i in train.Row(u)) if (local[i] < 0) { local[i] = itemList.Count; itemList.Add(i); }
+        items = itemList.ToArray();
+        var start = new int[users.Count + 1];
+        for (int r = 0; r < users.Count; r++) start[r + 1] = start[r] + train.RowLength(users[r]);
+        var columns = new int[start[^1]];
+        var values = new float[start[^1]];
+        for (int r = 0; r < users.Count; r++)
+        {
+            int u = users[r];
+            float value = (float)Math.Sqrt(t[u] * allItems / sum);
+            var row = train.Row(u);
+            var rowValues = train.Values is null ? default : train.RowValues(u);
+            for (int k = 0; k < row.Length; k++)
+            {
+                columns[start[r] + k] = local[row[k]];
+                values[start[r] + k] = value * (train.Values is null ? 1f : rowValues[k]);
+            }
+        }
+        return new CsrMatrix(users.Count, items.Length, start, columns, values);
+    }
+
+    /// <summary>The local EASE of training weights <paramref name="t"/>: its B over <paramref name="items"/> (null when no weighted user has an item).</summary>
+    public static EaseModel? FitLocal(CsrMatrix train, ReadOnlySpan<float> t, double lambda, out int[] items, CancellationToken cancel = default)
+    {
+        var local = LocalTrainingMatrix(train, t, out items);
+        if (local.Rows == 0 || local.Columns == 0) return null;
+        return EaseModel.Fit(local, new EaseHyper { Lambda = lambda }, cancel);
+    }
+
+    private float[] TrainingWeights(int anchor)
+    {
+        int n = _train.Rows;
+        var t = new float[n];
+        var a = _trainEmbeddings.AsSpan(anchor * _latent, _latent);
+        for (int u = 0; u < n; u++) t[u] = (float)Epanechnikov(Distance(a, _trainEmbeddings.AsSpan(u * _latent, _latent)), Hyper.TrainBandwidth);
+        return t;
+    }
+
+    // ---------------------------------------------------------------- fit
+
+    /// <summary>The embedding Mult-VAE's settings: LOCA's [I-K-I], dropout 0.2, anneal cap 0.2 over 200,000 steps.</summary>
+    public static MultVaeHyper EmbeddingHyper(LocaEaseHyper hyper) => new()
+    {
+        Hidden = 0, Latent = hyper.EmbeddingLatent, KeepProbability = LocaEaseHyper.EmbeddingKeep, AnnealCap = 0.2,
+        TotalAnnealSteps = 200_000, LearningRate = hyper.EmbeddingLearningRate, BatchSize = hyper.EmbeddingBatchSize,
+        Epochs = hyper.EmbeddingEpochs,
+    };
+
+    /// <summary>
+    /// Trains the embedding Mult-VAE (users in fixed order, as the code), embeds the training users,
+    /// fits the global EASE and selects the anchors. Local models are fitted when scoring.
+    /// </summary>
+    public static LocaEase Fit(CsrMatrix train, LocaEaseHyper hyper, ulong seed, Action<string>? say = null, CancellationToken cancel = default)
+    {
+        hyper.Validate();
+        TorchRuntime.EnsureLoaded();
+        var clock = Stopwatch.StartNew();
+        var vaeHyper = EmbeddingHyper(hyper);
+        var vae = new MultVaeModel(train.Columns, vaeHyper, seed);
+        var nonEmpty = Enumerable.Range(0, train.Rows).Where(u => train.RowLength(u) > 0).ToArray();
+        var schedule = vaeHyper.NewAnnealingSchedule();
+        for (int epoch = 1; epoch <= hyper.EmbeddingEpochs; epoch++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            double loss = 0;
+            int batches = 0;
+            for (int first = 0; first < nonEmpty.Length; first += hyper.EmbeddingBatchSize)
+            {
+                var rows = nonEmpty.AsSpan(first, Math.Min(hyper.EmbeddingBatchSize, nonEmpty.Length - first));
+                loss += vae.TrainStep(train, rows, schedule.Beta).Loss;
+                schedule.Advance();
+                batches++;
+            }
+            if (epoch == 1 || epoch % 25 == 0 || epoch == hyper.EmbeddingEpochs)
+                say?.Invoke($"LOCA-EASE embedding Mult-VAE epoch {epoch}/{hyper.EmbeddingEpochs}: loss {loss / Math.Max(1, batches):0.###}, {clock.Elapsed.TotalSeconds:0.0} s");
+        }
+        var embeddings = new float[(long)train.Rows * hyper.EmbeddingLatent];
+        vae.Encode(train, Enumerable.Range(0, train.Rows).ToArray(), embeddings, hyper.Faithful ? LocaEaseHyper.EmbeddingKeep : 1.0);
+        cancel.ThrowIfCancellationRequested();
+        var global = EaseModel.Fit(train, new EaseHyper { Lambda = hyper.GlobalLambda }, cancel);
+        var anchors = SelectAnchors(train, embeddings, hyper.EmbeddingLatent, hyper, seed);
+        var model = new LocaEase(hyper, vae, train, embeddings, anchors, global) { Log = say };
+        say?.Invoke($"LOCA-EASE: {anchors.Length} anchors ({anchors.Distinct().Count()} distinct, {hyper.AnchorSelection}), {model.CoveredTrainingUsers()} of {train.Rows} training users covered by the inference kernel; fitted in {clock.Elapsed.TotalSeconds:0.0} s");
+        return model;
+    }
+
+    /// <summary>Training users with a positive inference weight from some anchor.</summary>
+    public int CoveredTrainingUsers()
+    {
+        int covered = 0;
+        for (int u = 0; u < _train.Rows; u++)
+            foreach (int a in _anchors.Distinct())
+                if (Epanechnikov(Distance(_trainEmbeddings.AsSpan(a * _latent, _latent), _trainEmbeddings.AsSpan(u * _latent, _latent)), Hyper.TestBandwidth) > 0) { covered++; break; }
+        return covered;
+    }
+
+    // ---------------------------------------------------------------- score
+
+    public void Score(CsrMatrix foldIn, ReadOnlySpan<int> rows, Span<float> output)
+    {
+        if (foldIn.Columns != Items) throw new ArgumentException($"fold-in has {foldIn.Columns} items, the model {Items}");
+        int b = rows.Length, n = Items, k = _latent;
+        var rowArray = rows.ToArray();
+        var embeddings = new float[(long)b * k];
+        _embedder.Encode(foldIn, rowArray, embeddings);
+        output.Slice(0, b * n).Clear();
+        var weightSum = new double[b];
+        var clock = Stopwatch.StartNew();
+        int fitted = 0;
+        // A repeated anchor is the same local model: fit it once, weight it by its multiplicity.
+        foreach (var group in _anchors.GroupBy(a => a))
+        {
+            int anchor = group.Key, multiplicity = group.Count();
+            var a = _trainEmbeddings.AsSpan(anchor * k, k);
+            var active = new List<(int Position, double Weight)>();
+            for (int r = 0; r < b; r++)
+            {
+                double w = Epanechnikov(Distance(a, embeddings.AsSpan(r * k, k)), Hyper.TestBandwidth);
+                if (w > 0) active.Add((r, w * multiplicity));
+            }
+            if (active.Count == 0) continue;
+            var local = FitLocal(_train, TrainingWeights(anchor), Hyper.LocalLambda, out var items);
+            if (local is null) continue;
+            fitted++;
+            int m = items.Length;
+            var localOf = new int[n];
+            Array.Fill(localOf, -1);
+            for (int c = 0; c < m; c++) localOf[items[c]] = c;
+            var weights = local.Weights;
+            var scores = new float[m];
+            foreach (var (position, w) in active)
+            {
+                Array.Clear(scores);
+                foreach (int i in foldIn.Row(rowArray[position]))
+                    if (localOf[i] >= 0) System.Numerics.Tensors.TensorPrimitives.Add(scores, weights.Slice(localOf[i] * m, m), scores);
+                var target = output.Slice(position * n, n);
+                float wf = (float)w;
+                for (int c = 0; c < m; c++) target[items[c]] += wf * scores[c];
+                weightSum[position] += w;
+            }
+            local.Dispose();
+        }
+        var fallback = new List<int>();
+        for (int r = 0; r < b; r++)
+        {
+            if (weightSum[r] > 0)
+            {
+                var target = output.Slice(r * n, n);
+                float inverse = (float)(1.0 / weightSum[r]);
+                System.Numerics.Tensors.TensorPrimitives.Multiply(target, inverse, target);
+            }
+            else fallback.Add(r);
+        }
+        if (fallback.Count > 0)
+        {
+            var globalScores = new float[(long)fallback.Count * n];
+            _global.Score(foldIn, fallback.Select(r => rowArray[r]).ToArray(), globalScores);
+            for (int f = 0; f < fallback.Count; f++) globalScores.AsSpan(f * n, n).CopyTo(output.Slice(fallback[f] * n, n));
+        }
+        ScoredUsers += b;
+        FallbackUsers += fallback.Count;
+        LocalModelsFitted += fitted;
+        LocalFitSeconds += clock.Elapsed.TotalSeconds;
+        Log?.Invoke($"LOCA-EASE scored {b} users: {fallback.Count} fell back to the global EASE ({100.0 * fallback.Count / Math.Max(1, b):0.0}%; {100.0 * FallbackUsers / Math.Max(1, ScoredUsers):0.0}% of {ScoredUsers} so far); {fitted} local models in {clock.Elapsed.TotalSeconds:0.0} s ({clock.Elapsed.TotalSeconds / Math.Max(1, fitted):0.00} s each)");
+    }
+
+    // ---------------------------------------------------------------- save and load
+
+    /// <summary>Writes the settings, the training matrix, the embeddings, the anchors and the embedding network; the global EASE is refitted on load.</summary>
+    public void Save(string path) =>
+        BinaryArchive.Write(path, ArchiveKind, ArchiveVersion, "", w =>
+        {
+            w.Write(Hyper.Anchors); w.Write((int)Hyper.AnchorSelection); w.Write(Hyper.TrainBandwidth); w.Write(Hyper.TestBandwidth);
+            w.Write(Hyper.LocalLambda); w.Write(Hyper.GlobalLambda); w.Write(Hyper.EmbeddingLatent); w.Write(Hyper.EmbeddingEpochs);
+            w.Write(Hyper.EmbeddingBatchSize); w.Write(Hyper.EmbeddingLearningRate); w.Write(Hyper.Faithful ? 1 : 0);
+            w.Write(_train.Rows); w.Write(_train.Columns); w.Write(_train.RowStart); w.Write(_train.ColumnIndex);
+            w.Write(_train.Values is null ? 0 : 1);
+            if (_train.Values is not null) w.Write(_train.Values);
+            w.Write(_trainEmbeddings); w.Write(_anchors);
+            w.Write(_embedder.Network.Parameters.Data);
+        });
+
+    public static LocaEase Load(string path)
+    {
+        TorchRuntime.EnsureLoaded();
+        return BinaryArchive.Read(path, ArchiveKind, ArchiveVersion, "", r =>
+        {
+            var hyper = new LocaEaseHyper
+            {
+                Anchors = r.ReadInt32(), AnchorSelection = (LocaAnchorSelection)r.ReadInt32(), TrainBandwidth = r.ReadDouble(),
+                TestBandwidth = r.ReadDouble(), LocalLambda = r.ReadDouble(), GlobalLambda = r.ReadDouble(), EmbeddingLatent = r.ReadInt32(),
+                EmbeddingEpochs = r.ReadInt32(), EmbeddingBatchSize = r.ReadInt32(), EmbeddingLearningRate = r.ReadDouble(), Faithful = r.ReadInt32() == 1,
+            };
+            int rows = r.ReadInt32(), columns = r.ReadInt32();
+            var start = r.ReadInt32Array();
+            var index = r.ReadInt32Array();
+            var values = r.ReadInt32() == 1 ? r.ReadSingleArray() : null;
+            var train = new CsrMatrix(rows, columns, start, index, values);
+            var embeddings = r.ReadSingleArray();
+            var anchors = r.ReadInt32Array();
+            var parameters = r.ReadSingleArray();
+            var vae = new MultVaeModel(columns, EmbeddingHyper(hyper), 0);
+            if (parameters.Length != vae.Network.Parameters.Data.Length) throw new StaleCacheException(path, $"holds {parameters.Length} embedding parameters, expected {vae.Network.Parameters.Data.Length}");
+            parameters.CopyTo(vae.Network.Parameters.Data, 0);
+            var global = EaseModel.Fit(train, new EaseHyper { Lambda = hyper.GlobalLambda });
+            return new LocaEase(hyper, vae, train, embeddings, anchors, global);
+        });
+    }
+
+    public void Dispose()
+    {
+        _embedder.Dispose();
+        _global.Dispose();
+    }
+}

@@ -1,0 +1,70 @@
+module Repro.Tests.LeaveLastByTimeTests
+
+open System.IO
+open Expecto
+open Repro.Core.Data
+open Repro.Core.Data.Readers
+open Repro.Core.Protocols
+open Repro.Tests.StrongGeneralizationTests
+
+/// Lines "user,item,rating,time" written to a temporary amusic.rating and read.
+let private read (lines: string list) =
+    TempFiles.withFile "amusic.rating" (String.concat "\n" lines + "\n") LocaRatingReader.Read
+
+/// One user (id 7) with the given (item, time) events, in file order.
+let private user7 (events: (int * int) list) = [ for item, time in events -> sprintf "7,%d,5,%d" item time ]
+
+[<Tests>]
+let tests =
+    testList "Protocols.LeaveLastByTimeSplit" [
+        testCase "the last 5 by time are test, the 5 before validation, the rest training; the test input is training plus validation" <| fun () ->
+            // Items 100..111 at times in reverse file order: time order is items 111, 110, ..., 100.
+            let events = read (user7 [ for i in 0 .. 11 -> 100 + i, 1000 - i ])
+            let split = LeaveLastByTimeSplit.Build events
+            let item (code: int) = int events.ItemIds.[code]
+            let rowItems (m: Repro.Core.Sparse.CsrMatrix) = rowsOf m |> List.head |> List.map item |> List.sort
+            Expect.equal (rowItems split.TestTarget) [ 100 .. 104 ] "test: the 5 latest"
+            Expect.equal (rowItems split.ValidationTarget) [ 105 .. 109 ] "validation: the 5 before"
+            Expect.equal (rowItems split.Train) [ 110; 111 ] "training: the rest"
+            Expect.equal (rowItems split.TestFoldIn) [ 105 .. 111 ] "test input: training and validation"
+
+        testCase "ties in time keep file order (a stable sort), so the later line is later" <| fun () ->
+            // All 10 events at one time: file order decides; the last 5 lines are test.
+            let split = LeaveLastByTimeSplit.Build(read (user7 [ for i in 0 .. 9 -> 200 + i, 5 ]))
+            let items = rowsOf split.TestTarget |> List.head |> List.sort
+            Expect.equal items [ 5 .. 9 ] "codes 5..9 are items 205..209, the last five lines"
+            Expect.equal split.UsersWithTieAtTestCut 1 "the cut falls inside a tie"
+
+        testCase "users with fewer than 10 events are dropped; the item space keeps every item of the file" <| fun () ->
+            let lines = user7 [ for i in 0 .. 9 -> i, i ] @ [ for i in 0 .. 8 -> sprintf "8,%d,1,%d" (50 + i) i ]
+            let split = LeaveLastByTimeSplit.Build(read lines)
+            Expect.equal (split.Users, split.Items, split.Events) (1, 19, 10) "user 8 has 9 events; its 9 items stay as columns"
+            Expect.equal split.UserIds [| "7" |] "user 7 kept"
+            Expect.equal split.Train.NonZeros 0 "10 events: all in validation and test, none left for training"
+
+        testCase "a repeated item counts for the cut and appears once in a matrix; in both test and input it is counted" <| fun () ->
+            // Item 1 at times 1 and 11 (the latter in test); 12 events.
+            let split = LeaveLastByTimeSplit.Build(read (user7 ([ for i in 1 .. 11 -> i, i ] @ [ 1, 12 ])))
+            Expect.equal split.Events 12 "every line counts"
+            Expect.equal split.TestTarget.NonZeros 5 "items 8, 9, 10, 11, 1"
+            Expect.equal split.TestEventsInFoldIn 1 "item 1 is also in the training row"
+
+        testCase "a malformed line names the file and the line" <| fun () ->
+            let e = Expect.throwsC (fun () -> read [ "1,2,5,100"; "1,x,5,100" ] |> ignore) id
+            Expect.stringContains e.Message "amusic.rating:2:" "file:line"
+            Expect.stringContains e.Message "integer item id" "what was expected"
+            let e = Expect.throwsC (fun () -> read [ "1,2,5" ] |> ignore) id
+            Expect.stringContains e.Message ":1: expected 4 comma-separated fields" "field count"
+            let e = Expect.throwsC (fun () -> read [ "1,2,5,1.5" ] |> ignore) id
+            Expect.stringContains e.Message "integer timestamp" "timestamp"
+
+        SharedData.testWithData "amusic" "AMusic: LOCA's counts after the filter (4,964 users, 11,797 items, 97,439 events) and the cut's artefacts (spec 1.8 item 7)" <| fun dir ->
+            let events = LocaRatingReader.Read(Path.Combine(dir, "amusic.rating"))
+            Expect.equal events.Count 169_781 "lines"
+            let split = LeaveLastByTimeSplit.Build events
+            Expect.equal (split.Users, split.Items, split.Events) (4_964, 11_797, 97_439) "LOCA README's figures"
+            Expect.equal split.UsersWithTieAtTestCut 3_574 "users whose cut falls in a timestamp tie"
+            Expect.equal split.TestEventsInFoldIn 1_193 "test entries whose item is already in the input"
+            for r in 0 .. split.Users - 1 do
+                if split.TestTarget.RowLength r < 1 || split.ValidationTarget.RowLength r < 1 then failtestf "row %d lacks targets" r
+    ]
