@@ -110,10 +110,15 @@ let trained (folder: string) (description: RunFolder.RunDescription) (data: RunD
     let outcome = TrainingDriver.Run(model, data.Train, data.Validation, options, progress, cancel)
     if outcome.Status = TrainingStatus.Completed then
         TrainingDriver.LoadBest(model, folder)
+        // A model's own numbers (e.g. mixture components carrying users) join the test part's extras.
+        let own =
+            match model with
+            | :? IReportsExtras as r -> [ for kv in r.Extras data.Train -> kv.Key, kv.Value ]
+            | _ -> []
         writeBoth folder data model threads
-            (match refit with
-             | None -> [ "bestEpoch", float outcome.BestEpoch; "bestValidationNdcg@100", outcome.BestValidationNdcg ]
-             | Some s -> [ "selectedEpoch", float s.Epoch; "selectionValidationNdcg@100", s.ValidationNdcg ])
+            ((match refit with
+              | None -> [ "bestEpoch", float outcome.BestEpoch; "bestValidationNdcg@100", outcome.BestValidationNdcg ]
+              | Some s -> [ "selectedEpoch", float s.Epoch; "selectionValidationNdcg@100", s.ValidationNdcg ]) @ own)
     { Status = outcome.Status; Message = Option.ofObj outcome.Message; Training = Some outcome; Skipped = false }
 
 /// Fits <paramref name="spec"/> into <paramref name="folder"/>: run.json, items.txt, model.bin, then

@@ -6,15 +6,18 @@ module Repro.Harness.Models
 
 open System
 open Repro.Core.Models
+open Repro.Core.Models.Autoencoder
 open Repro.Core.Models.Cdae
 open Repro.Core.Models.Ease
 open Repro.Core.Models.Loca
+open Repro.Core.Models.MixturePriorVae
 open Repro.Core.Models.MultDae
 open Repro.Core.Models.MultVae
 open Repro.Core.Models.Popularity
 open Repro.Core.Models.RecVae
 open Repro.Core.Models.Slim
 open Repro.Core.Models.Wmf
+open Repro.Core.Networks
 open Repro.Core.Training
 
 /// A catalogue entry with its hyper record's type: builds specs from typed records.
@@ -73,6 +76,8 @@ type EaseHyper = Repro.Core.Models.Ease.EaseHyper
 type WmfHyper = Repro.Core.Models.Wmf.WmfHyper
 type SlimHyper = Repro.Core.Models.Slim.SlimHyper
 type LocaEaseHyper = Repro.Core.Models.Loca.LocaEaseHyper
+type AutoencoderHyper = Repro.Core.Models.Autoencoder.AutoencoderHyper
+type MixturePriorVaeHyper = Repro.Core.Models.MixturePriorVae.MixturePriorVaeHyper
 
 /// Mult-VAE^PR (paper 2.2). Measured: 67 s per epoch at ML-20M's shape (hidden 600, latent 200,
 /// batch 500; `repro bench vae`).
@@ -114,6 +119,84 @@ let cdae =
         // Spec 2.3: the weight decay over {0.01, 0.1, 1, 10, 100}, "crucial to control overfitting".
         (fun h -> [ for wd in CdaeHyper.WeightDecayGrid -> tweak h [ "weight-decay", box wd ] ])
         (fun s h -> 56.0 * Cost.scale s * float h.Epochs * (float (max h.Hidden 1) / 200.0))
+
+// ---------------------------------------------------------------- the autoencoder family (spec 5)
+// One network (Mult-DAE's, Networks/SparseAutoencoder.cs) and one hyper record (AutoencoderHyper,
+// whose defaults are Mult-DAE's); each entry is the settings a reader would look for under its name.
+
+/// Seconds per epoch at ML-20M's shape: Mult-DAE's measured 25 s at hidden 200, scaled by the
+/// widths' sum; Gaussian noise adds a dense batch x items x first-width product (about as much again).
+let private autoencoderCost (s: Shape) (h: AutoencoderHyper) =
+    let widths = h.HiddenWidths()
+    let noise = if h.GaussianNoise > 0.0 then 2.0 else 1.0
+    25.0 * Cost.scale s * float h.Epochs * (float (Array.sum widths) / 200.0) * noise
+
+let private autoencoderTiny (h: AutoencoderHyper) = tweak h [ "hidden", box "16"; "batch-size", box 32; "epochs", box 8; "learning-rate", box 1e-2 ]
+
+let private aeAt (paper: AutoencoderHyper) name aliases label description grid =
+    trained name aliases label description paper (autoencoderTiny paper)
+        (fun items h seed -> new Autoencoder(items, h, seed)) grid autoencoderCost
+
+/// A plain autoencoder: Mult-DAE's network with no noise and no penalty (spec 5).
+let ae =
+    aeAt (AutoencoderHyper(KeepProbability = 1.0, WeightDecay = 0.0)) "ae" [ "autoencoder" ] "AE"
+        "a plain user-row autoencoder: Mult-DAE's network with no noise and no penalty"
+        (fun h -> [ h ])
+
+/// Sparse autoencoder: lam sum_k |h_k| on the code (spec 5 "Sparse"); no noise, no weight decay.
+let sparseAe =
+    aeAt (AutoencoderHyper(KeepProbability = 1.0, WeightDecay = 0.0, Sparsity = 0.01)) "sparse-ae" [ "sae" ] "Sparse AE"
+        "autoencoder with an L1 penalty on the code (sparsity-target for the KL form with sigmoid units)"
+        (fun h -> [ for l in [ 1e-3; 1e-2; 1e-1 ] -> tweak h [ "sparsity", box l ] ])
+
+/// Contractive autoencoder: lam ||J_f(x)||_F^2 in closed form (spec 5 "Contractive"); no noise, no weight decay.
+let contractiveAe =
+    aeAt (AutoencoderHyper(KeepProbability = 1.0, WeightDecay = 0.0, Contractive = 0.01)) "contractive-ae" [ "cae" ] "Contractive AE"
+        "autoencoder with the closed-form Jacobian (contractive) penalty on its encoder"
+        (fun h -> [ for l in [ 1e-3; 1e-2; 1e-1 ] -> tweak h [ "contractive", box l ] ])
+
+/// Denoising autoencoder with Gaussian noise on the normalised input instead of masking (spec 5 "Denoising").
+let gaussianDae =
+    aeAt (AutoencoderHyper(KeepProbability = 1.0, GaussianNoise = 0.05)) "gaussian-dae" [ "gdae" ] "DAE (Gaussian noise)"
+        "denoising autoencoder with Gaussian input noise (Mult-DAE's weight decay, no masking)"
+        (fun h -> [ for s in [ 0.01; 0.05; 0.1 ] -> tweak h [ "gaussian-noise", box s ] ])
+
+/// Stacked denoising autoencoder I -> 600 -> 200 -> 600 -> I with Mult-DAE's masking and weight decay
+/// (spec 5 "Stacked", trained end to end: no greedy layer-wise pre-training).
+let stackedDae =
+    trained "stacked-dae" [ "sdae" ] "Stacked DAE" "denoising autoencoder with two hidden layers each side (600, 200), trained end to end"
+        (AutoencoderHyper(Hidden = "600,200"))
+        (autoencoderTiny (AutoencoderHyper(Hidden = "600,200")) |> fun h -> tweak h [ "hidden", box "32,16" ])
+        (fun items h seed -> new Autoencoder(items, h, seed))
+        (fun h -> [ for wd in [ 2e-6; 2e-5; 2e-4 ] -> tweak h [ "weight-decay", box wd ] ])
+        autoencoderCost
+
+// ---------------------------------------------------------------- mixture priors (spec 3)
+
+let private mixtureTiny (h: MixturePriorVaeHyper) components =
+    tweak h [ "hidden", box 16; "latent", box 8; "batch-size", box 32; "epochs", box 8; "total-anneal-steps", box 20L
+              "learning-rate", box 1e-2; "components", box components ]
+
+/// Mult-VAE^PR's cost (67 s per epoch at ML-20M's shape), plus for VampPrior the encoder run on the
+/// K pseudo-inputs every update (spec 3.3: the encoder cost of a K-user dense batch), counted as K / 500 batches' worth.
+let private mixtureCost (s: Shape) (h: MixturePriorVaeHyper) =
+    let vamp = if h.Prior = PriorKind.Vamp then 1.0 + float h.Components / 500.0 else 1.0
+    67.0 * Cost.scale s * float h.Epochs * (float (max h.Hidden h.Latent) / 600.0) * vamp
+
+// The paper's beta is the KL's weight, so the penalty grid is the anneal cap's (as Mult-VAE's).
+let private capGrid (h: MixturePriorVaeHyper) = [ for cap in [ 0.1; 0.2; 0.5 ] -> tweak h [ "anneal-cap", box cap ] ]
+
+/// Mult-VAE^PR with a 10-component Gaussian-mixture prior, KL by Monte Carlo (spec 3.2 option A).
+let multVaeGmm =
+    trained "mult-vae-gmm" [ "gmm-vae"; "vae-gmm" ] "Mult-VAE^PR (GMM prior)" "Mult-VAE^PR with a learnt Gaussian-mixture prior over whole latent vectors (Monte-Carlo KL)"
+        MixturePriorVaeHyper.Paper (mixtureTiny MixturePriorVaeHyper.Paper 4)
+        (fun items h seed -> new MixturePriorVae(items, h, seed)) capGrid mixtureCost
+
+/// Mult-VAE^PR with a VampPrior of 1000 pseudo-inputs (EVCF's number_components; spec 3.3).
+let multVaeVamp =
+    trained "mult-vae-vamp" [ "vamp-vae"; "vae-vamp" ] "Mult-VAE^PR (VampPrior)" "Mult-VAE^PR with a VampPrior: a mixture of the encoder's posteriors at learnt pseudo-inputs"
+        MixturePriorVaeHyper.PaperVamp (mixtureTiny MixturePriorVaeHyper.PaperVamp 8)
+        (fun items h seed -> new MixturePriorVae(items, h, seed)) capGrid mixtureCost
 
 // ---------------------------------------------------------------- fitted
 
@@ -195,7 +278,9 @@ let locaEase =
 
 /// Every model, in the order help texts and `repro models` list them.
 let all : ModelEntry list =
-    [ multVae.Entry; multDae.Entry; recVae.Entry; cdae.Entry; popularity.Entry; ease.Entry; wmf.Entry; slim.Entry; locaEase.Entry ]
+    [ multVae.Entry; multDae.Entry; recVae.Entry; cdae.Entry; popularity.Entry; ease.Entry; wmf.Entry; slim.Entry
+      ae.Entry; sparseAe.Entry; contractiveAe.Entry; gaussianDae.Entry; stackedDae.Entry; multVaeGmm.Entry; multVaeVamp.Entry
+      locaEase.Entry ]
 
 /// Every model's command-line name.
 let names = all |> List.map (fun e -> e.Name)

@@ -38,10 +38,11 @@ public readonly record struct StepProfile(double Batch, double Forward, double L
 /// as a PyTorch Linear) because its three large products run about 6% faster that way; initialised Glorot-uniform; biases truncated
 /// N(0, 0.001^2) (spec 2.1, "Init").
 /// </summary>
-public sealed class SparseAutoencoder : IDisposable
+public sealed partial class SparseAutoencoder : IDisposable
 {
     /// <param name="OutByIn">The weight is stored [out, in] (the output layer, where that layout makes the three big products faster) rather than [in, out].</param>
-    private sealed record Layer(int Index, int In, int Out, bool Tanh, string Weight, string Bias, bool OutByIn = false);
+    /// <param name="Sigmoid">The layer's activation is the sigmoid rather than tanh (when it has one; <see cref="AutoencoderOptions.Activation"/>).</param>
+    private sealed record Layer(int Index, int In, int Out, bool Tanh, string Weight, string Bias, bool OutByIn = false, bool Sigmoid = false);
 
     private readonly Layer[] _layers;
     private readonly int _bottleneck; // index of the layer emitting (mu, logvar), or -1
@@ -63,8 +64,12 @@ public sealed class SparseAutoencoder : IDisposable
     private readonly float[][] _workerScratch;
 
     public SparseAutoencoder(int[] encoderDims, int[] decoderDims, bool variational, Likelihood likelihood,
-        GaussianConfidence gaussianConfidence, double learningRate, double weightDecay, ulong seed, int batchCapacity)
+        GaussianConfidence gaussianConfidence, double learningRate, double weightDecay, ulong seed, int batchCapacity,
+        AutoencoderOptions? options = null)
     {
+        _options = options ?? AutoencoderOptions.None;
+        _options.Validate(variational);
+        bool sigmoid = _options.Activation == HiddenActivation.Sigmoid;
         if (encoderDims.Length < 2 || decoderDims.Length < 2) throw new ArgumentException("encoder and decoder need at least one layer each");
         if (encoderDims[^1] != decoderDims[0]) throw new ArgumentException($"encoder output {encoderDims[^1]} differs from decoder input {decoderDims[0]}");
         if (encoderDims[0] != decoderDims[^1]) throw new ArgumentException($"input width {encoderDims[0]} differs from output width {decoderDims[^1]}");
@@ -84,13 +89,13 @@ public sealed class SparseAutoencoder : IDisposable
         {
             bool last = j + 2 == encoderDims.Length;
             int outWidth = last && variational ? 2 * encoderDims[j + 1] : encoderDims[j + 1];
-            layers.Add(new Layer(layers.Count, encoderDims[j], outWidth, !(last && variational), $"q.W{j}", $"q.b{j}"));
+            layers.Add(new Layer(layers.Count, encoderDims[j], outWidth, !(last && variational), $"q.W{j}", $"q.b{j}", Sigmoid: sigmoid));
         }
         _bottleneck = variational ? layers.Count - 1 : -1;
         for (int j = 0; j + 1 < decoderDims.Length; j++)
         {
             bool last = j + 2 == decoderDims.Length;
-            layers.Add(new Layer(layers.Count, decoderDims[j], decoderDims[j + 1], !last, $"p.W{j}", $"p.b{j}", OutByIn: last));
+            layers.Add(new Layer(layers.Count, decoderDims[j], decoderDims[j + 1], !last, $"p.W{j}", $"p.b{j}", OutByIn: last, Sigmoid: sigmoid));
         }
         _layers = layers.ToArray();
         foreach (var l in _layers)
@@ -98,6 +103,7 @@ public sealed class SparseAutoencoder : IDisposable
             layout.Add(l.OutByIn ? (l.Weight, l.Out, l.In, true) : (l.Weight, l.In, l.Out, true));
             layout.Add((l.Bias, 1, l.Out, false));
         }
+        AddPriorLayout(layout);
         Parameters = new FlatParameters(layout);
         Gradients = Parameters.SameLayout();
         Optimizer = new TfAdam(Parameters, Gradients, learningRate);
@@ -113,6 +119,7 @@ public sealed class SparseAutoencoder : IDisposable
             init.FillTruncatedNormal(Parameters.Span(l.Bias), 0.001);
         }
         _random = new SeededRandom(seed ^ 0x5DEECE66DUL);
+        InitialisePrior(seed);
 
         _workers = Math.Max(1, Environment.ProcessorCount);
         _workerBias = Enumerable.Range(0, _workers).Select(_ => new float[Items]).ToArray();
@@ -171,7 +178,7 @@ public sealed class SparseAutoencoder : IDisposable
         ClearFirstLayerGradient();
         LastProfile = LastProfile with { Optimizer = Stopwatch.GetElapsedTime(t0).TotalMilliseconds };
         double penalty = WeightDecay * squares;
-        return loss with { Loss = loss.Loss + penalty, Penalty = penalty };
+        return loss with { Loss = loss.Loss + penalty, Penalty = _options.HasActivationPenalty ? loss.Penalty + penalty : penalty };
     }
 
     /// <summary>
@@ -198,6 +205,7 @@ public sealed class SparseAutoencoder : IDisposable
         LastProfile = new StepProfile(Ms(t0, t1), Ms(t1, t2), Ms(t2, t3), Ms(t3, t4), 0);
         double kl = klSum / b, nll = nllSum / b;
         double penalty = includePenalty ? WeightDecay * SumSquaredWeights() : 0;
+        if (_options.HasActivationPenalty) penalty += _activationPenalty;
         return new BatchLoss(nll + beta * kl + penalty, nll, kl, penalty);
     }
 
@@ -205,7 +213,7 @@ public sealed class SparseAutoencoder : IDisposable
     public BatchLoss Evaluate(CsrMatrix data, ReadOnlySpan<int> rows, double beta)
     {
         CheckMatrix(data);
-        double nll = 0, kl = 0;
+        double nll = 0, kl = 0, activationPenalty = 0;
         for (int start = 0; start < rows.Length; start += _capacity)
         {
             var chunk = rows.Slice(start, Math.Min(_capacity, rows.Length - start));
@@ -213,9 +221,11 @@ public sealed class SparseAutoencoder : IDisposable
             using var scope = torch.NewDisposeScope();
             kl += Forward(chunk.Length, training: false);
             nll += OutputPass(chunk.Length, 0f, gradient: false);
+            activationPenalty += _activationPenalty * chunk.Length;
         }
         int n = Math.Max(1, rows.Length);
         double penalty = WeightDecay * SumSquaredWeights();
+        if (_options.HasActivationPenalty) penalty += activationPenalty / n;
         return new BatchLoss(nll / n + beta * kl / n + penalty, nll / n, kl / n, penalty);
     }
 
@@ -235,7 +245,7 @@ public sealed class SparseAutoencoder : IDisposable
         {
             var chunk = rows.Slice(start, Math.Min(_capacity, rows.Length - start));
             _batch.Load(foldIn, chunk, 1.0, null);
-            using (torch.NewDisposeScope()) Forward(chunk.Length, training: false);
+            using (torch.NewDisposeScope()) Forward(chunk.Length, training: false, kl: false);
             for (int u = 0; u < chunk.Length; u++)
             {
                 var target = output.Slice((start + u) * Items, Items);
@@ -321,22 +331,28 @@ public sealed class SparseAutoencoder : IDisposable
     private Tensor InputTensor(int l, int b) =>
         Variational && l == _bottleneck + 1 ? Rows(_zT!, b) : Rows(_outT[l - 1], b);
 
-    /// <summary>Runs the network on the loaded batch; returns the summed KL (0 when not variational).</summary>
-    private double Forward(int b, bool training)
+    /// <summary>
+    /// Runs the network on the loaded batch; returns the summed KL (0 when not variational; with a
+    /// mixture prior 0 when <paramref name="kl"/> is false, as scoring needs no KL).
+    /// </summary>
+    private double Forward(int b, bool training, bool kl = true)
     {
-        SparseFirstLayer(b);
-        double kl = 0;
-        if (_bottleneck == 0) kl = Bottleneck(b, training);
+        bool noisy = training && _options.InputNoise > 0;
+        SparseFirstLayer(b, activate: !noisy);
+        if (noisy) AddInputNoise(b);
+        double klSum = 0;
+        if (_bottleneck == 0) klSum = Bottleneck(b, training, kl);
         for (int l = 1; l < _layers.Length; l++)
         {
             Rows(_outT[l], b).addmm_(InputTensor(l, b), _layers[l].OutByIn ? _weightT[l].t() : _weightT[l], 0f, 1f);
             if (l < _layers.Length - 1) BiasAndActivation(l, b); // the output bias joins the loss pass
-            if (l == _bottleneck) kl = Bottleneck(b, training);
+            if (l == _bottleneck) klSum = Bottleneck(b, training, kl);
         }
-        return kl;
+        if (_options.HasActivationPenalty) _activationPenalty = ActivationPenalty(b);
+        return klSum;
     }
 
-    private void SparseFirstLayer(int b)
+    private void SparseFirstLayer(int b, bool activate = true)
     {
         var layer = _layers[0];
         int width = layer.Out;
@@ -354,7 +370,7 @@ public sealed class SparseAutoencoder : IDisposable
                 p.AsSpan(biasOffset, width).CopyTo(row);
                 for (int k = batch.InputStart[u]; k < batch.InputStart[u + 1]; k++)
                     TensorPrimitives.MultiplyAdd(w.AsSpan(wOffset + batch.InputColumn[k] * width, width), batch.InputValue[k], row, row);
-                if (layer.Tanh) TensorPrimitives.Tanh(row, row);
+                if (layer.Tanh && activate) Activate(layer, row);
             }
         });
     }
@@ -369,11 +385,11 @@ public sealed class SparseAutoencoder : IDisposable
             var row = output.Slice(u * layer.Out, layer.Out);
             TensorPrimitives.Add(row, bias, row);
         }
-        if (layer.Tanh) TensorPrimitives.Tanh(output, output);
+        if (layer.Tanh) Activate(layer, output);
     }
 
     /// <summary>Splits the bottleneck layer's output into mu and logvar, forms z, returns the summed KL.</summary>
-    private double Bottleneck(int b, bool training)
+    private double Bottleneck(int b, bool training, bool wantKl = true)
     {
         int k = _latent;
         var h = _out[_bottleneck];
@@ -401,6 +417,7 @@ public sealed class SparseAutoencoder : IDisposable
                 }
             }
         }
+        if (_options.Prior != PriorKind.Standard) kl = MixtureKl(b, training, wantKl);
         return kl;
     }
 
@@ -445,16 +462,23 @@ public sealed class SparseAutoencoder : IDisposable
             if (Variational && l == _bottleneck + 1)
             {
                 Rows(_dzT!, b).addmm_(dPre, weightForInput, 0f, 1f);
-                BottleneckBackward(b, beta);
+                if (_options.Prior == PriorKind.Standard) BottleneckBackward(b, beta);
+                else MixtureBottleneckBackward(b, beta);
             }
             else
             {
                 Rows(_dPreT[l - 1], b).addmm_(dPre, weightForInput, 0f, 1f);
-                if (_layers[l - 1].Tanh) TanhBackward(_dPre[l - 1], _out[l - 1], b * _layers[l - 1].Out);
+                if (_options.HasActivationPenalty) AddActivationPenaltyGradient(l - 1, b);
+                if (_layers[l - 1].Tanh)
+                {
+                    if (_layers[l - 1].Sigmoid) SigmoidBackward(_dPre[l - 1], _out[l - 1], b * _layers[l - 1].Out);
+                    else TanhBackward(_dPre[l - 1], _out[l - 1], b * _layers[l - 1].Out);
+                }
             }
         }
         if (_layers.Length == 1) throw new InvalidOperationException("unreachable: the network has an encoder and a decoder layer");
         SparseFirstLayerBackward(b);
+        if (HasExtensionGradients) AddExtensionGradients(b, beta);
     }
 
     /// <summary>d loss / d (mu, logvar) from d loss / d z and the KL term.</summary>
@@ -496,6 +520,7 @@ public sealed class SparseAutoencoder : IDisposable
     {
         var layer = _layers[0];
         ColumnSums(_dPre[0], b, layer.Out, Gradients.Span(layer.Bias));
+        if (DenseFirstLayerGradient) Gradients.Span(layer.Weight).Clear(); // every row gets a gradient below (AddDenseGradients)
         _firstLayerGradient.Accumulate(_batch, b, _dPre[0], 0, Gradients.Data, (int)Gradients.Segment(layer.Weight).Offset, _workers);
     }
 
@@ -514,6 +539,7 @@ public sealed class SparseAutoencoder : IDisposable
         _dPre = _layers.Select((l, i) => i == _layers.Length - 1 ? [] : Pinned(rows * l.Out)).ToArray();
         _outT = _layers.Select((l, i) => View(_out[i], rows, l.Out)).ToArray();
         _dPreT = _layers.Select((l, i) => i == _layers.Length - 1 ? torch.empty(0).DetachFromDisposeScope() : View(_dPre[i], rows, l.Out)).ToArray();
+        EnsureExtensionCapacity(rows);
         if (Variational)
         {
             _z = Pinned(rows * _latent);
@@ -548,6 +574,7 @@ public sealed class SparseAutoencoder : IDisposable
 
     private void DisposeBuffers()
     {
+        DisposeExtensionBuffers();
         foreach (var t in _outT) t.Dispose();
         foreach (var t in _dPreT) t.Dispose();
         _zT?.Dispose();
