@@ -103,6 +103,11 @@ internal sealed class RecVaeEncoder : IDisposable
     /// mu and logvar ([rows, K]) for the loaded <paramref name="batch"/>. With <paramref name="gradient"/>
     /// the result is differentiable for <see cref="Backward"/>; otherwise call it under torch.no_grad().
     /// </summary>
+    // The 1 of tensor additions, held for the process's life: the Scalar that `a + b` converts
+    // implicitly can be finalised by the garbage collector while libtorch still reads it, which
+    // failed intermittently as "Expected false to be true ... toFloat" in add.
+    private static readonly Scalar One = 1f.ToScalar();
+
     public (Tensor Mu, Tensor LogVar) Forward(SparseBatch batch, bool gradient)
     {
         if (gradient && Gradients is null) throw new InvalidOperationException("a frozen encoder has no gradient");
@@ -122,8 +127,8 @@ internal sealed class RecVaeEncoder : IDisposable
         var skip = h;
         for (int j = 2; j <= HiddenLayers; j++)
         {
-            h = Block(addmm(P($"fc{j}.b", gradient), h, P($"fc{j}.W", gradient), 1f, 1f) + skip, j, gradient);
-            if (j < HiddenLayers) skip = skip + h;
+            h = Block(addmm(P($"fc{j}.b", gradient), h, P($"fc{j}.W", gradient), 1f, 1f).add(skip, One), j, gradient);
+            if (j < HiddenLayers) skip = skip.add(h, One);
         }
         var mu = addmm(P("mu.b", gradient), h, P("mu.W", gradient), 1f, 1f);
         var logVar = addmm(P("logvar.b", gradient), h, P("logvar.W", gradient), 1f, 1f);
