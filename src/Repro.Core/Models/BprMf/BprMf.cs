@@ -35,7 +35,7 @@ namespace Repro.Core.Models.BprMf;
 /// epochs of the same loss and sampler (one negative per fold-in positive per epoch, Adam updates of
 /// PairBatch pairs at <see cref="BprMfHyper.FoldInLearningRate"/>). The negatives come from a generator
 /// seeded by the model's fold-in seed (saved with the weights) and the user's fold-in items, so a user's
-/// scores do not depend on the batch or thread that scores them. The weak protocol's test rows are
+/// p_v does not depend on the batch or thread that fits it. The weak protocol's test rows are
 /// the training users' whole rows (RunData.weak), but a scorer sees rows, not user ids, so a training
 /// user is fitted the same way (as CDAE fits its node), on every item of its training row.
 /// </para>
@@ -85,6 +85,7 @@ public sealed class BprMf : TrainedModel<BprMfHyper>
     /// <summary>P, training users x Factors; null until the first training step or a load.</summary>
     public FlatParameters? P { get; private set; }
     private FlatParameters? _pGradient;
+    internal FlatParameters? PGradient => _pGradient;
     private TfAdam? _pOptimizer;
 
     /// <summary>Adam updates taken (pair batches).</summary>
