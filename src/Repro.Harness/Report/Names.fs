@@ -55,6 +55,7 @@ let experiments =
       { Id = "gowalla-lightgcn"; Title = "Mult-VAE^PR on Gowalla, LightGCN's split"; Place = BeyondThePaper }
       { Id = "ml-100k-seeds"; Title = "Mult-VAE^PR and Mult-DAE over five seeds on MovieLens-100K"; Place = BeyondThePaper }
       { Id = "baseline-tuning"; Title = "Baseline tuning on MovieLens-100K and Gowalla"; Place = BeyondThePaper }
+      { Id = "bpr-mf"; Title = "BPR-MF on MovieLens-100K, CiteULike-a and Gowalla"; Place = BeyondThePaper }
       { Id = "beyond"; Title = "EASE and RecVAE on ML-20M, Netflix and MSD"; Place = BeyondThePaper }
       { Id = "smoke"; Title = "CI smoke run on MovieLens-100K"; Place = BeyondThePaper }
       { Id = "synthetic"; Title = "Synthetic data (generated, not a result)"; Place = BeyondThePaper } ]
