@@ -86,7 +86,10 @@ let values : PublishedValue list =
           "EASE", [ 0.0717; 0.0821 ], "(row 'EASE^R')"
           "RecVAE", [ 0.0582; 0.0810 ], ""
           "LOCA-VAE", [ 0.0748; 0.0893 ], ""
-          "LOCA-EASE", [ 0.0717; 0.0826 ], "" ] ]
+          "LOCA-EASE", [ 0.0717; 0.0826 ], "" ]
+      // NGCF's MF baseline is BPR-MF (no biases, BPR loss); its protocol is LightGCN's split.
+      yield! block "gowalla" lightGcnMetrics "NGCF, Wang et al. SIGIR 2019, Table 2 (spec §2)"
+        [ "BPR-MF", [ 0.1291; 0.1109 ], "[M] (row 'MF')" ] ]
     |> List.map (fun v -> { v with Source = v.Source.TrimEnd() })
 
 /// What the paper says of its standard errors, per dataset (spec §3.2).
