@@ -46,6 +46,9 @@ let recommend (dataDir: string) (folder: string) (items: string list) (count: in
     let itemsFile = Path.Combine(folder, "items.txt")
     match readRunRecord folder with
     | Error why -> Error why
+    | Ok _ when not (RunFolder.isFinished folder) ->
+        // An interrupted run's best weights are those of an unfinished training: never served as its result.
+        Error(sprintf "%s is not a finished run (metrics.json has no test part): run the same 'repro train' command again to finish it" folder)
     | Ok _ when not (File.Exists itemsFile) -> Error(sprintf "%s is not a finished run: %s is missing" folder itemsFile)
     | Ok record ->
     let itemIds = File.ReadAllLines itemsFile

@@ -383,6 +383,21 @@ let tests =
                     Expect.stringContains markdown "## Skipped run folders" "listed"
                     Expect.stringContains markdown "`../results/exp/ml-100k/mult-vae-aaaaaaaa-s2`" "the skipped folder")
 
+            testCase "a damaged test-users.tsv is reported as damage to its run, which is skipped" <| fun () ->
+                withFolder (fun dir ->
+                    let results = Path.Combine(dir, "results")
+                    let users3 = [ 0, 4, Some 0.5; 1, 6, Some 0.7; 2, 5, None ]
+                    write results { fixture with Test = ndcg 0.6 0.01; Validation = Some 0.5; Users = users3 } |> ignore
+                    let damaged = write results { fixture with Seed = 2; Test = ndcg 0.6 0.01; Validation = Some 0.5; Users = users3 }
+                    let users = Path.Combine(damaged, "test-users.tsv")
+                    Expect.isTrue (File.Exists users) "the fixture writes per-user values"
+                    File.AppendAllText(users, "not-a-row\t1\n")
+                    let outcome = Reporter.write (optionsFor dir)
+                    Expect.equal (outcome.Skipped |> List.map _.Folder) [ damaged ] "the damaged run is skipped"
+                    Expect.stringContains outcome.Skipped.Head.Reason "damaged per-user file" "says it is damage"
+                    Expect.stringContains outcome.Skipped.Head.Reason users "names the file"
+                    Expect.equal ((outcome.Tables |> List.exactlyOne).Rows.Head.Chosen.Runs.Length) 1 "the good run is reported")
+
             testCase "a failed run is skipped with its error.txt; a finished run with a stale error.txt is reported" <| fun () ->
                 withFolder (fun dir ->
                     let results = Path.Combine(dir, "results")

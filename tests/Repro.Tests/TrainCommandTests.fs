@@ -234,6 +234,19 @@ let tests =
                 Expect.equal ranked.Length 5 "five recommendations"
                 for g in given do Expect.isFalse (Array.contains g ranked) "the user's own items are not recommended")
 
+        testCase "recommend refuses an unfinished run, saying how to finish it" <| fun () ->
+            withFolder (fun dir ->
+                let out = Path.Combine(dir, "run")
+                train dir out [] |> ignore
+                // A run killed during its evaluation: weights and items.txt are there, the test part is not.
+                File.Delete(Path.Combine(out, "metrics.json"))
+                let items = File.ReadAllLines(Path.Combine(out, "items.txt"))
+                let code, stdout, err = repro dir [ "--data-dir"; dir; "recommend"; "--run"; out; "--items"; items.[0] ]
+                Expect.equal code 1 "refused"
+                Expect.stringContains err "is not a finished run" "says why"
+                Expect.stringContains err "repro train" "says how to finish it"
+                Expect.isFalse (stdout.Contains "Top") "no list served")
+
         testCase "recommend names items the model does not know" <| fun () ->
             withFolder (fun dir ->
                 let out = Path.Combine(dir, "run")

@@ -210,21 +210,6 @@ let read (folder: string) : Result<Run, string> =
          SelectionNdcg = selection
          IsRefit = isRefit }
 
-/// Every folder under <paramref name="results"/> (itself included) that holds a run.json,
-/// metrics.json, experiment.json or error.txt, read in ordinal path order.
-let load (results: string) : Index =
-    if not (Directory.Exists results) then { Runs = []; Skipped = [ { Folder = results; Reason = sprintf "%s is not a folder" results } ] }
-    else
-    let marks = [ "run.json"; "metrics.json"; "experiment.json"; "error.txt" ]
-    let folders =
-        Seq.append [ results ] (Directory.EnumerateDirectories(results, "*", SearchOption.AllDirectories))
-        |> Seq.filter (fun d -> marks |> List.exists (fun f -> File.Exists(Path.Combine(d, f))))
-        |> Seq.sortWith (fun a b -> String.CompareOrdinal(a, b))
-        |> List.ofSeq
-    let results = folders |> List.map (fun f -> f, read f)
-    { Runs = results |> List.choose (function _, Ok r -> Some r | _ -> None)
-      Skipped = results |> List.choose (function f, Error why -> Some { Folder = f; Reason = why } | _ -> None) }
-
 /// One run's test-users.tsv: the rows of the test fold-in matrix, each user's fold-in count (absent
 /// in files older than that column) and per-metric values (None where the user had no targets).
 type UserTable =
@@ -275,6 +260,30 @@ let readUsers (folder: string) : Result<UserTable, string> =
     match problem with
     | Some why -> Error why
     | None -> Ok { Path = path; Rows = rows; FoldInItems = (if hasCounts then Some counts else None); Metrics = List.zip (List.ofArray names) (List.ofArray values) }
+
+/// Every folder under <paramref name="results"/> (itself included) that holds a run.json,
+/// metrics.json, experiment.json or error.txt, read in ordinal path order.
+let load (results: string) : Index =
+    if not (Directory.Exists results) then { Runs = []; Skipped = [ { Folder = results; Reason = sprintf "%s is not a folder" results } ] }
+    else
+    let marks = [ "run.json"; "metrics.json"; "experiment.json"; "error.txt" ]
+    let folders =
+        Seq.append [ results ] (Directory.EnumerateDirectories(results, "*", SearchOption.AllDirectories))
+        |> Seq.filter (fun d -> marks |> List.exists (fun f -> File.Exists(Path.Combine(d, f))))
+        |> Seq.sortWith (fun a b -> String.CompareOrdinal(a, b))
+        |> List.ofSeq
+    // A damaged test-users.tsv is damage to the run, reported as such: otherwise every paired test would
+    // say "the runs have different test users" and the activity figure would go missing.
+    let checkUsers (f: string) (run: Result<Run, string>) =
+        match run with
+        | Ok _ when File.Exists(Path.Combine(f, "test-users.tsv")) ->
+            match readUsers f with
+            | Error why -> Error(sprintf "damaged per-user file: %s" why)
+            | Ok _ -> run
+        | other -> other
+    let results = folders |> List.map (fun f -> f, checkUsers f (read f))
+    { Runs = results |> List.choose (function _, Ok r -> Some r | _ -> None)
+      Skipped = results |> List.choose (function f, Error why -> Some { Folder = f; Reason = why } | _ -> None) }
 
 /// <folder>/epochs.tsv as (epoch, validation NDCG@100) pairs; Error names the file and line.
 let readEpochs (folder: string) : Result<(int * float) list, string> =
