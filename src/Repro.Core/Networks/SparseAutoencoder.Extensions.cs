@@ -203,8 +203,9 @@ public sealed partial class SparseAutoencoder
         {
             foreach (var s in Gradients.Segments)
                 if (s.Name.StartsWith("prior.", StringComparison.Ordinal)) Gradients.Span(s.Name).Clear();
+            using var scale = ((double)beta / b).ToScalar();
             foreach (var (name, gradient) in _pendingPriorGradients)
-                Gradients.Tensor(name).add_(gradient.to_type(ScalarType.Float32).view(Gradients.Tensor(name).shape), (double)beta / b);
+                Gradients.Tensor(name).add_(gradient.to_type(ScalarType.Float32).view(Gradients.Tensor(name).shape), scale);
             DisposePendingPriorGradients();
         }
     }
@@ -254,10 +255,17 @@ public sealed partial class SparseAutoencoder
     internal static Tensor ComponentLogDensities(Tensor z, Tensor means, Tensor logVars, Tensor logWeights)
     {
         long d = z.shape[1];
-        var precision = (-logVars).exp();
-        // x * x rather than square(): square() is pow with a scalar exponent, which failed intermittently here ("Unknown scalar type").
-        var quad = (z * z).matmul(precision.t()) - 2 * z.matmul((means * precision).t()) + (means * means * precision).sum(1).unsqueeze(0);
-        return -0.5 * (quad + logVars.sum(1).unsqueeze(0) + d * Log2Pi) + logWeights.unsqueeze(0);
+        // Every Scalar here is held until the method returns (PriorScalars, or a using), and every add
+        // names its alpha: an implicitly converted Scalar (the 2 of 2 * z, the 1 that a + b and TorchSharp's
+        // own add(Scalar) overload create) can be finalised by the garbage collector while libtorch still
+        // reads it, which failed intermittently ("Unknown scalar type", "toDouble").
+        using var constant = (d * Log2Pi).ToScalar();
+        var precision = logVars.neg().exp();
+        var quad = z.mul(z).matmul(precision.t())
+            .add(z.matmul(means.mul(precision).t()), PriorScalars.MinusTwo)
+            .add(means.mul(means).mul(precision).sum(1).unsqueeze(0), PriorScalars.One);
+        return quad.add(logVars.sum(1).unsqueeze(0), PriorScalars.One).add(constant, PriorScalars.One).mul(PriorScalars.MinusHalf)
+            .add(logWeights.unsqueeze(0), PriorScalars.One);
     }
 
     /// <summary>log p(z) of the mixture, [n]: a log-sum-exp over whole latent vectors (spec 3.4 pitfall 1).</summary>
@@ -278,29 +286,30 @@ public sealed partial class SparseAutoencoder
             return t;
         }
         int c = _options.Components;
-        double floor = _options.LogVarianceFloor;
+        using var floor = _options.LogVarianceFloor.ToScalar();
+        using var uniformLogWeight = (-Math.Log(c)).ToScalar();
         if (_options.Prior == PriorKind.Gmm)
         {
             var means = Read("prior.means").to_type(ScalarType.Float64);
             var logVars = Read("prior.logvars").clamp_min(floor).to_type(ScalarType.Float64);
             var logWeights = _options.LearnWeights
                 ? Read("prior.logits").view(-1).log_softmax(0).to_type(ScalarType.Float64)
-                : torch.full(c, -Math.Log(c), ScalarType.Float64);
+                : torch.full(c, uniformLogWeight, ScalarType.Float64);
             return (means, logVars, logWeights);
         }
         // VampPrior: q(z | u_c) for pseudo-inputs u_c in [0, 1] (the VampPrior code's hardtanh), through
         // the encoder as a user row goes: l2-normalised, no dropout.
-        var u = Read("prior.pseudo-inputs").clamp(0, 1);
-        var h = u * (u * u).sum(1, keepdim: true).clamp_min(SparseBatch.NormEpsilon).rsqrt();
+        var u = Read("prior.pseudo-inputs").clamp(PriorScalars.Zero, PriorScalars.One);
+        var h = u.mul(u.mul(u).sum(1, keepdim: true).clamp_min(PriorScalars.NormEpsilon).rsqrt());
         for (int l = 0; l <= _bottleneck; l++)
         {
             var layer = _layers[l];
-            h = h.matmul(Read(layer.Weight)) + Read(layer.Bias);
+            h = h.matmul(Read(layer.Weight)).add(Read(layer.Bias), PriorScalars.One);
             if (layer.Tanh) h = layer.Sigmoid ? h.sigmoid() : h.tanh();
         }
         var mu = h.narrow(1, 0, _latent).to_type(ScalarType.Float64);
         var lv = h.narrow(1, _latent, _latent).clamp_min(floor).to_type(ScalarType.Float64);
-        return (mu, lv, torch.full(c, -Math.Log(c), ScalarType.Float64));
+        return (mu, lv, torch.full(c, uniformLogWeight, ScalarType.Float64));
     }
 
     /// <summary>
@@ -342,7 +351,8 @@ public sealed partial class SparseAutoencoder
         var zT = torch.tensor(z, new long[] { (long)samples * b, k });
         if (training) zT.requires_grad_(true);
         var (means, logVars, logWeights) = PriorComponents(leaves);
-        var negLogPrior = LogMixtureDensity(zT, means, logVars, logWeights).sum().neg() / samples;
+        using var samplesScalar = ((double)samples).ToScalar();
+        var negLogPrior = LogMixtureDensity(zT, means, logVars, logWeights).sum().neg().div(samplesScalar);
         double kl = logQ / samples + negLogPrior.item<double>();
         if (training)
         {
@@ -441,4 +451,17 @@ public sealed partial class SparseAutoencoder
         _noiseT = null;
         DisposePendingPriorGradients();
     }
+}
+
+/// <summary>
+/// The constant Scalars of the mixture prior's libtorch arithmetic, held for the process's life: an
+/// implicitly converted Scalar can be finalised by the garbage collector while libtorch still reads it.
+/// </summary>
+internal static class PriorScalars
+{
+    public static readonly Scalar One = 1.0.ToScalar();
+    public static readonly Scalar Zero = 0.0.ToScalar();
+    public static readonly Scalar MinusTwo = (-2.0).ToScalar();
+    public static readonly Scalar MinusHalf = (-0.5).ToScalar();
+    public static readonly Scalar NormEpsilon = SparseBatch.NormEpsilon.ToScalar();
 }
