@@ -10,21 +10,19 @@ namespace Repro.Core.Models.MixturePriorVae;
 /// decoder(mu) with fold-in items excluded. After training it reports how many components carry
 /// training users (spec 3.4 pitfall 2).
 /// </summary>
-public sealed class MixturePriorVae : TrainedModel<MixturePriorVaeHyper>, IReportsExtras
+public sealed class MixturePriorVae : SparseNetworkModel<MixturePriorVaeHyper>, IReportsExtras
 {
-    public MixturePriorVae(int items, MixturePriorVaeHyper hyper, ulong seed) : base(hyper)
+    public MixturePriorVae(int items, MixturePriorVaeHyper hyper, ulong seed) : base(hyper, Build(items, hyper, seed)) { }
+
+    private static SparseAutoencoder Build(int items, MixturePriorVaeHyper hyper, ulong seed)
     {
-        hyper.Validate();
-        if (items <= 0) throw new ArgumentOutOfRangeException(nameof(items), $"items must be > 0, got {items}");
+        ArgumentNullException.ThrowIfNull(hyper);
+        Check(items, hyper.Validate);
         int[] q = hyper.Hidden > 0 ? [items, hyper.Hidden, hyper.Latent] : [items, hyper.Latent];
         int[] p = hyper.Hidden > 0 ? [hyper.Latent, hyper.Hidden, items] : [hyper.Latent, items];
-        Network = new SparseAutoencoder(q, p, variational: true, hyper.Likelihood, GaussianConfidence.Default,
+        return new SparseAutoencoder(q, p, variational: true, hyper.Likelihood, GaussianConfidence.Default,
             hyper.LearningRate, hyper.WeightDecay, seed, hyper.BatchSize, hyper.NetworkOptions());
     }
-
-    public override int Items => Network.Items;
-    public long ParameterCount => Network.ParameterCount;
-    internal SparseAutoencoder Network { get; }
 
     public override BatchLoss TrainStep(CsrMatrix data, ReadOnlySpan<int> rows, double beta) =>
         Network.TrainStep(data, rows, Hyper.KeepProbability, beta);
@@ -32,16 +30,8 @@ public sealed class MixturePriorVae : TrainedModel<MixturePriorVaeHyper>, IRepor
     /// <summary>The loss on rows without dropout, z = mu (the KL estimated at z = mu).</summary>
     public BatchLoss Evaluate(CsrMatrix data, ReadOnlySpan<int> rows, double beta) => Network.Evaluate(data, rows, beta);
 
-    public override void Score(CsrMatrix foldIn, ReadOnlySpan<int> rows, Span<float> output) => Network.Score(foldIn, rows, output);
-
-    public override void Save(string path, bool withOptimizer) => Network.Save(path, withOptimizer);
-
-    public override void Load(string path) => Network.Load(path);
-
     public override bool UsesAnnealing => true;
     public override AnnealingSchedule? NewAnnealingSchedule() => Hyper.NewAnnealingSchedule();
-
-    public override void Reseed(ulong seed) => Network.Reseed(seed);
 
     /// <summary>Users per component (highest responsibility at z = mu); null for the standard prior.</summary>
     public int[]? ComponentUsage(CsrMatrix data) => Network.ComponentUsage(data);
@@ -59,6 +49,4 @@ public sealed class MixturePriorVae : TrainedModel<MixturePriorVaeHyper>, IRepor
             new("largestComponentShare", usage.Max() / total),
         ];
     }
-
-    public override void Dispose() => Network.Dispose();
 }

@@ -11,29 +11,21 @@ namespace Repro.Core.Models.MultVae;
 /// training driver, which calls <see cref="TrainStep(CsrMatrix, ReadOnlySpan{int}, double)"/> per
 /// minibatch with beta from <see cref="MultVaeHyper.NewAnnealingSchedule"/>.
 /// </summary>
-public sealed class MultVae : TrainedModel<MultVaeHyper>
+public sealed class MultVae : SparseNetworkModel<MultVaeHyper>
 {
     /// <param name="items">Item columns of every matrix the model will see.</param>
     /// <param name="seed">Fixes initial weights, dropout masks and the reparameterisation noise.</param>
-    public MultVae(int items, MultVaeHyper hyper, ulong seed) : base(hyper)
+    public MultVae(int items, MultVaeHyper hyper, ulong seed) : base(hyper, Build(items, hyper, seed)) { }
+
+    private static SparseAutoencoder Build(int items, MultVaeHyper hyper, ulong seed)
     {
-        hyper.Validate();
-        if (items <= 0) throw new ArgumentOutOfRangeException(nameof(items), $"items must be > 0, got {items}");
+        ArgumentNullException.ThrowIfNull(hyper);
+        Check(items, hyper.Validate);
         int[] q = hyper.Hidden > 0 ? [items, hyper.Hidden, hyper.Latent] : [items, hyper.Latent];
         int[] p = hyper.Hidden > 0 ? [hyper.Latent, hyper.Hidden, items] : [hyper.Latent, items];
-        Network = new SparseAutoencoder(q, p, variational: true, hyper.Likelihood,
+        return new SparseAutoencoder(q, p, variational: true, hyper.Likelihood,
             hyper.GaussianConfidence ?? GaussianConfidence.Default, hyper.LearningRate, hyper.WeightDecay, seed, hyper.BatchSize);
     }
-
-    public override int Items => Network.Items;
-    public long ParameterCount => Network.ParameterCount;
-    internal SparseAutoencoder Network { get; }
-
-    /// <summary>Phase timings of the last training step.</summary>
-    public StepProfile LastStepProfile => Network.LastProfile;
-
-    /// <summary>Nonzeros that entered the first layer in the last training batch (after dropout).</summary>
-    public int LastInputNonZeros => Network.LastInputNonZeros;
 
     /// <summary>One Adam update on <paramref name="rows"/> of <paramref name="data"/> (dropout on) with KL weight <paramref name="beta"/>; the loss is the batch's before the update.</summary>
     public override BatchLoss TrainStep(CsrMatrix data, ReadOnlySpan<int> rows, double beta) =>
@@ -45,26 +37,13 @@ public sealed class MultVae : TrainedModel<MultVaeHyper>
     /// <summary>The negative ELBO on rows without dropout and with z = mu.</summary>
     public BatchLoss Evaluate(CsrMatrix data, ReadOnlySpan<int> rows, double beta) => Network.Evaluate(data, rows, beta);
 
-    /// <summary>Logits f_u (z = mu, no dropout) for each row, fold-in items set to negative infinity; output is rows x Items.</summary>
-    public override void Score(CsrMatrix foldIn, ReadOnlySpan<int> rows, Span<float> output) => Network.Score(foldIn, rows, output);
-
     /// <summary>Dimension of z.</summary>
     public int Latent => Hyper.Latent;
 
     /// <summary>The encoder mean mu of each row (rows.Length x <see cref="Latent"/>); see <see cref="SparseAutoencoder.Encode"/>.</summary>
     public void Encode(CsrMatrix data, ReadOnlySpan<int> rows, Span<float> output, double keep = 1.0) => Network.Encode(data, rows, output, keep);
 
-    /// <summary>Writes the weights, and with <paramref name="withOptimizer"/> Adam's state, to <paramref name="path"/> atomically.</summary>
-    public override void Save(string path, bool withOptimizer) => Network.Save(path, withOptimizer);
-
-    public override void Load(string path) => Network.Load(path);
-
     // The KL term's weight follows the hyper record's schedule.
     public override bool UsesAnnealing => true;
     public override AnnealingSchedule? NewAnnealingSchedule() => Hyper.NewAnnealingSchedule();
-
-    /// <summary>Restarts the dropout and noise stream (weights are unchanged).</summary>
-    public override void Reseed(ulong seed) => Network.Reseed(seed);
-
-    public override void Dispose() => Network.Dispose();
 }
