@@ -56,7 +56,7 @@ let experiments =
       { Id = "gowalla-lightgcn"; Title = "Mult-VAE^PR on Gowalla, LightGCN's split"; Place = BeyondThePaper }
       { Id = "ml-100k-seeds"; Title = "Mult-VAE^PR and Mult-DAE over five seeds on MovieLens-100K"; Place = BeyondThePaper }
       { Id = "baseline-tuning"; Title = "Baseline tuning on MovieLens-100K and Gowalla"; Place = BeyondThePaper }
-      { Id = "taxonomy"; Title = "Autoencoder taxonomy and mixture priors on MovieLens-100K, CiteULike-a and Gowalla"; Place = BeyondThePaper }
+      { Id = "taxonomy"; Title = "Autoencoder taxonomy and mixture priors on MovieLens-100K, CiteULike-a, Gowalla and AMusic"; Place = BeyondThePaper }
       { Id = "bpr-mf"; Title = "BPR-MF on MovieLens-100K, CiteULike-a and Gowalla"; Place = BeyondThePaper }
       { Id = "beyond"; Title = "EASE and RecVAE on ML-20M, Netflix and MSD"; Place = BeyondThePaper }
       { Id = "loca"; Title = "LOCA (Choi et al. 2021) on AMusic, LOCA's leave-5-by-time split"; Place = BeyondThePaper }
