@@ -47,3 +47,32 @@ let tests =
             Expect.equal d.["total-anneal-steps"] "200000" "steps"
             Expect.equal d.["gaussian-confidence"] "none" "unset"
     ]
+
+/// The settings hashes of the catalogue's paper settings, as the run folders recorded in results/ are
+/// named (e.g. results/taxonomy/ml-100k/mult-vae-922ac72f-s1). A setting added to a model without
+/// [HashOmitsDefault] moves its hash, and every recorded run of it would be trained again.
+let private recordedHashes =
+    [ "mult-vae", "922ac72f"; "mult-dae", "9814f884"; "recvae", "c4b07ce9"; "cdae", "4f9a5f77"; "bpr-mf", "273f169c"
+      "popularity", "e3b0c442"; "ease", "77a36ae4"; "wmf", "b781aba7"; "slim", "c9576432"; "ae", "2d1da2dd"
+      "sparse-ae", "146d97a4"; "contractive-ae", "f91f3565"; "gaussian-dae", "d10f74d2"; "stacked-dae", "eb222a55"
+      "mult-vae-gmm", "02f46614"; "mult-vae-vamp", "380d48fc"; "loca-ease", "acc5dcd5" ]
+
+[<Tests>]
+let hashes =
+    testList "Harness.SettingsHash" [
+        testCase "the catalogue's paper settings keep the hashes that name their recorded run folders" <| fun () ->
+            for name, expected in recordedHashes do
+                match Models.find name with
+                | Ok entry -> Expect.equal (ModelSpec.settingsHash { Entry = entry; Hyper = entry.Paper }) expected (sprintf "%s's paper settings hash" name)
+                | Error e -> failtest e
+
+        testCase "a setting added later hashes as before at its marked value and moves the hash at any other" <| fun () ->
+            let paper = Models.multVaeGmm.Spec
+            Expect.contains (paper.Settings |> List.map fst) "kl-estimator" "run.json still records it"
+            Expect.isFalse (paper.HashSettings |> List.exists (fun (n, _) -> n = "kl-estimator")) "left out of the hash at monte-carlo"
+            match ModelSpec.applyOnTop paper [ "kl-estimator=discrete" ] with
+            | Ok discrete ->
+                Expect.notEqual (ModelSpec.settingsHash discrete) (ModelSpec.settingsHash paper) "another estimator, another run"
+                Expect.contains discrete.HashSettings ("kl-estimator", "Discrete") "hashed when set"
+            | Error e -> failtest e
+    ]

@@ -22,6 +22,21 @@ public static class SettingsText
             .ToArray();
     }
 
+    /// <summary>
+    /// <see cref="Describe"/> without the settings marked <see cref="HashOmitsDefaultAttribute"/> that
+    /// stand at their marked value: what settings hashes are computed from.
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> DescribeForHash(object record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return record.GetType()
+            .GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite && p.GetIndexParameters().Length == 0)
+            .Where(p => p.GetCustomAttribute<HashOmitsDefaultAttribute>() is not { } omit || Text(omit.Value) != Text(p.GetValue(record)))
+            .Select(p => new KeyValuePair<string, string>(Kebab(p.Name), Text(p.GetValue(record))))
+            .ToArray();
+    }
+
     /// <summary>"name=value" lines joined by '\n', in declaration order.</summary>
     public static string Of(object record)
     {

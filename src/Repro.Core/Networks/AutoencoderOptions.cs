@@ -23,6 +23,20 @@ public enum PriorKind
     Vamp,
 }
 
+/// <summary>How the KL to a mixture prior is computed (spec 3.2).</summary>
+public enum KlEstimator
+{
+    /// <summary>Option A: (1/L) sum_l [log q(z_l | x) - log p(z_l)] at reparameterised samples; unbiased.</summary>
+    MonteCarlo,
+
+    /// <summary>
+    /// Option B: a discrete component c with q(c | x) the prior's responsibilities at z = mu:
+    /// sum_c q(c | x) KL(q(z | x) || p_c) + KL(q(c | x) || w), every term closed form; a looser ELBO
+    /// (its gap is E KL(q(c | x) || p(c | z))) without sampling noise.
+    /// </summary>
+    Discrete,
+}
+
 /// <summary>
 /// What a <see cref="SparseAutoencoder"/> adds to the notebook's networks (spec 5 and 3): penalties on
 /// the hidden units, Gaussian input noise, the hidden activation and a mixture prior. The default
@@ -68,6 +82,9 @@ public sealed record AutoencoderOptions
     /// <summary>The gmm's weights are softmax(alpha) with alpha learnt; false = uniform.</summary>
     public bool LearnWeights { get; init; } = true;
 
+    /// <summary>How the KL to a mixture prior is computed (gmm, vamp).</summary>
+    public KlEstimator KlEstimator { get; init; } = KlEstimator.MonteCarlo;
+
     public static AutoencoderOptions None { get; } = new();
 
     internal bool HasActivationPenalty => Sparsity > 0 || Contractive > 0;
@@ -86,6 +103,8 @@ public sealed record AutoencoderOptions
         if (variational && HasActivationPenalty) throw new ArgumentException("sparsity and contractive penalties apply to a deterministic code, not to a variational bottleneck");
         if (!variational && Prior != PriorKind.Standard) throw new ArgumentException("a prior needs a variational network");
         if (Components <= 0) throw new ArgumentOutOfRangeException(nameof(Components), $"components must be > 0, got {Components}");
+        if (KlEstimator == KlEstimator.Discrete && Prior == PriorKind.Standard) throw new ArgumentException("the standard prior's KL is analytic: kl-estimator=discrete applies to the gmm and vamp priors");
+        if (KlEstimator == KlEstimator.Discrete && Samples != 1) throw new ArgumentException("kl-estimator=discrete is closed form: samples would be ignored");
         if (Samples <= 0) throw new ArgumentOutOfRangeException(nameof(Samples), $"samples must be > 0, got {Samples}");
         if (!double.IsFinite(LogVarianceFloor)) throw new ArgumentOutOfRangeException(nameof(LogVarianceFloor), "the log-variance floor must be finite");
     }

@@ -17,7 +17,7 @@ namespace Repro.Core.Networks;
 ///   penalty's dependence on the weights, to the weight gradients;
 /// - Gaussian input noise: x~ = x + sigma N over every item, so x~ W1 = x W1 + sigma N W1 runs as one
 ///   dense product and W1's gradient gains sigma N^T dpre1 (dense: every row of W1 moves);
-/// - a mixture prior (spec 3.2 option A): KL = (1/L) sum_l [log q(z_l | x) - log p(z_l)], log p a
+/// - a mixture prior (spec 3.2 option A; option B in SparseAutoencoder.DiscreteKl.cs): KL = (1/L) sum_l [log q(z_l | x) - log p(z_l)], log p a
 ///   log-sum-exp over whole latent vectors (pitfall 1). The prior's part (log p, its gradient in z and in
 ///   the prior's parameters, and for VampPrior the encoder run on the pseudo-inputs) is TorchSharp
 ///   autograd on small tensors in float64; d KL / d (mu, logvar) through z = mu + eps exp(logvar / 2) is
@@ -320,6 +320,7 @@ public sealed partial class SparseAutoencoder
     {
         DisposePendingPriorGradients();
         if (!wantKl) return 0;
+        if (_options.KlEstimator == KlEstimator.Discrete) return DiscreteMixtureKl(b, training);
         int k = _latent, samples = training ? _options.Samples : 1;
         var h = _out[_bottleneck];
         var z = new double[(long)samples * b * k];

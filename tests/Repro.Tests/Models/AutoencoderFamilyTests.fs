@@ -194,6 +194,53 @@ let priors =
                     Seq.sum (seq { for j in 0 .. 3 -> 0.5 * (o.[j] ** 2.0 - o.[4 + j]) }) ] |> List.average
             Expect.floatClose { absolute = 1e-5; relative = 1e-5 } got.Kl expected "KL at z = mu"
 
+        testCase "option B (discrete component) with K = 1 and a frozen N(0, I) component is the analytic KL exactly" <| fun () ->
+            TorchRuntime.EnsureLoaded 1
+            use scope = torch.NewDisposeScope()
+            let mu = [| 0.3; -0.2; 0.1; 0.25; 2.0; -1.5; 0.0; 0.7 |] // two users of 4 dimensions
+            let lv = [| -0.2; 0.1; -0.3; 0.05; 1.0; -2.0; 0.0; 0.4 |]
+            let got =
+                SparseAutoencoder.DiscreteKl(torch.tensor(mu, ReadOnlySpan [| 2L; 4L |]), torch.tensor(lv, ReadOnlySpan [| 2L; 4L |]),
+                    torch.zeros(1L, 4L, dtype = torch.float64), torch.zeros(1L, 4L, dtype = torch.float64), torch.zeros(1L, dtype = torch.float64)).data<double>().ToArray()
+            for u in 0 .. 1 do
+                let analytic = Seq.sum (seq { for j in 0 .. 3 -> 0.5 * (-lv.[u * 4 + j] + exp lv.[u * 4 + j] + mu.[u * 4 + j] ** 2.0 - 1.0) })
+                Expect.floatClose { absolute = 1e-12; relative = 1e-12 } got.[u] analytic (sprintf "user %d" u)
+            // and through the network: the same weights as Mult-VAE's (same seed), the same KL
+            use b = net [| 12; 4 |] true (AutoencoderOptions(Prior = PriorKind.Gmm, Components = 1, KlEstimator = KlEstimator.Discrete)) 8UL
+            b.Parameters.Span("prior.means").Clear()
+            use standard = net [| 12; 4 |] true AutoencoderOptions.None 8UL
+            let kl (n: SparseAutoencoder) = n.Evaluate(data, ReadOnlySpan(allRows data), 1.0).Kl
+            Expect.floatClose { absolute = 1e-6; relative = 1e-6 } (kl b) (kl standard) "option B = Mult-VAE's analytic KL"
+
+        testCase "option B on three spread components: the responsibilities' term makes it differ from a single component's KL" <| fun () ->
+            TorchRuntime.EnsureLoaded 1
+            use scope = torch.NewDisposeScope()
+            // z = mu sits on component 0 (at 0) far from 1 and 2: r ~ (1, 0, 0), so KL ~ KL_0 - log w_0 = KL_0 + log 3
+            let mu = torch.tensor([| 0.1; -0.1 |], ReadOnlySpan [| 1L; 2L |])
+            let lv = torch.tensor([| -0.5; 0.2 |], ReadOnlySpan [| 1L; 2L |])
+            let means = torch.tensor([| 0.0; 0.0; 40.0; 40.0; -40.0; 40.0 |], ReadOnlySpan [| 3L; 2L |])
+            let logVars = torch.zeros(3L, 2L, dtype = torch.float64)
+            let logW = torch.full(3L, -log 3.0, dtype = torch.float64)
+            let got = SparseAutoencoder.DiscreteKl(mu, lv, means, logVars, logW).item<double>()
+            let kl0 = 0.5 * ((0.5 + exp -0.5 + 0.01 - 1.0) + (-0.2 + exp 0.2 + 0.01 - 1.0))
+            Expect.floatClose { absolute = 1e-9; relative = 0.0 } got (kl0 + log 3.0) "KL_0 + KL(one-hot || uniform)"
+
+        testCase "option B: every gradient (encoder, decoder, means, log-variances, weights) matches finite differences" <| fun () ->
+            TorchRuntime.EnsureLoaded 1
+            use n = net [| 12; 6; 3 |] true (AutoencoderOptions(Prior = PriorKind.Gmm, Components = 3, KlEstimator = KlEstimator.Discrete)) 10UL
+            let means = n.Parameters.Span("prior.means")
+            for i in 0 .. means.Length - 1 do means.[i] <- means.[i] * 5.0f
+            checkAgainstDifferences n 1.0
+
+        testCase "option B with the VampPrior: gradients (pseudo-inputs and the encoder through them) match finite differences" <| fun () ->
+            TorchRuntime.EnsureLoaded 1
+            use n = net [| 12; 6; 3 |] true (AutoencoderOptions(Prior = PriorKind.Vamp, Components = 4, LearnWeights = false, KlEstimator = KlEstimator.Discrete)) 12UL
+            checkAgainstDifferences n 1.0
+
+        testCase "option B is refused where it would mean nothing: the standard prior, or with samples > 1" <| fun () ->
+            Expect.throws (fun () -> AutoencoderOptions(KlEstimator = KlEstimator.Discrete).Validate(true)) "standard prior"
+            Expect.throws (fun () -> AutoencoderOptions(Prior = PriorKind.Gmm, Samples = 2, KlEstimator = KlEstimator.Discrete).Validate(true)) "samples"
+
         testCase "gmm: every gradient (encoder, decoder, means, log-variances, weights) matches finite differences" <| fun () ->
             TorchRuntime.EnsureLoaded 1
             use n = net [| 12; 6; 3 |] true (AutoencoderOptions(Prior = PriorKind.Gmm, Components = 3)) 10UL

@@ -55,6 +55,13 @@ public sealed record MixturePriorVaeHyper : ITrainingSchedule
     /// <summary>gmm: weights softmax(alpha) with alpha learnt (true) or uniform (false). Default true (spec 3.2); vamp's weights are uniform, so it must be false there.</summary>
     public bool LearnWeights { get; init; } = true;
 
+    /// <summary>
+    /// How the KL is computed: monte-carlo (spec 3.2 option A, the default) or discrete (option B:
+    /// closed form with a component variable whose posterior is the prior's responsibilities at z = mu).
+    /// </summary>
+    [HashOmitsDefault(KlEstimator.MonteCarlo)]
+    public KlEstimator KlEstimator { get; init; } = KlEstimator.MonteCarlo;
+
     /// <summary>The gmm prior with 10 components.</summary>
     public static MixturePriorVaeHyper Paper { get; } = new();
 
@@ -68,6 +75,7 @@ public sealed record MixturePriorVaeHyper : ITrainingSchedule
     public AutoencoderOptions NetworkOptions() => new()
     {
         Prior = Prior, Components = Components, Samples = Samples, LogVarianceFloor = LogVarianceFloor, LearnWeights = LearnWeights,
+        KlEstimator = KlEstimator,
     };
 
     /// <summary>Throws if a value is out of range or a setting would be ignored.</summary>
