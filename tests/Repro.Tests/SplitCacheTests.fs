@@ -88,4 +88,15 @@ let tests =
             let split, stats = splitAndStats ()
             SplitCache.Save(Path.Combine(folder.Path, "s.split"), "key", split, stats)
             Expect.equal (Directory.GetFiles folder.Path |> Array.map Path.GetFileName) [| "s.split" |] "only the cache file"
+
+        testCase "a format that reads older versions gets the version it found, and refuses newer or older ones by name" <| fun () ->
+            use folder = new TempFolder()
+            let path = Path.Combine(folder.Path, "a.bin")
+            BinaryArchive.Write(path, "Thing", 1, "k", fun w -> w.Write 7)
+            let version, value = BinaryArchive.Read(path, "Thing", 1, 2, "k", fun r v -> v, r.ReadInt32())
+            Expect.equal (version, value) (1, 7) "version 1 read by a reader of 1 to 2"
+            try
+                BinaryArchive.Read(path, "Thing", 2, 3, "k", fun r _ -> r.ReadInt32()) |> ignore
+                failtest "a version-1 file read by a reader of 2 to 3"
+            with :? StaleCacheException as e -> Expect.stringContains e.Message "has format version 1, this build reads 2 to 3" "says which versions"
     ]

@@ -37,6 +37,7 @@ public sealed partial class SparseAutoencoder
             logVarT.requires_grad_(true);
         }
         var (means, logVars, logWeights) = PriorComponents(leaves);
+        if (training) CountStepComponents(b, means, logVars, logWeights);
         var kl = DiscreteKl(muT, logVarT, means, logVars, logWeights).sum();
         double value = kl.item<double>();
         if (training)

@@ -42,6 +42,7 @@ public sealed partial class SparseAutoencoder
     private float[] _meanActivation = [];
     private float[] _klGradMu = [], _klGradLv = [];
     private readonly List<(string Name, Tensor Gradient)> _pendingPriorGradients = new();
+    private int[] _stepComponentUsers = [];
 
     /// <summary>The options this network was built with.</summary>
     public AutoencoderOptions Options => _options;
@@ -232,6 +233,7 @@ public sealed partial class SparseAutoencoder
     private void InitialisePrior(ulong seed)
     {
         if (_options.Prior == PriorKind.Standard) return;
+        _stepComponentUsers = new int[_options.Components];
         var init = new SeededRandom(seed ^ 0x9E3779B97F4A7C15UL);
         if (_options.Prior == PriorKind.Gmm)
         {
@@ -319,6 +321,7 @@ public sealed partial class SparseAutoencoder
     private double MixtureKl(int b, bool training, bool wantKl)
     {
         DisposePendingPriorGradients();
+        if (training) Array.Clear(_stepComponentUsers);
         if (!wantKl) return 0;
         if (_options.KlEstimator == KlEstimator.Discrete) return DiscreteMixtureKl(b, training);
         int k = _latent, samples = training ? _options.Samples : 1;
@@ -352,6 +355,7 @@ public sealed partial class SparseAutoencoder
         var zT = torch.tensor(z, new long[] { (long)samples * b, k });
         if (training) zT.requires_grad_(true);
         var (means, logVars, logWeights) = PriorComponents(leaves);
+        if (training) CountStepComponents(b, means, logVars, logWeights);
         using var samplesScalar = ((double)samples).ToScalar();
         var negLogPrior = LogMixtureDensity(zT, means, logVars, logWeights).sum().neg().div(samplesScalar);
         double kl = logQ / samples + negLogPrior.item<double>();
@@ -414,14 +418,35 @@ public sealed partial class SparseAutoencoder
             using var scope = torch.NewDisposeScope();
             using var noGrad = torch.no_grad();
             Forward(n, training: false, kl: false);
-            var mu = new double[n * _latent];
-            for (int u = 0; u < n; u++)
-                for (int j = 0; j < _latent; j++) mu[u * _latent + j] = _out[_bottleneck][u * 2 * _latent + j];
             var (means, logVars, logWeights) = PriorComponents(null);
-            var best = ComponentLogDensities(torch.tensor(mu, new long[] { n, _latent }), means, logVars, logWeights).argmax(1).data<long>().ToArray();
-            foreach (var c in best) counts[c]++;
+            foreach (var c in AssignComponents(n, means, logVars, logWeights)) counts[c]++;
         }
         return counts;
+    }
+
+    /// <summary>The component of highest responsibility at z = mu for each of the batch's <paramref name="b"/> rows.</summary>
+    private long[] AssignComponents(int b, Tensor means, Tensor logVars, Tensor logWeights)
+    {
+        using var noGrad = torch.no_grad();
+        var h = _out[_bottleneck];
+        var mu = new double[b * _latent];
+        for (int u = 0; u < b; u++)
+            for (int j = 0; j < _latent; j++) mu[u * _latent + j] = h[u * 2 * _latent + j];
+        return ComponentLogDensities(torch.tensor(mu, new long[] { b, _latent }), means.detach(), logVars.detach(), logWeights.detach())
+            .argmax(1).data<long>().ToArray();
+    }
+
+    /// <summary>The training step's users per component (at z = mu under the step's input dropout), for epochs.tsv.</summary>
+    private void CountStepComponents(int b, Tensor means, Tensor logVars, Tensor logWeights)
+    {
+        foreach (var c in AssignComponents(b, means, logVars, logWeights)) _stepComponentUsers[c]++;
+    }
+
+    /// <summary>Adds the last training step's users per component to <paramref name="sums"/> (length = components).</summary>
+    public void AddStepComponentUsers(Span<double> sums)
+    {
+        if (sums.Length != _stepComponentUsers.Length) throw new ArgumentException($"sums hold {sums.Length} counters, the prior has {_stepComponentUsers.Length} components");
+        for (int c = 0; c < sums.Length; c++) sums[c] += _stepComponentUsers[c];
     }
 
     // ---------------------------------------------------------------- buffers

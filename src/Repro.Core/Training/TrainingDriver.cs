@@ -94,6 +94,8 @@ public static class TrainingDriver
         int steps = passes * batches; // minibatches per epoch
 
         var shuffle = new SeededRandom(DeriveSeed(options.Seed, ShuffleStream));
+        var counters = model as IEpochCounters;
+        IReadOnlyList<string> extraColumns = counters?.EpochColumns ?? [];
         TrainingState state;
         if (File.Exists(statePath))
         {
@@ -121,14 +123,16 @@ public static class TrainingDriver
                 throw new InvalidOperationException($"{dir} holds a damaged saved state: {modelStatePath}: {why}. Delete {statePath} to restart this run from its first epoch (its epochs.tsv and weights are rewritten), or use a fresh run directory.", e);
             }
             shuffle.SetState(state.ShuffleState);
-            WriteEpochLog(dir, state.Records); // drops any line written after the state was
+            WriteEpochLog(dir, state.Records, extraColumns); // drops any line written after the state was
         }
         else
         {
             state = new TrainingState { ShuffleState = shuffle.GetState() };
             if (File.Exists(bestPath)) File.Delete(bestPath); // left by a run that crashed before its first state
-            WriteEpochLog(dir, state.Records);
+            WriteEpochLog(dir, state.Records, extraColumns);
         }
+        // A state of format 1 (before the counters) resumes with this epoch's counts from its resumption on.
+        if (counters is not null && state.CounterSums.Length != counters.CounterCount) state.CounterSums = new double[counters.CounterCount];
         if (schedule is not null) schedule = new AnnealingSchedule(schedule.Cap, schedule.TotalSteps, state.Updates);
         if (cancellationToken.IsCancellationRequested)
             return Outcome(TrainingStatus.Interrupted, state, bestPath, 0, "cancelled before training started");
@@ -173,6 +177,7 @@ public static class TrainingDriver
                 state.LastBeta = beta;
                 state.LossSum += loss.Loss;
                 state.NegLogLikelihoodSum += loss.NegLogLikelihood;
+                counters?.AddStepCounts(state.CounterSums);
                 state.KlSum += loss.Kl;
                 state.NextBatch = b + 1;
                 if ((b + 1) % batches == 0 && b + 1 < steps) state.Permutation = []; // the next pass draws its own
@@ -200,7 +205,8 @@ public static class TrainingDriver
                 state.BestNdcg = ndcg;
             }
             var record = new EpochRecord(epoch + 1, state.LossSum / steps, state.NegLogLikelihoodSum / steps,
-                state.KlSum / steps, state.LastBeta, state.Updates, ndcg, state.EpochSeconds + epochClock.Elapsed.TotalSeconds);
+                state.KlSum / steps, state.LastBeta, state.Updates, ndcg, state.EpochSeconds + epochClock.Elapsed.TotalSeconds,
+                counters?.EpochValues(state.CounterSums));
             state.Records.Add(record);
             File.AppendAllText(Path.Combine(dir, EpochLogFileName), record.ToTsv() + "\n");
 
@@ -208,6 +214,7 @@ public static class TrainingDriver
             state.NextBatch = 0;
             state.Permutation = [];
             state.LossSum = state.NegLogLikelihoodSum = state.KlSum = state.EpochSeconds = 0;
+            Array.Clear(state.CounterSums);
             if (state.Epoch == epochs)
             {
                 state.Stage = RunStage.Completed;
@@ -307,9 +314,9 @@ public static class TrainingDriver
     }
 
     /// <summary>Rewrites epochs.tsv as the header and <paramref name="records"/>; later epochs are appended.</summary>
-    private static void WriteEpochLog(string dir, IReadOnlyList<EpochRecord> records) =>
+    private static void WriteEpochLog(string dir, IReadOnlyList<EpochRecord> records, IReadOnlyList<string> extraColumns) =>
         WriteAtomically(Path.Combine(dir, EpochLogFileName), path =>
-            File.WriteAllLines(path, [EpochRecord.TsvHeader, .. records.Select(r => r.ToTsv())]));
+            File.WriteAllLines(path, [EpochRecord.Header(extraColumns), .. records.Select(r => r.ToTsv())]));
 
     /// <summary>What a state.bin must match to be resumed: the data's shape, the model's settings and schedule, the seed.</summary>
     private static string RunKey(ITrainableRecommender model, CsrMatrix train, HeldOutSet validation, TrainingOptions options, AnnealingSchedule? schedule) =>

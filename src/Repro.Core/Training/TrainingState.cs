@@ -16,7 +16,8 @@ public enum RunStage { InProgress = 0, Completed = 1, Diverged = 2 }
 public sealed class TrainingState
 {
     private const string Kind = "TrainingState";
-    private const int Version = 1;
+    // 2 added the epoch records' extra columns and the epoch's counter sums (IEpochCounters); 1 still reads.
+    private const int Version = 2, OldestVersion = 1;
 
     public RunStage Stage { get; set; }
 
@@ -53,6 +54,9 @@ public sealed class TrainingState
 
     public List<EpochRecord> Records { get; set; } = [];
 
+    /// <summary>The model's counters (<see cref="IEpochCounters"/>) summed over this epoch's finished minibatches; empty for most models.</summary>
+    public double[] CounterSums { get; set; } = [];
+
     /// <summary>File name, in the run directory, of the model's weights and optimiser state; empty when none is needed.</summary>
     public string ModelStateFile { get; set; } = "";
 
@@ -81,13 +85,15 @@ public sealed class TrainingState
         {
             w.Write(r.Epoch); w.Write(r.MeanLoss); w.Write(r.MeanNegLogLikelihood); w.Write(r.MeanKl);
             w.Write(r.Beta); w.Write(r.Updates); w.Write(r.ValidationNdcg); w.Write(r.Seconds);
+            w.Write(r.ExtraValues);
         }
         w.Write(ModelStateFile);
         w.Write(Checkpoint);
+        w.Write(CounterSums);
     });
 
     /// <summary>Reads state.bin; a file from another run (other <paramref name="key"/>) or a damaged one throws <see cref="StaleCacheException"/>. A null key reads any run's state, to describe it.</summary>
-    public static TrainingState Read(string path, string? key) => BinaryArchive.Read(path, Kind, Version, key, r =>
+    public static TrainingState Read(string path, string? key) => BinaryArchive.Read(path, Kind, OldestVersion, Version, key, (r, version) =>
     {
         var s = new TrainingState
         {
@@ -112,11 +118,17 @@ public sealed class TrainingState
         int count = r.ReadInt32();
         if (count < 0 || count > 1_000_000) throw new StaleCacheException(path, $"claims {count} epoch records");
         for (int k = 0; k < count; k++)
-            s.Records.Add(new EpochRecord(r.ReadInt32(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(),
-                                          r.ReadDouble(), r.ReadInt64(), r.ReadDouble(), r.ReadDouble()));
+        {
+            var record = new EpochRecord(r.ReadInt32(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(),
+                                         r.ReadDouble(), r.ReadInt64(), r.ReadDouble(), r.ReadDouble());
+            s.Records.Add(version >= 2 ? record with { Extras = NullIfEmpty(r.ReadDoubleArray()) } : record);
+        }
         s.ModelStateFile = r.ReadString();
         s.Checkpoint = r.ReadInt64();
+        if (version >= 2) s.CounterSums = r.ReadDoubleArray();
         if (!Enum.IsDefined(s.Stage)) throw new StaleCacheException(path, $"has unknown stage {(int)s.Stage}");
         return s;
     });
+
+    private static double[]? NullIfEmpty(double[] values) => values.Length == 0 ? null : values;
 }

@@ -48,7 +48,15 @@ public static class BinaryArchive
     /// before <paramref name="read"/> sees any payload. A null <paramref name="key"/> accepts any key
     /// (to describe a file, never to use its contents as a cache).
     /// </summary>
-    public static T Read<T>(string path, string kind, int version, string? key, Func<ArchiveReader, T> read)
+    public static T Read<T>(string path, string kind, int version, string? key, Func<ArchiveReader, T> read) =>
+        Read(path, kind, version, version, key, (reader, _) => read(reader));
+
+    /// <summary>
+    /// <see cref="Read{T}(string, string, int, string?, Func{ArchiveReader, T})"/> for a format that still
+    /// reads its older versions: any version from <paramref name="oldestVersion"/> to
+    /// <paramref name="version"/>, passed to <paramref name="read"/>.
+    /// </summary>
+    public static T Read<T>(string path, string kind, int oldestVersion, int version, string? key, Func<ArchiveReader, int, T> read)
     {
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
@@ -63,9 +71,12 @@ public static class BinaryArchive
         var foundVersion = reader.ReadInt32();
         var foundKey = reader.ReadString();
         if (foundKind != kind) throw new StaleCacheException(path, $"holds a {foundKind}, not a {kind}");
-        if (foundVersion != version) throw new StaleCacheException(path, $"has format version {foundVersion}, this build reads {version}");
+        if (foundVersion < oldestVersion || foundVersion > version)
+            throw new StaleCacheException(path, oldestVersion == version
+                ? $"has format version {foundVersion}, this build reads {version}"
+                : $"has format version {foundVersion}, this build reads {oldestVersion} to {version}");
         if (key is not null && foundKey != key) throw new StaleCacheException(path, "was built from other source files or settings");
-        var result = read(reader);
+        var result = read(reader, foundVersion);
         if (!reader.AtEnd) throw new StaleCacheException(path, "has trailing bytes after its payload");
         return result;
     }
@@ -124,6 +135,12 @@ public sealed class ArchiveWriter
     }
 
     public void Write(ReadOnlySpan<float> values)
+    {
+        _writer.Write(values.Length);
+        _writer.Write(MemoryMarshal.AsBytes(values));
+    }
+
+    public void Write(ReadOnlySpan<double> values)
     {
         _writer.Write(values.Length);
         _writer.Write(MemoryMarshal.AsBytes(values));
@@ -191,6 +208,12 @@ public sealed class ArchiveReader
     {
         int n = ReadInt32();
         return MemoryMarshal.Cast<byte, float>(Take(checked(n * 4))).ToArray();
+    }
+
+    public double[] ReadDoubleArray()
+    {
+        int n = ReadInt32();
+        return MemoryMarshal.Cast<byte, double>(Take(checked(n * 8))).ToArray();
     }
 
     public string[] ReadStringArray()

@@ -8,9 +8,10 @@ namespace Repro.Core.Models.MixturePriorVae;
 /// Mult-VAE^PR with a mixture prior (spec 3.2 option A, 3.3): the Mult-VAE network whose KL to N(0, I)
 /// is replaced by a Monte-Carlo KL to a Gaussian mixture (gmm) or to a VampPrior. Scoring is Mult-VAE's:
 /// decoder(mu) with fold-in items excluded. After training it reports how many components carry
-/// training users (spec 3.4 pitfall 2).
+/// training users (spec 3.4 pitfall 2), and every epoch in epochs.tsv how many carried the epoch's
+/// training users at z = mu under the steps' input dropout.
 /// </summary>
-public sealed class MixturePriorVae : SparseNetworkModel<MixturePriorVaeHyper>, IReportsExtras
+public sealed class MixturePriorVae : SparseNetworkModel<MixturePriorVaeHyper>, IReportsExtras, IEpochCounters
 {
     public MixturePriorVae(int items, MixturePriorVaeHyper hyper, ulong seed) : base(hyper, Build(items, hyper, seed)) { }
 
@@ -48,5 +49,31 @@ public sealed class MixturePriorVae : SparseNetworkModel<MixturePriorVaeHyper>, 
             new("componentsCarryingUsers", usage.Count(c => c > 0)),
             new("largestComponentShare", usage.Max() / total),
         ];
+    }
+
+    private bool HasMixture => Hyper.Prior != PriorKind.Standard;
+
+    public int CounterCount => HasMixture ? Hyper.Components : 0;
+
+    public void AddStepCounts(Span<double> sums)
+    {
+        if (HasMixture) Network.AddStepComponentUsers(sums);
+    }
+
+    public IReadOnlyList<string> EpochColumns => HasMixture ? ["components_carrying_users", "largest_component_share"] : [];
+
+    /// <summary>From the epoch's users per component: how many components carry users, and the largest one's share.</summary>
+    public double[] EpochValues(ReadOnlySpan<double> sums)
+    {
+        if (!HasMixture) return [];
+        double total = 0, largest = 0;
+        int carrying = 0;
+        foreach (var n in sums)
+        {
+            total += n;
+            largest = Math.Max(largest, n);
+            if (n > 0) carrying++;
+        }
+        return [carrying, total > 0 ? largest / total : 0];
     }
 }
