@@ -239,8 +239,30 @@ let bprMfRuns =
       Metrics = paperMetrics
       Seeds = 1 }
 
+/// CDL's protocol on CDL's own CiteULike-a split (Wang, Wang, Yeung KDD 2015; spec seed-models 6.1;
+/// data in citeulike-a/cdl-splits): P training items per user (1: sparse, 10: dense), the rest test,
+/// recall@M = hits / test items for M = 50..300 and AP@500. Only fitted models at fixed settings:
+/// the split leaves no validation the model does not train on. WMF at CDL's (and CTR's) settings,
+/// K = 50, a = 1, b = 0.01, lambda_u = lambda_v = 0.01, which in WMF's own terms (confidence 1 + c on
+/// a positive, 1 on a zero; the objective divided by b) is c = 99 and lambda = 1: CDL without
+/// content is this WMF. EASE at its default lambda 500 and popularity beside it. One experiment per
+/// P, as a run folder is named by dataset and model.
+let private cdlSplit (trainingItems: int) =
+    { Id = sprintf "cdl-p%d" trainingItems
+      Title = sprintf "CDL's CiteULike-a split, P = %d training item(s) per user: WMF at CDL's settings, EASE, popularity" trainingItems
+      Datasets = [ { Dataset = "citeulike-a"; Protocol = CdlSplit trainingItems; Heldout = None; Epochs = 1 } ]
+      Models = fun _ ->
+        [ arm popularity.Spec
+          arm (wmf.With(WmfHyper(Factors = 50, Confidence = 99.0, Lambda = 1.0)))
+          arm ease.Spec ]
+      Metrics = [ for m in 50 .. 50 .. 300 -> sprintf "RecallLightGcn@%d" m ] @ [ "AveragePrecision@500" ]
+      Seeds = 1 }
+
+let cdlSparse = cdlSplit 1
+let cdlDense = cdlSplit 10
+
 /// Every experiment, in the order `repro experiments` lists them.
-let all = [ paper; likelihoods; annealing; activity; beyond; local; smoke; synthetic; loca; taxonomy; bprMfRuns ]
+let all = [ paper; likelihoods; annealing; activity; beyond; local; smoke; synthetic; loca; taxonomy; bprMfRuns; cdlSparse; cdlDense ]
 
 /// The experiment called <paramref name="id"/>, or an error listing the known ones.
 let find (id: string) =

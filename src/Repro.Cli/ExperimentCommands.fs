@@ -44,7 +44,7 @@ let private testNdcg (folder: string) =
 let private describe (outcome: Runner.Outcome) (elapsed: TimeSpan) (folder: string) =
     let time = Cost.format elapsed.TotalSeconds
     match outcome with
-    | Runner.Completed -> sprintf "done in %s, %s" time (testNdcg folder)
+    | Runner.Completed -> match testNdcg folder with "" -> sprintf "done in %s" time | ndcg -> sprintf "done in %s, %s" time ndcg
     | Runner.AlreadyFinished -> "already finished"
     | Runner.RunFailed message -> sprintf "FAILED after %s (error.txt): %s" time (message.Split('\n').[0])
     | Runner.Interrupted -> sprintf "stopped after %s; the next 'repro run' resumes it" time

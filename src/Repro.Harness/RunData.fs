@@ -70,6 +70,21 @@ module RunData =
           TestMetrics = [ for k in [ 10; 20; 50; 100 ] -> MetricSpec.RecallLightGcn k ] @ [ for k in [ 10; 20; 50; 100 ] -> MetricSpec.NdcgLightGcn k ]
           DatasetLabel = label }
 
+    /// CDL's protocol on its own split (Wang, Wang, Yeung 2015, section 5.1): P training items per user,
+    /// the rest test, every user trains on all P and is tested with them as input; recall@M = hits /
+    /// test items for M = 50..300 and AP@500 (CDL's mAP). CDL chose its settings by cross-validation on
+    /// the training items; here the validation targets are carved from 10% of the training rows of users
+    /// with at least 5 items, as weak's, but the model trains on those rows too, so this validation is
+    /// reported and never used to select (only fitted models at fixed settings run under it).
+    let cdl (label: string) (trainingItems: int) (logs: Repro.Core.Data.Readers.TrainTestLogs) =
+        let train, test = logs.Train, logs.Test
+        let split = WeakGeneralizationSplit.FromPairs(train.UserCount, train.ItemCount, train.Users, train.Items, test.Users, test.Items)
+        let carved = WeakValidation.Carve(split.Train, 0.1)
+        { Train = split.Train; Validation = carved.Validation; TestFoldIn = split.Train; TestTarget = split.Test; ItemIds = train.ItemIds
+          Protocol = sprintf "%s (CDL's split: %d training item(s) per user, the rest test; every user trains; validation carved from the training rows, not used to select)" (CdlSplit trainingItems).Name trainingItems
+          TestMetrics = [ for m in 50 .. 50 .. 300 -> MetricSpec.RecallLightGcn m ] @ [ MetricSpec.AveragePrecision 500 ]
+          DatasetLabel = label }
+
     /// The data for the request's protocol, from a pro_sg folder or the dataset registry.
     /// <paramref name="say"/> gets progress messages.
     let load (dataDir: string) (request: RunRequest) (say: string -> unit) : Result<RunData, string> =
@@ -97,6 +112,18 @@ module RunData =
                             say (sprintf "%s: leave-5-by-time split" d.Name)
                             Ok(leaveLastByTime d.Name (LeaveLastByTimeSplit.Build(read (Datasets.folderOf dataDir d))))
                         with :? Repro.Core.Data.DataFormatException as e -> Error e.Message
+                | CdlSplit p ->
+                    match d.Name, Datasets.locate dataDir d with
+                    | "citeulike-a", Ok _ ->
+                        let folder = Path.Combine(Datasets.folderOf dataDir d, "cdl-splits")
+                        try
+                            say (sprintf "%s: CDL's split, %d training item(s) per user (%s)" d.Name p folder)
+                            Ok(cdl d.Name p (Repro.Core.Data.Readers.CdlSplitReader.Read(folder, p)))
+                        with
+                        | :? Repro.Core.Data.DataFormatException as e -> Error e.Message
+                        | :? IOException as e -> Error(sprintf "%s (CDL's splits come from js05212/CollaborativeDeepLearning-TensorFlow, data/citeulike-a/; put cf-train-%d-users.dat and cf-test-%d-users.dat in %s)" e.Message p p folder)
+                    | "citeulike-a", Error why -> Error why
+                    | name, _ -> Error(sprintf "--protocol %s is CDL's split of citeulike-a; %s has none" (CdlSplit p).Name name)
                 | Weak | WeakRefit ->
                     match d.FixedSplit, Datasets.locate dataDir d with
                     | None, _ -> Error(sprintf "%s has no fixed train/test split; --protocol weak needs one (gowalla has)" d.Name)

@@ -79,10 +79,12 @@ let writeMetrics (folder: string) (part: string) (result: EvaluationResult) (fol
     let partNode = JsonObject()
     for m in result.Metrics do
         let s = m.Summary
+        // No user with targets (e.g. CDL's one-item split leaves nothing to carve for validation): null, not NaN.
+        let number (v: float) : JsonNode = if Double.IsFinite v then JsonValue.Create v else null
         partNode.[m.Metric.Name] <-
             JsonObject(
-                [ Collections.Generic.KeyValuePair("mean", JsonValue.Create s.Mean :> JsonNode)
-                  Collections.Generic.KeyValuePair("standardError", JsonValue.Create s.StandardError)
+                [ Collections.Generic.KeyValuePair("mean", number s.Mean)
+                  Collections.Generic.KeyValuePair("standardError", number s.StandardError)
                   Collections.Generic.KeyValuePair("users", JsonValue.Create s.UsersUsed)
                   Collections.Generic.KeyValuePair("excluded", JsonValue.Create s.UsersExcluded) ])
     for name, value in extra do partNode.[name] <- JsonValue.Create value
@@ -129,12 +131,17 @@ let readPart (folder: string) (part: string) : (RecordedMetric list * (string * 
         | true, node ->
             let props = [ for p in node.EnumerateObject() -> p ]
             try
+                // A part with no user to average over is written with null mean and s.e. (writeMetrics): NaN here.
                 let metrics =
                     [ for p in props do
                         if p.Value.ValueKind = JsonValueKind.Object then
+                            let value (name: string) =
+                                match p.Value.GetProperty(name) with
+                                | v when v.ValueKind = JsonValueKind.Null && p.Value.GetProperty("users").GetInt32() = 0 -> nan
+                                | v -> v.GetDouble()
                             yield { Name = p.Name
-                                    Mean = p.Value.GetProperty("mean").GetDouble()
-                                    StandardError = p.Value.GetProperty("standardError").GetDouble()
+                                    Mean = value "mean"
+                                    StandardError = value "standardError"
                                     Users = p.Value.GetProperty("users").GetInt32()
                                     Excluded = p.Value.GetProperty("excluded").GetInt32() } ]
                 let extras = [ for p in props do if p.Value.ValueKind = JsonValueKind.Number then yield p.Name, p.Value.GetDouble() ]
@@ -185,7 +192,11 @@ let differences (folder: string) (requested: RequestedRun) : string list =
         if recordedProtocol.StartsWith "strong" then "strong"
         elif refit then "weak-refit"
         elif recordedProtocol.StartsWith "weak" then "weak"
-        else recordedProtocol
+        else
+            // The others' descriptions start with their name: "leave-5-by-time (LOCA's split ...", "cdl-1 (CDL's split ...".
+            match Protocol.all |> List.tryFind (fun p -> recordedProtocol = p.Name || recordedProtocol.StartsWith(p.Name + " ")) with
+            | Some p -> p.Name
+            | None -> recordedProtocol
     let heldout =
         let m = RegularExpressions.Regex.Match(recordedProtocol, @"^strong generalisation, (\d+) validation \+ \d+ test users")
         if not m.Success || requested.Protocol <> "strong" || requested.Split.IsSome then []

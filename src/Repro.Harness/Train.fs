@@ -57,4 +57,7 @@ let execute (dataDir: string) (folder: string) (request: RunRequest) (say: strin
         | Ok data ->
             match request.Protocol with
             | WeakRefit -> refit folder request data say progress cancel
-            | Strong | Weak | LeaveLastByTime -> Execution.once folder request data None say progress cancel
+            // CDL's split leaves nothing to select on that the model does not train on: fixed settings only.
+            | CdlSplit _ when not request.Model.IsFitted ->
+                Error(sprintf "--protocol %s runs fitted models at fixed settings (its validation items are training items, so an epoch cannot be selected on them); %s is trained" request.Protocol.Name request.Model.Name)
+            | Strong | Weak | LeaveLastByTime | CdlSplit _ -> Execution.once folder request data None say progress cancel

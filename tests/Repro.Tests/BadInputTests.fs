@@ -149,6 +149,8 @@ let tests =
             2L "expected the number of item ids first, found \"x\""
         bad "CiteULike: an empty file is rejected" "users.dat" "" CiteULikeReader.Read
             1L "found end of file (the file is empty)"
+        bad "CiteULike: a trailing space is accepted only after a zero count (CDL's empty parts)" "users.dat" "0 \n1 4 \n" CiteULikeReader.Read
+            2L "expected an integer item id after the space at column 4, found the end of the line"
 
         // Last.fm
         bad "Last.fm: a wrong header is rejected" "user_artists.dat" "userID\tartistID\tplays\r\n2\t51\t1\r\n" LastFmUserArtistsReader.Read

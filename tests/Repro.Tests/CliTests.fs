@@ -46,6 +46,34 @@ let tests =
                 Expect.stringContains err "Kaggle" "where to obtain it"
                 Expect.stringContains err (Path.Combine(dir, "netflix")) "where to put it")
 
+        SharedData.testWithData "citeulike-a" "CDL's one-item split: every user trains on one item, validation is empty (null, not NaN) and AP@500 is tested" <| fun dir ->
+            withFolder (fun out ->
+                let run = Path.Combine(out, "pop")
+                let code, stdout, err = repro [ "--data-dir"; Path.GetDirectoryName dir; "train"; "--dataset"; "citeulike-a"; "--protocol"; "cdl-1"; "--model"; "popularity"; "--out"; run ]
+                Expect.equal code 0 (sprintf "exit code (%s)" err)
+                Expect.stringContains stdout "5551 training users" "every user trains"
+                let metrics = Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "metrics.json"))).RootElement
+                let validation = metrics.GetProperty("validation").GetProperty("AveragePrecision@500")
+                Expect.equal (validation.GetProperty("users").GetInt32()) 0 "no user has 5 training items to carve from"
+                Expect.equal (validation.GetProperty("mean").ValueKind) Text.Json.JsonValueKind.Null "an undefined mean is null"
+                let test = metrics.GetProperty("test").GetProperty("AveragePrecision@500")
+                Expect.equal (test.GetProperty("users").GetInt32()) 5551 "every user has test items"
+                Expect.isGreaterThan (test.GetProperty("mean").GetDouble()) 0.0 "popularity finds some"
+                // and the finished folder reads back (a second run skips it)
+                let again, stdout2, _ = repro [ "--data-dir"; Path.GetDirectoryName dir; "train"; "--dataset"; "citeulike-a"; "--protocol"; "cdl-1"; "--model"; "popularity"; "--out"; run ]
+                Expect.equal again 0 "a finished run is not an error"
+                Expect.stringContains stdout2 "is finished" "skipped")
+
+        SharedData.testWithData "citeulike-a" "CDL's split refuses trained models and datasets other than citeulike-a, saying why" <| fun dir ->
+            withFolder (fun out ->
+                let dataDir = Path.GetDirectoryName dir
+                let code, _, err = repro [ "--data-dir"; dataDir; "train"; "--dataset"; "citeulike-a"; "--protocol"; "cdl-10"; "--model"; "mult-vae"; "--out"; Path.Combine(out, "vae") ]
+                Expect.notEqual code 0 "refused"
+                Expect.stringContains err "runs fitted models at fixed settings" "why"
+                let code, _, err = repro [ "--data-dir"; dataDir; "train"; "--dataset"; "ml-100k"; "--protocol"; "cdl-10"; "--model"; "popularity"; "--out"; Path.Combine(out, "ml") ]
+                Expect.notEqual code 0 "refused"
+                Expect.stringContains err "is CDL's split of citeulike-a; ml-100k has none" "why")
+
         SharedData.testWithData "ml-100k" "data prepare --export-pro-sg writes the reference split byte for byte" <| fun mlDir ->
             withFolder (fun out ->
                 let dataDir = Path.GetDirectoryName mlDir

@@ -194,6 +194,21 @@ let tests =
                 Expect.throwsT<ArgumentOutOfRangeException> (fun () -> RankingMetrics.Recall(ro [| false |], 0, 20) |> ignore) "0 targets"
         ]
 
+        testList "AveragePrecision" [
+            testCase "hits at ranks 1 and 3 of 5 targets: (1/1 + 2/3) / min(5, K)" <| fun () ->
+                let rel = relevance [| 2; 1; 9; 4 |] [| 0; 2; 5; 7; 9 |]
+                Expect.floatClose Accuracy.veryHigh (RankingMetrics.AveragePrecision(ro rel, 5, 3)) ((1.0 + 2.0 / 3.0) / 3.0) "AP@3: at most 3 hits fit"
+                Expect.floatClose Accuracy.veryHigh (RankingMetrics.AveragePrecision(ro rel, 5, 500)) ((1.0 + 2.0 / 3.0) / 5.0) "AP@500: 5 targets"
+                Expect.floatClose Accuracy.veryHigh (RankingMetrics.AveragePrecision(ro rel, 5, 1)) 1.0 "AP@1: the first is a hit"
+
+            testCase "a later hit is worth less than an earlier one" <| fun () ->
+                let early = relevance [| 0; 1; 2 |] [| 0 |]
+                let late = relevance [| 1; 2; 0 |] [| 0 |]
+                Expect.floatClose Accuracy.veryHigh (RankingMetrics.AveragePrecision(ro early, 1, 3)) 1.0 "rank 1"
+                Expect.floatClose Accuracy.veryHigh (RankingMetrics.AveragePrecision(ro late, 1, 3)) (1.0 / 3.0) "rank 3"
+                Expect.equal (MetricSpec.AveragePrecision 500).Name "AveragePrecision@500" "its name in records"
+        ]
+
         testList "Ndcg" [
             testCase "targets {1, 3} and ranking [3, 0, 1, ...] match the hand-computed values" <| fun () ->
                 let rel = relevance [| 3; 0; 1; 2; 4 |] [| 1; 3 |]
@@ -220,6 +235,7 @@ let tests =
                     abs (RankingMetrics.Recall(ro rel, n, k) - 1.0) < tolerance
                     && abs (RankingMetrics.Ndcg(ro rel, n, k) - 1.0) < tolerance
                     && abs (RankingMetrics.NdcgLightGcn(ro rel, n, k) - 1.0) < tolerance
+                    && abs (RankingMetrics.AveragePrecision(ro rel, n, k) - 1.0) < tolerance
                     && (k < n || abs (RankingMetrics.RecallLightGcn(ro rel, n, k) - 1.0) < tolerance))
 
             testPropertyWithConfig config "every metric lies in [0, 1] for any scores and targets" <|
@@ -227,7 +243,8 @@ let tests =
                     let rel = relevance (topK u.Scores u.FoldIn k) u.Targets
                     let n = u.Targets.Length
                     [ RankingMetrics.Recall(ro rel, n, k); RankingMetrics.Ndcg(ro rel, n, k)
-                      RankingMetrics.RecallLightGcn(ro rel, n, k); RankingMetrics.NdcgLightGcn(ro rel, n, k) ]
+                      RankingMetrics.RecallLightGcn(ro rel, n, k); RankingMetrics.NdcgLightGcn(ro rel, n, k)
+                      RankingMetrics.AveragePrecision(ro rel, n, k) ]
                     |> List.forall (fun v -> v >= 0.0 && v <= 1.0 + tolerance))
 
             testPropertyWithConfig config "agrees with the textbook formulas on any relevance vector" <|

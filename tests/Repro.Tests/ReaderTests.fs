@@ -158,6 +158,22 @@ let exact =
                 Expect.equal split.Train.DuplicatesMerged 1 "user 2 lists item 3 twice"
                 Expect.equal split.Test.DuplicatesMerged 0 "no repeats in test")
 
+        testCase "CDL's split: train and test in users.dat's format share one id space, and an empty part may be written \"0 \"" <| fun () ->
+            withFolder (fun dir ->
+                writeText dir "cf-train-2-users.dat" "2 10 4\n2 4 7\n1 3\n" |> ignore
+                writeText dir "cf-test-2-users.dat" "1 7\n0 \n2 10 12\n" |> ignore
+                let split = CdlSplitReader.Read(dir, 2)
+                expectEvents split.Train [ "0", "10", 1.0f; "0", "4", 1.0f; "1", "4", 1.0f; "1", "7", 1.0f; "2", "3", 1.0f ]
+                expectEvents split.Test [ "0", "7", 1.0f; "2", "10", 1.0f; "2", "12", 1.0f ]
+                Expect.sequenceEqual split.Train.ItemIds [| "3"; "4"; "7"; "10"; "12" |] "items of both parts"
+                Expect.isTrue (obj.ReferenceEquals(split.Train.UserIds, split.Test.UserIds)) "one user id array")
+
+        testCase "CDL's split: a missing part is named" <| fun () ->
+            withFolder (fun dir ->
+                writeText dir "cf-train-1-users.dat" "1 3\n" |> ignore
+                let e = Expect.throwsC (fun () -> CdlSplitReader.Read(dir, 1) |> ignore) id
+                Expect.stringContains e.Message "cf-test-1-users.dat" "names the missing file")
+
         testCase "CiteULike users.dat numbers users by line from 0 and skips users with no items" <| fun () ->
             withFile "users.dat" "2 10 4\n0\n1 4" (fun path ->
                 let log = CiteULikeReader.Read path

@@ -11,6 +11,8 @@ public enum MetricKind
     RecallLightGcn,
     /// <summary>LightGCN's ndcg@k; equal in value to <see cref="Ndcg"/> (see <see cref="RankingMetrics.NdcgLightGcn"/>).</summary>
     NdcgLightGcn,
+    /// <summary>Average precision at k (CDL's mAP@500 averages it over users; see <see cref="RankingMetrics.AveragePrecision"/>).</summary>
+    AveragePrecision,
 }
 
 /// <summary>A metric at a cut-off, e.g. Recall@20. The paper reports Recall@20, Recall@50 and NDCG@100.</summary>
@@ -23,6 +25,7 @@ public sealed record MetricSpec(MetricKind Kind, int K)
     public static MetricSpec Ndcg(int k) => new(MetricKind.Ndcg, k);
     public static MetricSpec RecallLightGcn(int k) => new(MetricKind.RecallLightGcn, k);
     public static MetricSpec NdcgLightGcn(int k) => new(MetricKind.NdcgLightGcn, k);
+    public static MetricSpec AveragePrecision(int k) => new(MetricKind.AveragePrecision, k);
 
     /// <summary>The paper's three metrics (Table 2): Recall@20, Recall@50, NDCG@100.</summary>
     public static IReadOnlyList<MetricSpec> Paper { get; } = [Recall(20), Recall(50), Ndcg(100)];

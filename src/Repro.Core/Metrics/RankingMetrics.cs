@@ -52,6 +52,22 @@ public static class RankingMetrics
     /// </summary>
     public static double NdcgLightGcn(ReadOnlySpan<bool> relevant, int targetCount, int k) => Ndcg(relevant, targetCount, k);
 
+    /// <summary>
+    /// Average precision at k: the sum over ranks r &lt;= k holding a target of precision@r (hits in the
+    /// top r over r), divided by min(targets, k), the most hits the top k can hold; 1 when every one
+    /// of those positions is a hit. Averaged over users it is CDL's mAP with cut-off 500 (Wang, Wang,
+    /// Yeung KDD 2015, section 5.2), in the common form of that definition (the paper gives no formula).
+    /// </summary>
+    public static double AveragePrecision(ReadOnlySpan<bool> relevant, int targetCount, int k)
+    {
+        Check(targetCount, k);
+        int ranks = Math.Min(k, relevant.Length), hits = 0;
+        double sum = 0;
+        for (int r = 0; r < ranks; r++)
+            if (relevant[r]) sum += (double)++hits / (r + 1);
+        return sum / Math.Min(targetCount, k);
+    }
+
     /// <summary>The value of <paramref name="metric"/> for one user.</summary>
     public static double Compute(MetricSpec metric, ReadOnlySpan<bool> relevant, int targetCount) => metric.Kind switch
     {
@@ -59,6 +75,7 @@ public static class RankingMetrics
         MetricKind.Ndcg => Ndcg(relevant, targetCount, metric.K),
         MetricKind.RecallLightGcn => RecallLightGcn(relevant, targetCount, metric.K),
         MetricKind.NdcgLightGcn => NdcgLightGcn(relevant, targetCount, metric.K),
+        MetricKind.AveragePrecision => AveragePrecision(relevant, targetCount, metric.K),
         _ => throw new ArgumentOutOfRangeException(nameof(metric), $"unknown metric kind {metric.Kind}"),
     };
 

@@ -29,6 +29,8 @@ let protocol (dataset: string) (protocol: string) =
         match fixedSplits |> List.tryFind (fun (d, _) -> d = dataset) with
         | Some(_, split) -> sprintf "%s (weak generalisation)" split
         | None -> "weak generalisation"
+    elif protocol.StartsWith("cdl-", StringComparison.Ordinal) then
+        sprintf "CDL's split, P = %s training item(s) per user" (protocol.Substring(4).Split(' ').[0])
     elif protocol = "" then "protocol not recorded"
     else protocol.Split(',').[0]
 
@@ -60,6 +62,8 @@ let experiments =
       { Id = "bpr-mf"; Title = "BPR-MF on MovieLens-100K, CiteULike-a and Gowalla"; Place = BeyondThePaper }
       { Id = "beyond"; Title = "EASE, RecVAE and mixture-prior Mult-VAE^PR on ML-20M, Netflix and MSD"; Place = BeyondThePaper }
       { Id = "loca"; Title = "LOCA (Choi et al. 2021) on AMusic, LOCA's leave-5-by-time split"; Place = BeyondThePaper }
+      { Id = "cdl-p1"; Title = "CDL's CiteULike-a split, one training item per user (sparse)"; Place = BeyondThePaper }
+      { Id = "cdl-p10"; Title = "CDL's CiteULike-a split, ten training items per user (dense)"; Place = BeyondThePaper }
       { Id = "smoke"; Title = "CI smoke run on MovieLens-100K"; Place = BeyondThePaper }
       { Id = "synthetic"; Title = "Synthetic data (generated, not a result)"; Place = BeyondThePaper } ]
 

@@ -84,7 +84,13 @@ let private part (path: string) (root: JsonElement) (name: string) : Result<(str
                     match m.Value.TryGetProperty field with
                     | true, v when v.ValueKind = JsonValueKind.Number -> Some(v.GetDouble())
                     | _ -> None
-                match number "mean", number "standardError" with
+                // A part with no user to average over records null mean and s.e. (RunFolder.writeMetrics).
+                let noUsers = number "users" = Some 0.0
+                let meanOrUndefined (field: string) =
+                    match m.Value.TryGetProperty field with
+                    | true, v when v.ValueKind = JsonValueKind.Null && noUsers -> Some nan
+                    | _ -> number field
+                match meanOrUndefined "mean", meanOrUndefined "standardError" with
                 | Some mean, Some se ->
                     metrics.Add(m.Name, { Mean = mean; StandardError = se
                                           Users = number "users" |> Option.map int |> Option.defaultValue 0

@@ -177,7 +177,11 @@ let build (runs: Run list) : Table list =
     List.zip groups stems
     |> List.map (fun (((experiment, unfiled, dataset, protocol), runs), stem) ->
         let present = runs |> List.collect (fun r -> r.Test |> List.map fst) |> Set.ofList
-        let metrics = Published.metricsFor dataset |> List.filter present.Contains
+        let metrics =
+            match Published.metricsFor dataset |> List.filter present.Contains with
+            // A protocol with metrics of its own (CDL's split): as its runs record them.
+            | [] -> runs |> List.collect (fun r -> r.Test |> List.map fst) |> List.distinct
+            | shown -> shown
         let groups =
             runs
             |> List.groupBy _.Group
@@ -217,7 +221,7 @@ let pValue (p: float) =
 
 /// Metric names as the paper prints them.
 let metricTitle (metric: string) =
-    metric.Replace("NdcgLightGcn@", "LightGCN ndcg@").Replace("RecallLightGcn@", "LightGCN recall@").Replace("Ndcg@", "NDCG@")
+    metric.Replace("AveragePrecision@", "AP@").Replace("NdcgLightGcn@", "LightGCN ndcg@").Replace("RecallLightGcn@", "LightGCN recall@").Replace("Ndcg@", "NDCG@")
 
 /// The table as header and rows of text cells (shared by the markdown and HTML renderings).
 let cells (table: Table) : string list * string list list =

@@ -18,6 +18,8 @@ public static class CiteULikeReader
         while (source.TryReadLine(out var line))
         {
             if (line.IsEmpty) throw source.Error("expected a count followed by that many item ids, found an empty line");
+            // CDL's split files write an empty part as "0 " (cf-test-10-users.dat): a zero count may end in one space.
+            if (line.Length == 2 && line[0] == (byte)'0' && line[1] == (byte)' ') line = line[..1];
             long user = source.LineNumber - 1;
             var ids = new SpaceSeparatedIds(source, line, "the number of item ids");
             long expected = ids.Head;
