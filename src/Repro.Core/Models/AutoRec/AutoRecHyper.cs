@@ -48,8 +48,8 @@ public sealed record AutoRecHyper
     /// <summary>Iterations between validation RMSE measurements. Ours: 5.</summary>
     public int EvaluateEvery { get; init; } = 5;
 
-    /// <summary>Measurements without a better validation RMSE after which fitting stops; the best measured model is kept. Ours: 10 (50 iterations).</summary>
-    public int Patience { get; init; } = 10;
+    /// <summary>Measurements without a better validation RMSE after which fitting stops; the best measured model is kept. Ours: 5 (25 iterations; on MovieLens-100K the validation RMSE bottoms out after 30 to 60 iterations and then rises steadily).</summary>
+    public int Patience { get; init; } = 5;
 
     public static AutoRecHyper Paper { get; } = new();
 
