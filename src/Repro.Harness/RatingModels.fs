@@ -11,12 +11,14 @@ open System.Text
 open Repro.Core.Ratings
 open Repro.Core.Models.AutoRec
 open Repro.Core.Models.MatrixFactorization
+open Repro.Core.Models.MdaCf
 
 /// A rating model with its settings.
 type RatingModel =
     | GlobalMean
     | MatrixFactorization of MatrixFactorizationHyper
     | AutoRec of AutoRecHyper
+    | MdaCf of MdaCfHyper
 
 let private g (x: float) = x.ToString("R", CultureInfo.InvariantCulture)
 
@@ -26,6 +28,7 @@ let name (model: RatingModel) =
     | GlobalMean -> "global-mean"
     | MatrixFactorization h -> if h.Biases then "biased-mf" else "pmf"
     | AutoRec h -> if h.Kind = AutoRecKind.ItemBased then "i-autorec" else "u-autorec"
+    | MdaCf _ -> "mda-cf"
 
 /// The label the papers' tables use.
 let label (model: RatingModel) =
@@ -33,6 +36,7 @@ let label (model: RatingModel) =
     | GlobalMean -> "Global mean"
     | MatrixFactorization h -> if h.Biases then "Biased MF" else "PMF"
     | AutoRec h -> (if h.Kind = AutoRecKind.ItemBased then "I-AutoRec" else "U-AutoRec") + (if h.Deep then " (deep)" else "")
+    | MdaCf _ -> "mDA-CF"
 
 /// Every setting as name=value, in a fixed order (what the settings hash and run folders record).
 let settings (model: RatingModel) : (string * string) list =
@@ -46,13 +50,23 @@ let settings (model: RatingModel) : (string * string) list =
           "deep", (if h.Deep then "true" else "false"); "activation", (if h.Activation = AutoRecActivation.Sigmoid then "sigmoid" else "identity")
           "lambda", g h.Lambda; "iterations", string h.Iterations; "step-size", g h.StepSize
           "evaluate-every", string h.EvaluateEvery; "patience", string h.Patience ]
+    | MdaCf h ->
+        [ "factors", string h.Factors; "alpha", g h.Alpha; "beta", g h.Beta; "lambda", g h.Lambda; "learning-rate", g h.LearningRate
+          "corruption", g h.Corruption; "ridge", g h.Ridge; "init-std", g h.InitStd; "epochs", string h.Epochs; "patience", string h.Patience ]
 
-/// A new, unfitted model.
-let create (model: RatingModel) : IRatingModel =
+/// Side information of a dataset: one feature row per user index and per item index.
+type SideInformation = { Users: float32[][]; Items: float32[][] }
+
+/// A new, unfitted model; <paramref name="side"/> gives the dataset's features to models that use them.
+let create (side: unit -> Result<SideInformation, string>) (model: RatingModel) : IRatingModel =
     match model with
     | GlobalMean -> new Repro.Core.Ratings.GlobalMean()
     | MatrixFactorization h -> new Repro.Core.Models.MatrixFactorization.MatrixFactorization(h)
     | AutoRec h -> new Repro.Core.Models.AutoRec.AutoRec(h)
+    | MdaCf h ->
+        match side () with
+        | Ok s -> new Repro.Core.Models.MdaCf.MdaCf(h, s.Users, s.Items)
+        | Error why -> failwithf "mDA-CF needs user and item features: %s" why
 
 /// 8 hex digits of SHA-256 of the name and settings.
 let settingsHash (model: RatingModel) =
@@ -93,7 +107,10 @@ let all : Entry list =
         Grid = [ for l in autoRecLambdas -> AutoRec(AutoRecHyper(Kind = AutoRecKind.ItemBased, Lambda = l)) ] }
       { Paper = AutoRec(AutoRecHyper(Kind = AutoRecKind.UserBased))
         Description = "U-AutoRec: autoencoder of each user's ratings, otherwise as I-AutoRec"
-        Grid = [ for l in autoRecLambdas -> AutoRec(AutoRecHyper(Kind = AutoRecKind.UserBased, Lambda = l)) ] } ]
+        Grid = [ for l in autoRecLambdas -> AutoRec(AutoRecHyper(Kind = AutoRecKind.UserBased, Lambda = l)) ] }
+      { Paper = MdaCf(MdaCfHyper())
+        Description = "mDA-CF: marginalized denoising autoencoders of user and item features tied to MF factors (Li, Kawale, Fu 2015); MovieLens-100K's u.user and u.item"
+        Grid = [ for c in [ 0.1; 0.3; 0.5 ] -> MdaCf(MdaCfHyper(Corruption = c)) ] } ]
 
 /// The entry called <paramref name="n"/>.
 let tryFind (n: string) = all |> List.tryFind (fun e -> String.Equals(name e.Paper, n, StringComparison.OrdinalIgnoreCase))

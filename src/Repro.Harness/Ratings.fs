@@ -95,6 +95,25 @@ let load (dataDir: string) (dataset: string) : Result<RatingSet, string> =
         | Error why -> Error(sprintf "%s; %s" why (Datasets.howToGet dataDir d))
         | Ok _ -> Ok(RatingSet.FromLog(d.Read(Datasets.folderOf dataDir d)))
 
+/// MovieLens-100K's user and item features (u.user, u.item) aligned with the rating set's indices.
+let sideInformation (dataDir: string) (dataset: string) (all: RatingSet) : Result<RatingModels.SideInformation, string> =
+    if dataset <> "ml-100k" then Error(sprintf "%s has no user and item features in Repro (only ml-100k: u.user, u.item)" dataset)
+    else
+    let folder = Path.Combine(dataDir, "ml-100k")
+    let users, items = Path.Combine(folder, "u.user"), Path.Combine(folder, "u.item")
+    if not (File.Exists users && File.Exists items) then Error(sprintf "%s or %s is missing" users items)
+    elif isNull all.UserIds || isNull all.ItemIds then Error "the rating set does not carry its ids"
+    else
+    try
+        let u = Repro.Core.Data.Readers.MovieLens100KFeatures.ReadUsers users
+        let i = Repro.Core.Data.Readers.MovieLens100KFeatures.ReadItems items
+        let row (table: Collections.Generic.Dictionary<string, float32[]>) (file: string) (id: string) =
+            match table.TryGetValue id with
+            | true, x -> x
+            | _ -> failwithf "%s has no row for id %s" file id
+        Ok { Users = all.UserIds |> Array.map (row u users); Items = all.ItemIds |> Array.map (row i items) }
+    with e -> Error e.Message
+
 /// What one repeat measured.
 type RepeatResult =
     { Repeat: int
@@ -121,7 +140,7 @@ let meanAndError (values: float list) =
     mean, se
 
 /// One repeat of a run on <paramref name="all"/>.
-let repeat (e: RatingExperiment) (r: RatingRun) (all: RatingSet) (index: int) (say: string -> unit) : RepeatResult =
+let repeat (e: RatingExperiment) (r: RatingRun) (all: RatingSet) (side: unit -> Result<RatingModels.SideInformation, string>) (index: int) (say: string -> unit) : RepeatResult =
     let watch = Diagnostics.Stopwatch.StartNew()
     let seed = splitSeed r.Setup index
     let struct (train, test) = RatingSplit.Random(all, r.Setup.TrainFraction, seed)
@@ -132,7 +151,7 @@ let repeat (e: RatingExperiment) (r: RatingRun) (all: RatingSet) (index: int) (s
         else train, RatingSet([||], [||], [||], train.UserCount, train.ItemCount)
     let scale = RatingScale.Of(all, e.DefaultRating)
     let mSeed = modelSeed e.Id r.Setup r.Model index
-    use model = RatingModels.create r.Model
+    use model = RatingModels.create side r.Model
     model.Fit(fitPart, validation, mSeed, { new IProgress<string> with member _.Report m = say m })
     let v = if validation.Count > 0 then (RatingEvaluation.Evaluate(model, fitPart, validation, scale)).Rmse else nan
     let t = RatingEvaluation.Evaluate(model, fitPart, test, scale)
@@ -140,6 +159,7 @@ let repeat (e: RatingExperiment) (r: RatingRun) (all: RatingSet) (index: int) (s
         match model with
         | :? Repro.Core.Models.AutoRec.AutoRec as a -> sprintf "iterations %d, kept %d" a.IterationsRun a.BestIteration
         | :? Repro.Core.Models.MatrixFactorization.MatrixFactorization as m -> sprintf "epochs %d, kept %d" m.EpochsRun m.BestEpoch
+        | :? Repro.Core.Models.MdaCf.MdaCf as m -> sprintf "epochs %d, kept %d" m.EpochsRun m.BestEpoch
         | _ -> ""
     { Repeat = index; SplitSeed = seed; ModelSeed = mSeed; Train = train.Count; Fit = fitPart.Count; Validation = validation.Count
       Test = test.Count; ValidationRmse = v; TestRmse = t.Rmse; TestMae = t.Mae; TestDefaulted = t.Defaulted
@@ -248,7 +268,7 @@ let execute (o: RatingOptions) (e: RatingExperiment) (say: string -> unit) (canc
                 let results =
                     [ for k in 1 .. r.Repeats do
                         if cancel.IsCancellationRequested then raise (OperationCanceledException())
-                        let x = repeat e r all k (fun m -> say ("    " + m))
+                        let x = repeat e r all (fun () -> sideInformation o.DataDir r.Setup.Dataset all) k (fun m -> say ("    " + m))
                         say (sprintf "  repeat %d: test RMSE %.4f, MAE %.4f, validation RMSE %.4f (%s; %.1f s)" k x.TestRmse x.TestMae x.ValidationRmse x.Stopping x.Seconds)
                         x ]
                 let text = describe e r results started load

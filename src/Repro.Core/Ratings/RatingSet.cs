@@ -30,9 +30,16 @@ public sealed class RatingSet
     public int ItemCount { get; }
     public int Count => Users.Length;
 
+    /// <summary>The dataset's user and item ids by index (as the file spells them), when known: what side information (user and item features) is joined on.</summary>
+    public string[]? UserIds { get; init; }
+    public string[]? ItemIds { get; init; }
+
     /// <summary>The events of a rating log (MovieLens readers keep the rating as the event's value).</summary>
     public static RatingSet FromLog(InteractionLog log) =>
-        new((int[])log.Users.Clone(), (int[])log.Items.Clone(), (float[])log.Values.Clone(), log.UserCount, log.ItemCount);
+        new((int[])log.Users.Clone(), (int[])log.Items.Clone(), (float[])log.Values.Clone(), log.UserCount, log.ItemCount)
+        {
+            UserIds = log.UserIds, ItemIds = log.ItemIds,
+        };
 
     /// <summary>The events at <paramref name="indices"/>, in that order, over the same index space.</summary>
     public RatingSet Subset(ReadOnlySpan<int> indices)
@@ -41,7 +48,7 @@ public sealed class RatingSet
         var i = new int[indices.Length];
         var r = new float[indices.Length];
         for (int k = 0; k < indices.Length; k++) { u[k] = Users[indices[k]]; i[k] = Items[indices[k]]; r[k] = Ratings[indices[k]]; }
-        return new RatingSet(u, i, r, UserCount, ItemCount);
+        return new RatingSet(u, i, r, UserCount, ItemCount) { UserIds = UserIds, ItemIds = ItemIds };
     }
 
     /// <summary>Mean rating (0 for an empty set).</summary>

@@ -242,3 +242,67 @@ let tests =
                     Expect.stringContains md "0.831 (ML-1M, ordering only)" "AutoRec's ML-1M number beside, without Δ")
         ]
     ]
+
+/// mDA-CF's closed-form parts (spec §8) and MovieLens-100K's feature files.
+module MdaCfTests =
+    open Repro.Core.Models.MdaCf
+
+    let private close (tolerance: float) (a: float[,]) (b: float[,]) (what: string) =
+        for i in 0 .. a.GetLength 0 - 1 do
+            for j in 0 .. a.GetLength 1 - 1 do
+                Expect.floatClose { absolute = tolerance; relative = 0.0 } a.[i, j] b.[i, j] (sprintf "%s[%d,%d]" what i j)
+
+    let private x = array2D [ [ 1.0; 0.0; 1.0; 1.0; 0.0 ]; [ 0.0; 1.0; 1.0; 0.0; 1.0 ]; [ 1.0; 1.0; 0.0; 1.0; 1.0 ] ]
+
+    [<Tests>]
+    let tests =
+        testList "Ratings.MdaCf" [
+            testCase "corruption 0 and lambda 0 give W = I when XXᵀ is invertible (spec §8)" <| fun () ->
+                let u = array2D [ for _ in 1 .. 5 -> [ 0.3; -0.2 ] ]
+                let w = MarginalizedDenoising.Mapping(x, u, Array2D.zeroCreate 3 2, 0.0, 0.0, 1e-9)
+                close 1e-6 w (Array2D.init 3 3 (fun i j -> if i = j then 1.0 else 0.0)) "W"
+            testCase "the expected scatter matches the mean over 10^5 explicit corruptions to 1e-2 (spec §8 says 10^4: its sampling error on this X is 0.0085, too close to 1e-2)" <| fun () ->
+                let c = 0.4
+                let cross, corrupted = MarginalizedDenoising.ExpectedScatter(x, c).ToTuple()
+                let random = Repro.Core.Training.SeededRandom(17UL)
+                let n = 100000
+                let sumCross, sumCorrupted = Array2D.zeroCreate 3 3, Array2D.zeroCreate 3 3
+                for _ in 1 .. n do
+                    let xc = x |> Array2D.map (fun v -> if random.NextDouble() < c then 0.0 else v)
+                    let a = MarginalizedDenoising.Multiply(x, MarginalizedDenoising.Transpose xc)
+                    let b = MarginalizedDenoising.Multiply(xc, MarginalizedDenoising.Transpose xc)
+                    for i in 0 .. 2 do
+                        for j in 0 .. 2 do
+                            sumCross.[i, j] <- sumCross.[i, j] + a.[i, j] / float n
+                            sumCorrupted.[i, j] <- sumCorrupted.[i, j] + b.[i, j] / float n
+                close 1e-2 cross sumCross "E[X Xcᵀ]"
+                close 1e-2 corrupted sumCorrupted "E[Xc Xcᵀ]"
+            testCase "Solve returns X with A X = B on a hand-checked system" <| fun () ->
+                // [2 1; 1 3] X = [3; 5] -> X = [0.8; 1.4].
+                let s = MarginalizedDenoising.Solve(array2D [ [ 2.0; 1.0 ]; [ 1.0; 3.0 ] ], array2D [ [ 3.0 ]; [ 5.0 ] ])
+                close 1e-12 s (array2D [ [ 0.8 ]; [ 1.4 ] ]) "X"
+            testCase "u.user becomes 28 binary features: age bin, gender and occupation" <| fun () ->
+                withFile "u.user" "1|24|M|technician|85711\n2|53|F|other|94043\n" (fun path ->
+                    let users = Repro.Core.Data.Readers.MovieLens100KFeatures.ReadUsers path
+                    let one = users.["1"]
+                    Expect.equal one.Length 28 "28 features"
+                    Expect.equal (Array.sum one) 3f "three ones"
+                    Expect.equal one.[0] 1f "age 24: first bin"
+                    Expect.equal one.[5] 1f "male"
+                    Expect.equal one.[7 + 19] 1f "technician is the 20th occupation"
+                    Expect.equal users.["2"].[3] 1f "age 53: fourth bin (45-54)")
+            BadInputTests.bad "u.user: an unknown occupation is rejected" "u.user" "1|24|M|technician|85711\n2|53|F|astronaut|94043\n"
+                Repro.Core.Data.Readers.MovieLens100KFeatures.ReadUsers 2L "expected one of the 21 occupations, found \"astronaut\""
+            BadInputTests.bad "u.item: a genre flag other than 0 or 1 is rejected" "u.item"
+                "1|Toy Story (1995)|01-Jan-1995||http://x|0|0|0|1|1|1|0|0|0|0|0|0|0|0|0|0|0|0|2\n"
+                Repro.Core.Data.Readers.MovieLens100KFeatures.ReadItems 1L "expected a genre flag 0 or 1 in field 24"
+            testCase "mDA-CF fits a small rank-2 matrix with features better than the mean" <| fun () ->
+                let data = RatingSet([| for u in 0 .. 5 do for i in 0 .. 3 -> u |], [| for _ in 0 .. 5 do for i in 0 .. 3 -> i |],
+                                     [| for u in 0 .. 5 do for i in 0 .. 3 -> float32 ((u % 3) + 1) * float32 (i % 2 + 1) |], 6, 4)
+                let users = [| for u in 0 .. 5 -> [| (if u % 3 = 0 then 1f else 0f); (if u % 3 = 1 then 1f else 0f) |] |]
+                let items = [| for i in 0 .. 3 -> [| (if i % 2 = 0 then 1f else 0f) |] |]
+                use model = new MdaCf(MdaCfHyper(Factors = 3, LearningRate = 0.02, Epochs = 2000, Patience = 2000), users, items)
+                model.Fit(data, RatingSet([||], [||], [||], 6, 4), 4UL)
+                let rmse = RatingMetrics.Rmse(ReadOnlySpan(model.Predict data), ReadOnlySpan data.Ratings)
+                Expect.isLessThan rmse 0.1 "training RMSE"
+        ]
