@@ -28,7 +28,46 @@ let list (dataDir: string) =
             let these = runs |> List.filter (fun r -> r.Setup = setup)
             let presence = match Runner.missingDataset dataDir setup.Dataset with None -> "present" | Some _ -> "absent here"
             printfn "  %-14s %4d run(s) %14s  (%s)" setup.Dataset these.Length (RunClock.estimate these) presence
+    for e in Repro.Experiments.Experiments.ratingExperiments do
+        let runs = Ratings.runs None e
+        printfn ""
+        printfn "%-12s %d runs (rating prediction), %d random split(s) each" e.Id runs.Length e.Repeats
+        printfn "  %s" e.Title
+        for setup in e.Setups do
+            let these = runs |> List.filter (fun r -> r.Setup = setup)
+            let presence = match Runner.missingDataset dataDir setup.Dataset with None -> "present" | Some _ -> "absent here"
+            printfn "  %-14s %-9s %4d run(s)  (%s)" setup.Dataset setup.Tag these.Length presence
     0
+
+/// `repro run` for a rating experiment (Ratings): its runs with plain progress lines.
+let private runRatings (dataDir: string) (args: ParseResults<RunArgs>) (e: Ratings.RatingExperiment) =
+    let o : Ratings.RatingOptions =
+        { Results = Path.GetFullPath(args.GetResult(RunArgs.Results, defaultValue = "results")); DataDir = dataDir
+          Only = args.TryGetResult RunArgs.Only; Repeats = args.TryGetResult RunArgs.Seeds
+          Threads = args.GetResult(RunArgs.Threads, defaultValue = Environment.ProcessorCount) }
+    let chosen = Ratings.selected o e
+    if chosen.IsEmpty then fail (sprintf "no run of '%s' matches --only %s" e.Id (defaultArg o.Only ""))
+    elif args.Contains RunArgs.Dry_Run then
+        printfn "Experiment %s: %d run(s) selected (nothing is run: --dry-run)" e.Id chosen.Length
+        for r in chosen do
+            let state =
+                match Runner.missingDataset o.DataDir r.Setup.Dataset with
+                | Some _ -> "skip: dataset absent"
+                | None -> if Ratings.isFinished (r.Folder o.Results) then "finished" else "pending"
+            printfn "  %-48s %-16s %s" r.Id r.Group state
+        0
+    else
+    printfn "Experiment %s: %d run(s) selected, results in %s" e.Id chosen.Length (Path.Combine(o.Results, e.Id))
+    use stop = StopRequests.listen "Stopping after the current repeat (Ctrl-C again to kill)..."
+    let watch = Diagnostics.Stopwatch.StartNew()
+    let s = Ratings.execute o e (printfn "%s") stop.Token
+    printfn "%d completed, %d already finished, %d failed, %d skipped (dataset absent); elapsed %s"
+        s.Completed s.AlreadyFinished s.Failed s.Skipped (watch.Elapsed.ToString(@"hh\:mm\:ss"))
+    if s.Interrupted then
+        eprintfn "Stopped. Run the same command again to resume (an unfinished run restarts from its first split)."
+        130
+    elif s.Failed > 0 then 1
+    else 0
 
 let private options dataDir (results: string option) only seeds threads : Runner.Options =
     { Results = Path.GetFullPath(defaultArg results "results"); DataDir = dataDir; Only = only; Seeds = seeds
@@ -143,6 +182,9 @@ let runWith (o: Runner.Options) (e: Experiment) =
 /// `repro run`: does the selected runs with a live display (plain lines when not interactive);
 /// Ctrl-C stops after the current batch.
 let run (dataDir: string) (args: ParseResults<RunArgs>) =
+    match Repro.Experiments.Experiments.tryFindRating (args.GetResult RunArgs.Experiment_Id) with
+    | Some e -> runRatings dataDir args e
+    | None ->
     match Repro.Experiments.Experiments.find (args.GetResult RunArgs.Experiment_Id) with
     | Error why -> Validation.usage why
     | Ok e ->

@@ -15,4 +15,14 @@ let list () =
         | [] -> printfn "  settings: none"
         | settings -> printfn "  settings (paper values): %s" (settings |> List.map (fun (n, v) -> n + "=" + v) |> String.concat ", ")
         printfn "  paper grid: %d point(s)" (ModelSpec.paperGrid spec).Length
+    printfn ""
+    printfn "Rating-prediction models (the `ratings` experiment: 'repro run --experiment ratings'):"
+    for e in RatingModels.all do
+        printfn ""
+        printfn "%-12s %s" (RatingModels.name e.Paper) (RatingModels.label e.Paper)
+        printfn "  %s" e.Description
+        match RatingModels.settings e.Paper with
+        | [] -> printfn "  settings: none"
+        | settings -> printfn "  settings (defaults): %s" (settings |> List.map (fun (n, v) -> n + "=" + v) |> String.concat ", ")
+        printfn "  grid: %d point(s)" e.Grid.Length
     0

@@ -122,3 +122,33 @@ let rowsFor (dataset: string) =
     |> List.filter (fun v -> v.Dataset = dataset)
     |> List.groupBy _.Model
     |> List.map (fun (model, vs) -> model, vs)
+
+/// A published rating-prediction number: RMSE or MAE of a model at a training fraction.
+type PublishedRating =
+    { Dataset: string
+      /// Fraction of the ratings used for training (0.9 for AutoRec's 90/10).
+      TrainFraction: float
+      /// The row label of the `ratings` experiment's group for the same model.
+      Model: string
+      Metric: string
+      Value: float
+      Source: string }
+
+/// Rating-prediction numbers (spec §4.2 and §6.2, both [V]): AutoRec's Table 2 on ML-1M (only the
+/// ordering transfers to MovieLens-100K and ml-latest-small, spec §4.3) and mDA-CF's Table 3
+/// (RMSE) and Table 5 (MAE, 5-fold cross-validation = 80% training, d = 20) on MovieLens-100K.
+let ratingValues : PublishedRating list =
+    let autoRec = "Sedhain et al. 2015 (AutoRec), Table 2, ML-1M 90/10 (spec §4.2) [V]"
+    let table3 = "Li, Kawale, Fu 2015 (mDA-CF), Table 3, ML-100K (spec §6.2) [V]"
+    let table5 = "Li, Kawale, Fu 2015 (mDA-CF), Table 5, ML-100K 5-fold CV, d = 20 (spec §6.2) [V]"
+    [ for model, value in [ "I-AutoRec", 0.831; "U-AutoRec", 0.874; "Biased MF", 0.845 ] ->
+        { Dataset = "ml-1m"; TrainFraction = 0.9; Model = model; Metric = "RMSE"; Value = value; Source = autoRec }
+      for model, values in
+          [ "PMF", [ 0.9184; 0.9164; 0.9223; 0.9190; 0.9524; 0.9506 ]
+            "Biased MF", [ 0.8953; 0.8923; 0.9135; 0.9087; 0.9388; 0.9337 ]
+            "mDA-CF", [ 0.8874; 0.8861; 0.9043; 0.9040; 0.9312; 0.9311 ]
+            "mSDA-CF", [ 0.8852; 0.8849; 0.9035; 0.9024; 0.9309; 0.9308 ] ] do
+          for (fraction, d), value in List.zip [ 0.99, 10; 0.99, 20; 0.8, 10; 0.8, 20; 0.5, 10; 0.5, 20 ] values ->
+              { Dataset = "ml-100k"; TrainFraction = fraction; Model = sprintf "%s d=%d" model d; Metric = "RMSE"; Value = value; Source = table3 }
+      for model, value in [ "PMF d=20", 0.793; "mDA-CF d=20", 0.683; "mSDA-CF d=20", 0.680 ] ->
+          { Dataset = "ml-100k"; TrainFraction = 0.8; Model = model; Metric = "MAE"; Value = value; Source = table5 } ]
