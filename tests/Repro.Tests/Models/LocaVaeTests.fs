@@ -128,7 +128,7 @@ let tests =
             let sa, sb = Array.zeroCreate<float32> (3 * items), Array.zeroCreate<float32> (3 * items)
             a.Score(validation.FoldIn, ReadOnlySpan [| 0; 1; 2 |], Span sa)
             b.Score(validation.FoldIn, ReadOnlySpan [| 0; 1; 2 |], Span sb)
-            // Equal up to float summation order (the item index of the two matrices' first layers differ in order of touch).
+            // Equal up to float rounding: the two fits sum their terms in different orders.
             for k in 0 .. sa.Length - 1 do
                 if Single.IsNegativeInfinity sa.[k] then Expect.isTrue (Single.IsNegativeInfinity sb.[k]) (sprintf "fold-in item %d" k)
                 else close 1e-4 (float sa.[k]) (float sb.[k]) (sprintf "score %d" k)
