@@ -170,7 +170,7 @@ let synthetic =
 /// models sized for this 2-core machine (docs/models/loca.md gives the cost of q = 300), popularity,
 /// RecVAE and CDAE at their defaults. Trained models: up to 200 epochs, best validation epoch kept.
 let locaAnchors = 10
-let locaVaeAnchors = 8
+let locaVaeAnchors = 3
 
 let loca =
     { Id = "loca"
@@ -185,8 +185,8 @@ let loca =
           arm (recVae.With(RecVaeHyper(Epochs = d.Epochs)))
           arm (cdae.With(CdaeHyper(Epochs = d.Epochs)))
           // LOCA-VAE at the code's settings (coverage, h 0.8 / 0.4, faithful) with q local models sized
-          // for this 2-core machine: with a 60-epoch global Mult-VAE, 300 coverage anchors on AMusic are
-          // 300 distinct users (covering 1,577 of 4,964), about 300 x 60 local epochs (docs/models/loca.md).
+          // for this shared 2-core machine: with a 60-epoch global Mult-VAE, 300 coverage anchors on AMusic
+          // are 300 distinct users (covering 1,577 of 4,964), 300 x 60 local epochs (docs/models/loca.md).
           arm (locaVae.With(LocaVaeHyper(Anchors = locaVaeAnchors))) ]
       Metrics = [ "RecallLightGcn@20"; "NdcgLightGcn@100"; "RecallLightGcn@100"; "NdcgLightGcn@20" ]
       Seeds = 1 }
@@ -196,8 +196,7 @@ let loca =
 /// Gowalla (held-out users as `local`) and AMusic (500 + 500 held-out users). Anchors are training
 /// users; held-out users are embedded from their fold-in rows by the frozen global encoder; nothing is
 /// selected on test. The local models' settings are the code's (q = 300, coverage for LOCA-VAE,
-/// random for LOCA-EASE; faithful); the local Mult-VAEs train for a fixed number of epochs (the
-/// dataset's on ML-100K, 60 elsewhere). A separate experiment from `loca` because AMusic appears
+/// random for LOCA-EASE; faithful); the local Mult-VAEs train for a fixed 60 epochs. A separate experiment from `loca` because AMusic appears
 /// in both under different protocols and a run folder is named by experiment, dataset and model.
 let locaStrong =
     { Id = "loca-strong"
@@ -205,7 +204,7 @@ let locaStrong =
       Datasets = localDatasets @ [ { Dataset = "amusic"; Protocol = Strong; Heldout = Some 500; Epochs = 200 } ]
       Models = fun d ->
         [ arm (vae d)
-          arm (locaVae.With(LocaVaeHyper(GlobalEpochs = d.Epochs, LocalEpochs = (if d.Dataset = "ml-100k" then d.Epochs else 60))))
+          arm (locaVae.With(LocaVaeHyper(GlobalEpochs = d.Epochs)))
           arm (ease.With(EaseHyper(Lambda = 100.0)))
           arm locaEase.Spec ]
       Metrics = paperMetrics
