@@ -10,10 +10,19 @@ open System.Diagnostics
 open Repro.Core
 open Repro.Core.Models.Loca
 
+let private cpuSeconds () =
+    use p = Process.GetCurrentProcess()
+    p.TotalProcessorTime.TotalSeconds
+
+/// Wall seconds, printing the process's CPU seconds beside them: on a loaded machine CPU / cores
+/// estimates the unloaded wall time.
 let private seconds (f: unit -> 'a) =
+    let cpu = cpuSeconds ()
     let sw = Stopwatch.StartNew()
     let r = f ()
-    r, sw.Elapsed.TotalSeconds
+    let wall = sw.Elapsed.TotalSeconds
+    printfn "  (%.1f s wall, %.1f s CPU over %d cores)" wall (cpuSeconds () - cpu) Environment.ProcessorCount
+    r, wall
 
 let private hours (s: float) = s / 3600.0
 
