@@ -4,7 +4,7 @@ module Repro.Cli.Bench
 open System.IO
 open Repro.Harness.Benchmarks
 
-let private suites = [ "data"; "eval"; "vae"; "recvae"; "baselines"; "cdae"; "slim-full"; "slim-msd" ]
+let private suites = [ "data"; "eval"; "vae"; "recvae"; "baselines"; "cdae"; "slim-full"; "slim-msd"; "loca" ]
 
 let run (suite: string) (dataDir: string) : int =
     if List.contains suite suites then Machine.header () |> List.iter (printfn "%s")
@@ -32,6 +32,9 @@ let run (suite: string) (dataDir: string) : int =
         0
     | "slim-msd" ->
         BaselineBench.runSlimMsd ()
+        0
+    | "loca" ->
+        LocaBench.run ()
         0
     | other ->
         eprintfn "unknown benchmark '%s'; known: %s" other (String.concat ", " suites)

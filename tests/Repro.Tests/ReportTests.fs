@@ -241,6 +241,27 @@ let tests =
                     let _, rows = Tables.cells table
                     Expect.equal (List.last rows.[1]) "Δ −0.1000, t = −2.45, p = 0.092 (4 users)" "the cell")
 
+            testCase "a LOCA row is tested against its base model's row, not against Mult-VAE^PR" <| fun () ->
+                withFolder (fun dir ->
+                    let users values = values |> List.mapi (fun i v -> i, 3 + i, Some v)
+                    write dir { fixture with Test = ndcg 0.65 0.01; Validation = Some 0.5; Users = users [ 0.5; 0.6; 0.7; 0.8 ] } |> ignore
+                    write dir { fixture with Model = "ease"; Group = "EASE"; Test = ndcg 0.6 0.01; Validation = Some 0.5; Users = users [ 0.1; 0.2; 0.3; 0.4 ] } |> ignore
+                    write dir { fixture with Model = "loca-ease"; Group = "LOCA-EASE"; Test = ndcg 0.55 0.01; Validation = Some 0.5; Users = users [ 0.2; 0.2; 0.5; 0.5 ] } |> ignore
+                    write dir { fixture with Model = "loca-vae"; Group = "LOCA-VAE"; Test = ndcg 0.55 0.01; Validation = Some 0.5; Users = users [ 0.6; 0.7; 0.8; 0.9 ] } |> ignore
+                    let table = tablesOf dir |> List.exactlyOne
+                    match (row table "LOCA-EASE").Versus with
+                    | Tables.TestedAgainst("EASE", t) ->
+                        // d = LOCA-EASE − EASE = (0.1, 0, 0.2, 0.1): mean 0.1, t = 2.4494897 (the hand case above, mirrored).
+                        Expect.floatClose Accuracy.veryHigh t.MeanDifference 0.1 "mean difference"
+                        Expect.floatClose Accuracy.high t.T 2.449489742783178 "t"
+                    | other -> failtestf "expected a test against EASE, got %A" other
+                    match (row table "LOCA-VAE").Versus with
+                    | Tables.TestedAgainst("Mult-VAE^PR", t) -> Expect.floatClose Accuracy.veryHigh t.MeanDifference 0.1 "every user +0.1"
+                    | other -> failtestf "expected a test against Mult-VAE^PR, got %A" other
+                    let _, rows = Tables.cells table
+                    let cellOf group = rows |> List.find (fun r -> r.Head = group) |> List.last
+                    Expect.stringStarts (cellOf "LOCA-EASE") "vs EASE: Δ +0.1000, t = 2.45" "the cell names the base model")
+
             testCase "no paired test when the runs have different test users" <| fun () ->
                 withFolder (fun dir ->
                     write dir { fixture with Test = ndcg 0.65 0.01; Validation = Some 0.5; Users = [ 0, 3, Some 0.5; 1, 3, Some 0.6; 2, 3, Some 0.7 ] } |> ignore

@@ -163,16 +163,29 @@ public sealed partial class SparseAutoencoder : IDisposable
     /// <summary>Reseeds the generator of dropout masks and reparameterisation noise.</summary>
     public void Reseed(ulong seed) => _random.Reseed(seed);
 
+    /// <summary>
+    /// Standard deviation of the reparameterisation noise eps when training: 1 (Liang et al.) unless
+    /// set; LOCA's MultVAE draws eps ~ N(0, 0.01^2) (spec seed-models 1.8 item 5).
+    /// </summary>
+    public double NoiseStd
+    {
+        get => _noiseStd;
+        set => _noiseStd = value >= 0 && double.IsFinite(value) ? value : throw new ArgumentOutOfRangeException(nameof(value), $"noise std must be >= 0 and finite, got {value}");
+    }
+    private double _noiseStd = 1.0;
+
     // ---------------------------------------------------------------- public operations
 
     /// <summary>
     /// One gradient update on <paramref name="rows"/> of <paramref name="data"/> with input keep
     /// probability <paramref name="keep"/> and KL weight <paramref name="beta"/>; returns the batch's
-    /// loss before the update.
+    /// loss before the update. With <paramref name="rowWeights"/> (one positive weight per row) each
+    /// row's likelihood term is multiplied by its weight, the KL term is not: LOCA's kernel-weighted
+    /// local training (LOCA_VAE.py, spec seed-models 1.1 item 6).
     /// </summary>
-    public BatchLoss TrainStep(CsrMatrix data, ReadOnlySpan<int> rows, double keep, double beta)
+    public BatchLoss TrainStep(CsrMatrix data, ReadOnlySpan<int> rows, double keep, double beta, ReadOnlySpan<float> rowWeights = default)
     {
-        var loss = ComputeGradients(data, rows, keep, beta, includePenalty: false);
+        var loss = ComputeGradients(data, rows, keep, beta, includePenalty: false, rowWeights);
         long t0 = Stopwatch.GetTimestamp();
         double squares = Optimizer.Step(WeightDecay);
         ClearFirstLayerGradient();
@@ -185,10 +198,12 @@ public sealed partial class SparseAutoencoder : IDisposable
     /// Forward and backward on a batch, leaving d loss / d parameters in <see cref="Gradients"/>
     /// (without the weight penalty's gradient, which <see cref="TfAdam"/> adds in its pass).
     /// </summary>
-    internal BatchLoss ComputeGradients(CsrMatrix data, ReadOnlySpan<int> rows, double keep, double beta, bool includePenalty = true)
+    internal BatchLoss ComputeGradients(CsrMatrix data, ReadOnlySpan<int> rows, double keep, double beta, bool includePenalty = true,
+        ReadOnlySpan<float> rowWeights = default)
     {
         CheckMatrix(data);
         if (rows.Length == 0) throw new ArgumentException("a batch needs at least one row", nameof(rows));
+        float[]? weights = rowWeights.IsEmpty ? null : CheckedRowWeights(rowWeights, rows.Length);
         long t0 = Stopwatch.GetTimestamp();
         ClearFirstLayerGradient();
         _batch.Load(data, rows, keep, _random);
@@ -198,7 +213,7 @@ public sealed partial class SparseAutoencoder : IDisposable
         long t1 = Stopwatch.GetTimestamp();
         double klSum = Forward(b, training: true);
         long t2 = Stopwatch.GetTimestamp();
-        double nllSum = OutputPass(b, 1f / b, gradient: true);
+        double nllSum = OutputPass(b, 1f / b, gradient: true, weights);
         long t3 = Stopwatch.GetTimestamp();
         Backward(b, (float)beta);
         long t4 = Stopwatch.GetTimestamp();
@@ -406,7 +421,7 @@ public sealed partial class SparseAutoencoder : IDisposable
                 kl += 0.5 * (-lv + Math.Exp(lv) + m * m - 1);
                 if (training)
                 {
-                    float e = (float)_random.NextNormal();
+                    float e = (float)(_random.NextNormal() * _noiseStd);
                     eps[j] = e;
                     z[j] = mu[j] + e * MathF.Exp(0.5f * logVar[j]);
                 }
@@ -421,8 +436,19 @@ public sealed partial class SparseAutoencoder : IDisposable
         return kl;
     }
 
-    /// <summary>The output bias and the likelihood over the logits; with a gradient, leaves d loss / d logits in place.</summary>
-    private double OutputPass(int b, float gradientScale, bool gradient)
+    private static float[] CheckedRowWeights(ReadOnlySpan<float> rowWeights, int rows)
+    {
+        if (rowWeights.Length != rows) throw new ArgumentException($"{rowWeights.Length} row weights for {rows} rows", nameof(rowWeights));
+        foreach (float w in rowWeights)
+            if (!(w > 0) || !float.IsFinite(w)) throw new ArgumentOutOfRangeException(nameof(rowWeights), $"row weights must be > 0 and finite (leave zero-weight rows out of the batch), got {w}");
+        return rowWeights.ToArray();
+    }
+
+    /// <summary>
+    /// The output bias and the likelihood over the logits; with a gradient, leaves d loss / d logits in place.
+    /// With <paramref name="rowWeights"/>, row u's likelihood and its gradient are multiplied by its weight.
+    /// </summary>
+    private double OutputPass(int b, float gradientScale, bool gradient, float[]? rowWeights = null)
     {
         var last = _layers[^1];
         var p = Parameters.Data;
@@ -433,8 +459,13 @@ public sealed partial class SparseAutoencoder : IDisposable
         var batch = _batch;
         ForRows(b, (from, to, worker) =>
         {
-            sums[worker] = OutputLoss.Rows(Likelihood, GaussianConfidence, logits, Items, p.AsSpan(biasOffset, Items), batch, from, to,
-                gradient ? gradientScale : 0f, _workerBias[worker], _workerScratch[worker]);
+            if (rowWeights is null)
+                sums[worker] = OutputLoss.Rows(Likelihood, GaussianConfidence, logits, Items, p.AsSpan(biasOffset, Items), batch, from, to,
+                    gradient ? gradientScale : 0f, _workerBias[worker], _workerScratch[worker]);
+            else
+                for (int u = from; u < to; u++)
+                    sums[worker] += rowWeights[u] * OutputLoss.Rows(Likelihood, GaussianConfidence, logits, Items, p.AsSpan(biasOffset, Items), batch, u, u + 1,
+                        gradient ? gradientScale * rowWeights[u] : 0f, _workerBias[worker], _workerScratch[worker]);
         });
         if (gradient)
         {

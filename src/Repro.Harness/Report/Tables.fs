@@ -35,7 +35,19 @@ type GridPoint =
 type Comparison =
     | IsReference
     | Tested of PairedTTestResult
+    /// Tested against another row than the reference: a local model against its base model.
+    | TestedAgainst of baseGroup: string * PairedTTestResult
     | NotTested of why: string
+
+/// The row a LOCA row is tested against instead of the reference (spec seed-models 1: the claim is
+/// LOCA-VAE over its Mult-VAE and LOCA-EASE over its EASE), among the table's groups.
+let baseGroup (group: string) (groups: string list) =
+    let wanted =
+        match group with
+        | "LOCA-VAE" -> [ "Mult-VAE [I-200-I]"; referenceGroup ]
+        | "LOCA-EASE" -> [ "EASE" ]
+        | _ -> []
+    wanted |> List.tryFind (fun g -> List.contains g groups)
 
 type Row =
     { Group: string
@@ -198,10 +210,15 @@ let build (runs: Run list) : Table list =
                     [ for m in metrics ->
                         m, summarise chosen.Runs m |> Option.map (fun (mean, se) -> { Mean = mean; StandardError = se; Published = Published.find dataset group m }) ]
                 let versus =
-                    match reference with
-                    | _ when group = referenceGroup -> IsReference
-                    | None -> NotTested(sprintf "no %s row in this table" referenceGroup)
-                    | Some r -> pairedTest r.Runs chosen.Runs
+                    match baseGroup group (groups |> List.map (fun (g, _, _) -> g)), reference with
+                    | Some b, _ ->
+                        let _, _, chosenBase = groups |> List.find (fun (g, _, _) -> g = b)
+                        match pairedTest chosenBase.Runs chosen.Runs with
+                        | Tested t -> TestedAgainst(b, t)
+                        | other -> other
+                    | None, _ when group = referenceGroup -> IsReference
+                    | None, None -> NotTested(sprintf "no %s row in this table" referenceGroup)
+                    | None, Some r -> pairedTest r.Runs chosen.Runs
                 { Group = group; Chosen = chosen; GridPoints = points
                   Kind = (if chosen.Runs.Length = 1 then OverUsers else OverSeeds chosen.Runs.Length)
                   Cells = cells; Versus = versus } ]
@@ -230,7 +247,7 @@ let cells (table: Table) : string list * string list list =
           for m in table.Metrics do
               metricTitle m
               "published (Δ, within 2 s.e.)"
-          sprintf "paired t-test vs %s, NDCG@100" referenceGroup ]
+          sprintf "paired t-test vs %s (LOCA: vs its base model), NDCG@100" referenceGroup ]
     let rows =
         [ for row in table.Rows ->
             [ row.Group
@@ -247,6 +264,7 @@ let cells (table: Table) : string list * string list list =
               match row.Versus with
               | IsReference -> "reference"
               | Tested t -> sprintf "Δ %s, t = %s, p = %s (%d users)" (signed t.MeanDifference) (t.T.ToString("0.00;−0.00", Globalization.CultureInfo.InvariantCulture)) (pValue t.PValue) t.Pairs
+              | TestedAgainst(b, t) -> sprintf "vs %s: Δ %s, t = %s, p = %s (%d users)" b (signed t.MeanDifference) (t.T.ToString("0.00;−0.00", Globalization.CultureInfo.InvariantCulture)) (pValue t.PValue) t.Pairs
               | NotTested why -> sprintf "not tested: %s" why ] ]
     header, rows
 

@@ -39,21 +39,21 @@ let tests =
     testList "Models.LocaEase" [
         testCase "kernel values: d(e, e) = 0, orthogonal 1, opposite 2; K_0.4(0) = 0.75, K_0.5(0.25) = 0.5625, K_h(d) = 0 for d >= h" <| fun () ->
             let e = [| 1.0f; 2.0f; -0.5f |]
-            close 1e-6 (LocaEase.Distance(ReadOnlySpan e, ReadOnlySpan e)) 0.0 "d(e, e)"
-            close 1e-12 (LocaEase.Distance(ReadOnlySpan [| 1.0f; 0.0f |], ReadOnlySpan [| 0.0f; 3.0f |])) 1.0 "orthogonal"
-            close 1e-12 (LocaEase.Distance(ReadOnlySpan [| 1.0f; 0.0f |], ReadOnlySpan [| -2.0f; 0.0f |])) 2.0 "opposite"
-            close 1e-12 (LocaEase.Distance(ReadOnlySpan [| 1.0f; 0.0f |], ReadOnlySpan [| 1.0f; 1.0f |])) 0.5 "45 degrees is 0.5"
-            close 1e-12 (LocaEase.Epanechnikov(0.0, 0.4)) 0.75 "K(0)"
-            close 1e-12 (LocaEase.Epanechnikov(0.25, 0.5)) 0.5625 "0.75 (1 - 0.25)"
-            Expect.equal (LocaEase.Epanechnikov(0.5, 0.5)) 0.0 "d = h"
-            Expect.equal (LocaEase.Epanechnikov(1.7, 0.5)) 0.0 "d > h"
+            close 1e-6 (LocaKernel.Distance(ReadOnlySpan e, ReadOnlySpan e)) 0.0 "d(e, e)"
+            close 1e-12 (LocaKernel.Distance(ReadOnlySpan [| 1.0f; 0.0f |], ReadOnlySpan [| 0.0f; 3.0f |])) 1.0 "orthogonal"
+            close 1e-12 (LocaKernel.Distance(ReadOnlySpan [| 1.0f; 0.0f |], ReadOnlySpan [| -2.0f; 0.0f |])) 2.0 "opposite"
+            close 1e-12 (LocaKernel.Distance(ReadOnlySpan [| 1.0f; 0.0f |], ReadOnlySpan [| 1.0f; 1.0f |])) 0.5 "45 degrees is 0.5"
+            close 1e-12 (LocaKernel.Epanechnikov(0.0, 0.4)) 0.75 "K(0)"
+            close 1e-12 (LocaKernel.Epanechnikov(0.25, 0.5)) 0.5625 "0.75 (1 - 0.25)"
+            Expect.equal (LocaKernel.Epanechnikov(0.5, 0.5)) 0.0 "d = h"
+            Expect.equal (LocaKernel.Epanechnikov(1.7, 0.5)) 0.0 "d > h"
 
         testCase "greedy coverage on a hand case: most new users first, ties to the lowest candidate, then the code's repeats or a stop" <| fun () ->
             let bits (users: int list) = [| users |> List.fold (fun acc u -> acc ||| (1UL <<< u)) 0UL |]
             // 6 users; candidate 1 covers 3, then candidates 0 and 2 add one each (tie: 0 first), then 2; user 5 is never covered.
             let covers = [| bits [ 0; 1 ]; bits [ 1; 2; 3 ]; bits [ 3; 4 ]; bits [ 2; 3 ] |]
-            Expect.equal (LocaEase.GreedyCoverage(covers, 6, 5, true)) [| 1; 0; 2; 0; 0 |] "faithful: q anchors, candidate 0 once nothing is gained"
-            Expect.equal (LocaEase.GreedyCoverage(covers, 6, 5, false)) [| 1; 0; 2 |] "otherwise: stops when no candidate adds a user"
+            Expect.equal (LocaAnchors.GreedyCoverage(covers, 6, 5, true)) [| 1; 0; 2; 0; 0 |] "faithful: q anchors, candidate 0 once nothing is gained"
+            Expect.equal (LocaAnchors.GreedyCoverage(covers, 6, 5, false)) [| 1; 0; 2 |] "otherwise: stops when no candidate adds a user"
 
         testCase "the local training matrix's Gram is X^T diag(t I / sum t) X over the items its weighted users touch" <| fun () ->
             let t = [| 0.5f; 0.0f; 1.0f; 0.25f |]
@@ -125,7 +125,7 @@ let tests =
             // The local model from the same training weights.
             let emb = model.TrainEmbeddings.ToArray()
             let a = model.Anchors.[0]
-            let t = Array.init train.Rows (fun u -> float32 (LocaEase.Epanechnikov(LocaEase.Distance(ReadOnlySpan(emb, a * 8, 8), ReadOnlySpan(emb, u * 8, 8)), 1.2)))
+            let t = Array.init train.Rows (fun u -> float32 (LocaKernel.Epanechnikov(LocaKernel.Distance(ReadOnlySpan(emb, a * 8, 8), ReadOnlySpan(emb, u * 8, 8)), 1.2)))
             let mutable its = [||]
             use local = LocaEase.FitLocal(train, ReadOnlySpan t, 10.0, &its)
             let m = its.Length

@@ -62,85 +62,6 @@ public sealed class LocaEase : IRecommender
     public int LocalModelsFitted { get; private set; }
     public double LocalFitSeconds { get; private set; }
 
-    // ---------------------------------------------------------------- kernels
-
-    /// <summary>LOCA's distance (LOCA_VAE.py <c>dist</c>): (2/pi) arccos(cos(a, b)), in [0, 2]; 1 when either vector is zero.</summary>
-    public static double Distance(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (int k = 0; k < a.Length; k++) { dot += (double)a[k] * b[k]; na += (double)a[k] * a[k]; nb += (double)b[k] * b[k]; }
-        if (na == 0 || nb == 0) return 1.0;
-        return 2.0 / Math.PI * Math.Acos(Math.Clamp(dot / Math.Sqrt(na * nb), -1.0, 1.0));
-    }
-
-    /// <summary>The Epanechnikov kernel 0.75 max(0, 1 - (d/h)^2): positive exactly when d &lt; h.</summary>
-    public static double Epanechnikov(double d, double h)
-    {
-        double r = d / h;
-        return r >= 1 ? 0 : 0.75 * (1 - r * r);
-    }
-
-    // ---------------------------------------------------------------- anchors
-
-    /// <summary>
-    /// Greedy maximum coverage (LOCA_VAE.py <c>build_kernel_matrix</c>, l.226-240): <paramref name="covers"/>[c]
-    /// is candidate c's bitset over <paramref name="users"/> users; each step takes the candidate covering
-    /// most still-uncovered users (ties: the lowest index, as np.argmax) and marks them covered.
-    /// With <paramref name="repeatWhenCovered"/> all <paramref name="q"/> steps are taken (the code: once
-    /// everything is covered the argmax is candidate 0 again); otherwise it stops when no candidate adds a user.
-    /// </summary>
-    public static int[] GreedyCoverage(IReadOnlyList<ulong[]> covers, int users, int q, bool repeatWhenCovered)
-    {
-        int words = (users + 63) / 64;
-        var uncovered = new ulong[words];
-        for (int u = 0; u < users; u++) uncovered[u >> 6] |= 1UL << (u & 63);
-        var picked = new List<int>(q);
-        while (picked.Count < q)
-        {
-            int best = 0, bestGain = -1;
-            for (int c = 0; c < covers.Count; c++)
-            {
-                int gain = 0;
-                var cover = covers[c];
-                for (int w = 0; w < words; w++) gain += System.Numerics.BitOperations.PopCount(cover[w] & uncovered[w]);
-                if (gain > bestGain) { best = c; bestGain = gain; }
-            }
-            if (bestGain <= 0 && !repeatWhenCovered) break;
-            picked.Add(best);
-            for (int w = 0; w < words; w++) uncovered[w] &= ~covers[best][w];
-        }
-        return picked.ToArray();
-    }
-
-    private static int[] SelectAnchors(CsrMatrix train, float[] embeddings, int latent, LocaEaseHyper hyper, ulong seed)
-    {
-        int n = train.Rows;
-        if (hyper.AnchorSelection == LocaAnchorSelection.Random)
-        {
-            var random = new SeededRandom(seed ^ 0xA2C40C5UL);
-            if (hyper.Faithful) return Enumerable.Range(0, hyper.Anchors).Select(_ => random.NextBelow(n)).ToArray();
-            var pool = Enumerable.Range(0, n).ToArray();
-            int take = Math.Min(hyper.Anchors, n);
-            for (int k = 0; k < take; k++) { int s = k + random.NextBelow(n - k); (pool[k], pool[s]) = (pool[s], pool[k]); }
-            return pool[..take];
-        }
-        // Faithful: the code's user ids are ordered by activity (most active = 0) and only every 10th is a candidate.
-        var candidates = hyper.Faithful
-            ? Enumerable.Range(0, n).OrderByDescending(train.RowLength).ThenBy(u => u).Where((_, rank) => rank % 10 == 0).ToArray()
-            : Enumerable.Range(0, n).ToArray();
-        int words = (n + 63) / 64;
-        var covers = new ulong[candidates.Length][];
-        Parallel.For(0, candidates.Length, c =>
-        {
-            var bits = new ulong[words];
-            var a = embeddings.AsSpan(candidates[c] * latent, latent);
-            for (int v = 0; v < n; v++)
-                if (Epanechnikov(Distance(a, embeddings.AsSpan(v * latent, latent)), hyper.TestBandwidth) > 0) bits[v >> 6] |= 1UL << (v & 63);
-            covers[c] = bits;
-        });
-        return GreedyCoverage(covers, n, hyper.Anchors, hyper.Faithful).Select(c => candidates[c]).ToArray();
-    }
-
     // ---------------------------------------------------------------- local models
 
     /// <summary>
@@ -186,24 +107,14 @@ public sealed class LocaEase : IRecommender
         return EaseModel.Fit(local, new EaseHyper { Lambda = lambda }, cancel);
     }
 
-    private float[] TrainingWeights(int anchor)
-    {
-        int n = _train.Rows;
-        var t = new float[n];
-        var a = _trainEmbeddings.AsSpan(anchor * _latent, _latent);
-        for (int u = 0; u < n; u++) t[u] = (float)Epanechnikov(Distance(a, _trainEmbeddings.AsSpan(u * _latent, _latent)), Hyper.TrainBandwidth);
-        return t;
-    }
+    private float[] TrainingWeights(int anchor) =>
+        LocaKernel.Weights(_trainEmbeddings.AsSpan(anchor * _latent, _latent), _trainEmbeddings, _latent, Hyper.TrainBandwidth);
 
     // ---------------------------------------------------------------- fit
 
     /// <summary>The embedding Mult-VAE's settings: LOCA's [I-K-I], dropout 0.2, anneal cap 0.2 over 200,000 steps.</summary>
-    public static MultVaeHyper EmbeddingHyper(LocaEaseHyper hyper) => new()
-    {
-        Hidden = 0, Latent = hyper.EmbeddingLatent, KeepProbability = LocaEaseHyper.EmbeddingKeep, AnnealCap = 0.2,
-        TotalAnnealSteps = 200_000, LearningRate = hyper.EmbeddingLearningRate, BatchSize = hyper.EmbeddingBatchSize,
-        Epochs = hyper.EmbeddingEpochs,
-    };
+    public static MultVaeHyper EmbeddingHyper(LocaEaseHyper hyper) =>
+        LocaEmbedding.Hyper(hyper.EmbeddingLatent, hyper.EmbeddingLearningRate, hyper.EmbeddingBatchSize, hyper.EmbeddingEpochs);
 
     /// <summary>
     /// Trains the embedding Mult-VAE (users in fixed order, as the code), embeds the training users,
@@ -214,113 +125,58 @@ public sealed class LocaEase : IRecommender
         hyper.Validate();
         TorchRuntime.EnsureLoaded();
         var clock = Stopwatch.StartNew();
-        var vaeHyper = EmbeddingHyper(hyper);
-        var vae = new MultVaeModel(train.Columns, vaeHyper, seed);
-        var nonEmpty = Enumerable.Range(0, train.Rows).Where(u => train.RowLength(u) > 0).ToArray();
-        var schedule = vaeHyper.NewAnnealingSchedule();
-        for (int epoch = 1; epoch <= hyper.EmbeddingEpochs; epoch++)
-        {
-            cancel.ThrowIfCancellationRequested();
-            double loss = 0;
-            int batches = 0;
-            for (int first = 0; first < nonEmpty.Length; first += hyper.EmbeddingBatchSize)
-            {
-                var rows = nonEmpty.AsSpan(first, Math.Min(hyper.EmbeddingBatchSize, nonEmpty.Length - first));
-                loss += vae.TrainStep(train, rows, schedule.Beta).Loss;
-                schedule.Advance();
-                batches++;
-            }
-            if (epoch == 1 || epoch % 25 == 0 || epoch == hyper.EmbeddingEpochs)
-                say?.Invoke($"LOCA-EASE embedding Mult-VAE epoch {epoch}/{hyper.EmbeddingEpochs}: loss {loss / Math.Max(1, batches):0.###}, {clock.Elapsed.TotalSeconds:0.0} s");
-        }
-        var embeddings = new float[(long)train.Rows * hyper.EmbeddingLatent];
-        vae.Encode(train, Enumerable.Range(0, train.Rows).ToArray(), embeddings, hyper.Faithful ? LocaEaseHyper.EmbeddingKeep : 1.0);
+        // LOCA-EASE keeps Liang's eps ~ N(0, 1) in its embedding Mult-VAE (its runs so far used it).
+        var vae = LocaEmbedding.Train(train, EmbeddingHyper(hyper), seed, noiseStd: 1.0, "LOCA-EASE", say, cancel);
+        var embeddings = LocaEmbedding.Embed(vae, train, hyper.Faithful ? LocaEaseHyper.EmbeddingKeep : 1.0);
         cancel.ThrowIfCancellationRequested();
         var global = EaseModel.Fit(train, new EaseHyper { Lambda = hyper.GlobalLambda }, cancel);
-        var anchors = SelectAnchors(train, embeddings, hyper.EmbeddingLatent, hyper, seed);
+        var anchors = LocaAnchors.Select(train, embeddings, hyper.EmbeddingLatent, hyper.Anchors, hyper.AnchorSelection, hyper.TestBandwidth, hyper.Faithful, seed);
         var model = new LocaEase(hyper, vae, train, embeddings, anchors, global) { Log = say };
         say?.Invoke($"LOCA-EASE: {anchors.Length} anchors ({anchors.Distinct().Count()} distinct, {hyper.AnchorSelection}), {model.CoveredTrainingUsers()} of {train.Rows} training users covered by the inference kernel; fitted in {clock.Elapsed.TotalSeconds:0.0} s");
         return model;
     }
 
     /// <summary>Training users with a positive inference weight from some anchor.</summary>
-    public int CoveredTrainingUsers()
-    {
-        int covered = 0;
-        for (int u = 0; u < _train.Rows; u++)
-            foreach (int a in _anchors.Distinct())
-                if (Epanechnikov(Distance(_trainEmbeddings.AsSpan(a * _latent, _latent), _trainEmbeddings.AsSpan(u * _latent, _latent)), Hyper.TestBandwidth) > 0) { covered++; break; }
-        return covered;
-    }
+    public int CoveredTrainingUsers() => LocaAnchors.Covered(_anchors, _trainEmbeddings, _trainEmbeddings, _latent, Hyper.TestBandwidth);
 
     // ---------------------------------------------------------------- score
 
     public void Score(CsrMatrix foldIn, ReadOnlySpan<int> rows, Span<float> output)
     {
         if (foldIn.Columns != Items) throw new ArgumentException($"fold-in has {foldIn.Columns} items, the model {Items}");
-        int b = rows.Length, n = Items, k = _latent;
+        int n = Items;
         var rowArray = rows.ToArray();
-        var embeddings = new float[(long)b * k];
+        var embeddings = new float[(long)rowArray.Length * _latent];
         _embedder.Encode(foldIn, rowArray, embeddings);
-        output.Slice(0, b * n).Clear();
-        var weightSum = new double[b];
         var clock = Stopwatch.StartNew();
-        int fitted = 0;
-        // A repeated anchor is the same local model: fit it once, weight it by its multiplicity.
-        foreach (var group in _anchors.GroupBy(a => a))
-        {
-            int anchor = group.Key, multiplicity = group.Count();
-            var a = _trainEmbeddings.AsSpan(anchor * k, k);
-            var active = new List<(int Position, double Weight)>();
-            for (int r = 0; r < b; r++)
+        var combined = LocaCombination.Combine(_anchors, _trainEmbeddings, embeddings, _latent, n, Hyper.TestBandwidth, output,
+            (anchor, positions, scores) =>
             {
-                double w = Epanechnikov(Distance(a, embeddings.AsSpan(r * k, k)), Hyper.TestBandwidth);
-                if (w > 0) active.Add((r, w * multiplicity));
-            }
-            if (active.Count == 0) continue;
-            var local = FitLocal(_train, TrainingWeights(anchor), Hyper.LocalLambda, out var items);
-            if (local is null) continue;
-            fitted++;
-            int m = items.Length;
-            var localOf = new int[n];
-            Array.Fill(localOf, -1);
-            for (int c = 0; c < m; c++) localOf[items[c]] = c;
-            var weights = local.Weights;
-            var scores = new float[m];
-            foreach (var (position, w) in active)
-            {
-                Array.Clear(scores);
-                foreach (int i in foldIn.Row(rowArray[position]))
-                    if (localOf[i] >= 0) System.Numerics.Tensors.TensorPrimitives.Add(scores, weights.Slice(localOf[i] * m, m), scores);
-                var target = output.Slice(position * n, n);
-                float wf = (float)w;
-                for (int c = 0; c < m; c++) target[items[c]] += wf * scores[c];
-                weightSum[position] += w;
-            }
-            local.Dispose();
-        }
-        var fallback = new List<int>();
-        for (int r = 0; r < b; r++)
-        {
-            if (weightSum[r] > 0)
-            {
-                var target = output.Slice(r * n, n);
-                float inverse = (float)(1.0 / weightSum[r]);
-                System.Numerics.Tensors.TensorPrimitives.Multiply(target, inverse, target);
-            }
-            else fallback.Add(r);
-        }
-        if (fallback.Count > 0)
-        {
-            var globalScores = new float[(long)fallback.Count * n];
-            _global.Score(foldIn, fallback.Select(r => rowArray[r]).ToArray(), globalScores);
-            for (int f = 0; f < fallback.Count; f++) globalScores.AsSpan(f * n, n).CopyTo(output.Slice(fallback[f] * n, n));
-        }
+                using var local = FitLocal(_train, TrainingWeights(anchor), Hyper.LocalLambda, out var items);
+                if (local is null) return false;
+                int m = items.Length;
+                var localOf = new int[n];
+                Array.Fill(localOf, -1);
+                for (int c = 0; c < m; c++) localOf[items[c]] = c;
+                var weights = local.Weights;
+                var row = new float[m];
+                for (int p = 0; p < positions.Length; p++)
+                {
+                    Array.Clear(row);
+                    foreach (int i in foldIn.Row(rowArray[positions[p]]))
+                        if (localOf[i] >= 0) System.Numerics.Tensors.TensorPrimitives.Add(row, weights.Slice(localOf[i] * m, m), row);
+                    var target = scores.AsSpan(p * n, n);
+                    for (int c = 0; c < m; c++) target[items[c]] = row[c];
+                }
+                return true;
+            },
+            (positions, scores) => _global.Score(foldIn, positions.Select(r => rowArray[r]).ToArray(), scores));
+        int fitted = combined.LocalModels, b = combined.Rows;
         ScoredUsers += b;
-        FallbackUsers += fallback.Count;
+        FallbackUsers += combined.Fallbacks;
         LocalModelsFitted += fitted;
         LocalFitSeconds += clock.Elapsed.TotalSeconds;
-        Log?.Invoke($"LOCA-EASE scored {b} users: {fallback.Count} fell back to the global EASE ({100.0 * fallback.Count / Math.Max(1, b):0.0}%; {100.0 * FallbackUsers / Math.Max(1, ScoredUsers):0.0}% of {ScoredUsers} so far); {fitted} local models in {clock.Elapsed.TotalSeconds:0.0} s ({clock.Elapsed.TotalSeconds / Math.Max(1, fitted):0.00} s each)");
+        Log?.Invoke($"LOCA-EASE scored {b} users: {combined.Fallbacks} fell back to the global EASE ({100.0 * combined.Fallbacks / Math.Max(1, b):0.0}%; {100.0 * FallbackUsers / Math.Max(1, ScoredUsers):0.0}% of {ScoredUsers} so far); {fitted} local models in {clock.Elapsed.TotalSeconds:0.0} s ({clock.Elapsed.TotalSeconds / Math.Max(1, fitted):0.00} s each)");
     }
 
     // ---------------------------------------------------------------- save and load

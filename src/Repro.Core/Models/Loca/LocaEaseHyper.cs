@@ -1,14 +1,5 @@
 namespace Repro.Core.Models.Loca;
 
-/// <summary>How LOCA picks its anchor users (spec seed-models 1.1 item 4).</summary>
-public enum LocaAnchorSelection
-{
-    /// <summary>Uniformly at random (<c>np.random.choice(n, q)</c>, with replacement when faithful).</summary>
-    Random,
-    /// <summary>Greedy maximum coverage of the users by the inference kernel.</summary>
-    Coverage,
-}
-
 /// <summary>
 /// Hyperparameters of LOCA-EASE (Choi, Jeong, Lee, Lee, "Local Collaborative Autoencoders", WSDM 2021),
 /// as the authors' code runs it (spec seed-models 1.1, 1.2; jin530/LOCA <c>model_config/LOCA_EASE.cfg</c>).
@@ -60,7 +51,7 @@ public sealed record LocaEaseHyper
     public bool Faithful { get; init; } = true;
 
     /// <summary>Keep probability of the embedding Mult-VAE's input dropout (dropout 0.2 in MultVAE.cfg); not a setting.</summary>
-    public const double EmbeddingKeep = 0.8;
+    public const double EmbeddingKeep = LocaEmbedding.Keep;
 
     /// <summary>The authors' AMusic settings (spec 1.2).</summary>
     public static LocaEaseHyper Paper { get; } = new();

@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using Repro.Core.Data.Cache;
+using Repro.Core.Sparse;
+using Repro.Core.Training;
+using MultVaeModel = Repro.Core.Models.MultVae.MultVae;
+using MultVaeHyper = Repro.Core.Models.MultVae.MultVaeHyper;
+
+namespace Repro.Core.Models.Loca;
+
+/// <summary>
+/// LOCA-VAE (Choi et al., WSDM 2021) as the authors' code runs it (spec seed-models 1.1): a global
+/// Mult-VAE [I-K-I] embeds users by its encoder mean and is the fallback; anchors by greedy maximum
+/// coverage (or random) under the inference kernel; anchor j's local Mult-VAE is a fresh [I-K-I]
+/// trained on the users with t_u = K_{h_train}(d(a_j, e_u)) &gt; 0 (fixed order, zero-weight users
+/// skipped) on the loss sum_u t_u (-sum_i x_ui log softmax_i) / B + beta KL, the KL not weighted
+/// (LOCA_VAE.py); a user's score is the w-weighted mean of the local logits (spec 1.8 item 8), or the
+/// global Mult-VAE's logits when no anchor covers the user.
+///
+/// Local models are trained one at a time in <see cref="Fit"/> and kept as flat parameter vectors
+/// (q x parameters x 4 bytes: 28 MB each at AMusic's 11,797 items); scoring loads them one at a time
+/// into one network and adds w M_j(x) into the batch's output (<see cref="LocaCombination"/>).
+/// </summary>
+public sealed class LocaVae : IRecommender
+{
+    private const string ArchiveKind = "loca-vae";
+    private const int ArchiveVersion = 1;
+
+    private readonly MultVaeModel _global;
+    private readonly MultVaeModel _scratch;
+    private readonly float[] _trainEmbeddings;
+    private readonly int[] _anchors;
+    private readonly Dictionary<int, float[]> _local;
+
+    private LocaVae(LocaVaeHyper hyper, int items, MultVaeModel global, float[] trainEmbeddings, int[] anchors, Dictionary<int, float[]> local)
+    {
+        Hyper = hyper;
+        Items = items;
+        _global = global;
+        _trainEmbeddings = trainEmbeddings;
+        _anchors = anchors;
+        _local = local;
+        _scratch = new MultVaeModel(items, LocalHyper(hyper), 0);
+    }
+
+    public LocaVaeHyper Hyper { get; }
+    public int Items { get; }
+    /// <summary>The anchor users (training rows), in selection order; repeats possible when faithful.</summary>
+    public IReadOnlyList<int> Anchors => _anchors;
+    /// <summary>Training users' embeddings (rows x <see cref="LocaVaeHyper.Latent"/>).</summary>
+    public ReadOnlySpan<float> TrainEmbeddings => _trainEmbeddings;
+
+    /// <summary>Receives one line per scored batch (users, fallbacks, seconds).</summary>
+    public Action<string>? Log { get; set; }
+    /// <summary>Users scored so far, and of those the ones no anchor covers (global fallback).</summary>
+    public long ScoredUsers { get; private set; }
+    public long FallbackUsers { get; private set; }
+
+    /// <summary>The global (and each local) Mult-VAE's settings: LOCA's [I-K-I], dropout 0.2, anneal cap 0.2 over 200,000 steps.</summary>
+    public static MultVaeHyper GlobalHyper(LocaVaeHyper hyper) => LocaEmbedding.Hyper(hyper.Latent, hyper.LearningRate, hyper.BatchSize, hyper.GlobalEpochs);
+
+    /// <summary>A local Mult-VAE's settings: the global one's with <see cref="LocaVaeHyper.LocalEpochs"/>.</summary>
+    public static MultVaeHyper LocalHyper(LocaVaeHyper hyper) => GlobalHyper(hyper) with { Epochs = hyper.LocalEpochs };
+
+    // ---------------------------------------------------------------- local models
+
+    /// <summary>
+    /// A fresh local Mult-VAE trained on the rows of <paramref name="train"/> with t_u &gt; 0 (in row
+    /// order, batches of the batch size) for the local epochs, each row's likelihood weighted by t_u;
+    /// beta = 0 when faithful (spec 1.8 item 1), else annealed as the global model. Null when no
+    /// weighted row has an item.
+    /// </summary>
+    public static MultVaeModel? TrainLocal(CsrMatrix train, ReadOnlySpan<float> t, LocaVaeHyper hyper, ulong seed, CancellationToken cancel = default)
+    {
+        var rows = new List<int>();
+        for (int u = 0; u < train.Rows; u++) if (t[u] > 0 && train.RowLength(u) > 0) rows.Add(u);
+        if (rows.Count == 0) return null;
+        var users = rows.ToArray();
+        var weights = new float[users.Length];
+        for (int r = 0; r < users.Length; r++) weights[r] = t[users[r]];
+        var localHyper = LocalHyper(hyper);
+        var vae = new MultVaeModel(train.Columns, localHyper, seed);
+        vae.Network.NoiseStd = hyper.NoiseStd;
+        var schedule = localHyper.NewAnnealingSchedule();
+        for (int epoch = 0; epoch < hyper.LocalEpochs; epoch++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            for (int first = 0; first < users.Length; first += hyper.BatchSize)
+            {
+                int count = Math.Min(hyper.BatchSize, users.Length - first);
+                vae.Network.TrainStep(train, users.AsSpan(first, count), LocaEmbedding.Keep, hyper.Faithful ? 0.0 : schedule.Beta, weights.AsSpan(first, count));
+                schedule.Advance();
+            }
+        }
+        return vae;
+    }
+
+    /// <summary>The seed of anchor <paramref name="anchor"/>'s local Mult-VAE, derived from the model's seed.</summary>
+    public static ulong LocalSeed(ulong seed, int anchor) => seed ^ (0x10CA1UL * (ulong)(anchor + 1));
+
+    // ---------------------------------------------------------------- fit
+
+    /// <summary>
+    /// Trains the global Mult-VAE, embeds the training users, selects the anchors and trains one local
+    /// Mult-VAE per distinct anchor (each seeded from <paramref name="seed"/> and the anchor).
+    /// </summary>
+    public static LocaVae Fit(CsrMatrix train, LocaVaeHyper hyper, ulong seed, Action<string>? say = null, CancellationToken cancel = default)
+    {
+        hyper.Validate();
+        TorchRuntime.EnsureLoaded();
+        var clock = Stopwatch.StartNew();
+        var global = LocaEmbedding.Train(train, GlobalHyper(hyper), seed, hyper.NoiseStd, "LOCA-VAE", say, cancel);
+        var embeddings = LocaEmbedding.Embed(global, train, hyper.Faithful ? LocaEmbedding.Keep : 1.0);
+        var anchors = LocaAnchors.Select(train, embeddings, hyper.Latent, hyper.Anchors, hyper.AnchorSelection, hyper.TestBandwidth, hyper.Faithful, seed);
+        int covered = LocaAnchors.Covered(anchors, embeddings, embeddings, hyper.Latent, hyper.TestBandwidth);
+        var distinct = anchors.Distinct().ToArray();
+        say?.Invoke($"LOCA-VAE: {anchors.Length} anchors ({distinct.Length} distinct, {hyper.AnchorSelection}), {covered} of {train.Rows} training users covered by the inference kernel; global model and anchors in {clock.Elapsed.TotalSeconds:0.0} s");
+        var local = new Dictionary<int, float[]>();
+        var localClock = Stopwatch.StartNew();
+        long userEpochs = 0;
+        for (int j = 0; j < distinct.Length; j++)
+        {
+            int anchor = distinct[j];
+            var t = LocaKernel.Weights(embeddings.AsSpan(anchor * hyper.Latent, hyper.Latent), embeddings, hyper.Latent, hyper.TrainBandwidth);
+            var started = localClock.Elapsed.TotalSeconds;
+            using var vae = TrainLocal(train, t, hyper, LocalSeed(seed, anchor), cancel);
+            if (vae is null) continue;
+            local[anchor] = (float[])vae.Network.Parameters.Data.Clone();
+            int users = t.Count(w => w > 0);
+            userEpochs += (long)users * hyper.LocalEpochs;
+            say?.Invoke($"LOCA-VAE local model {j + 1}/{distinct.Length} (anchor {anchor}, {users} weighted users): {hyper.LocalEpochs} epochs in {localClock.Elapsed.TotalSeconds - started:0.0} s ({(localClock.Elapsed.TotalSeconds - started) / hyper.LocalEpochs:0.000} s per epoch); {localClock.Elapsed.TotalSeconds:0} s so far");
+        }
+        say?.Invoke($"LOCA-VAE: {local.Count} local models in {localClock.Elapsed.TotalSeconds:0.0} s ({localClock.Elapsed.TotalSeconds / Math.Max(1, local.Count * hyper.LocalEpochs):0.000} s per local model-epoch, {userEpochs} user-epochs); fitted in {clock.Elapsed.TotalSeconds:0.0} s");
+        return new LocaVae(hyper, train.Columns, global, embeddings, anchors, local) { Log = say };
+    }
+
+    // ---------------------------------------------------------------- score
+
+    public void Score(CsrMatrix foldIn, ReadOnlySpan<int> rows, Span<float> output)
+    {
+        if (foldIn.Columns != Items) throw new ArgumentException($"fold-in has {foldIn.Columns} items, the model {Items}");
+        var clock = Stopwatch.StartNew();
+        var rowArray = rows.ToArray();
+        int k = Hyper.Latent;
+        var embeddings = new float[(long)rowArray.Length * k];
+        _global.Encode(foldIn, rowArray, embeddings);
+        var combined = LocaCombination.Combine(_anchors, _trainEmbeddings, embeddings, k, Items, Hyper.TestBandwidth, output,
+            (anchor, positions, scores) =>
+            {
+                if (!_local.TryGetValue(anchor, out var parameters)) return false;
+                parameters.CopyTo(_scratch.Network.Parameters.Data, 0);
+                _scratch.Score(foldIn, positions.Select(p => rowArray[p]).ToArray(), scores);
+                return true;
+            },
+            (positions, scores) => _global.Score(foldIn, positions.Select(p => rowArray[p]).ToArray(), scores));
+        ScoredUsers += combined.Rows;
+        FallbackUsers += combined.Fallbacks;
+        Log?.Invoke($"LOCA-VAE scored {combined.Rows} users: {combined.Fallbacks} fell back to the global Mult-VAE ({100.0 * combined.Fallbacks / Math.Max(1, combined.Rows):0.0}%; {100.0 * FallbackUsers / Math.Max(1, ScoredUsers):0.0}% of {ScoredUsers} so far); {combined.LocalModels} local models in {clock.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    // ---------------------------------------------------------------- save and load
+
+    /// <summary>Writes the settings, the embeddings, the anchors, the global network and every local network.</summary>
+    public void Save(string path) =>
+        BinaryArchive.Write(path, ArchiveKind, ArchiveVersion, "", w =>
+        {
+            w.Write(Hyper.Anchors); w.Write((int)Hyper.AnchorSelection); w.Write(Hyper.TrainBandwidth); w.Write(Hyper.TestBandwidth);
+            w.Write(Hyper.Latent); w.Write(Hyper.GlobalEpochs); w.Write(Hyper.LocalEpochs); w.Write(Hyper.BatchSize);
+            w.Write(Hyper.LearningRate); w.Write(Hyper.Faithful ? 1 : 0); w.Write(Items);
+            w.Write(_trainEmbeddings); w.Write(_anchors);
+            w.Write(_global.Network.Parameters.Data);
+            var keys = _local.Keys.Order().ToArray();
+            w.Write(keys);
+            foreach (int key in keys) w.Write(_local[key]);
+        });
+
+    public static LocaVae Load(string path)
+    {
+        TorchRuntime.EnsureLoaded();
+        return BinaryArchive.Read(path, ArchiveKind, ArchiveVersion, "", r =>
+        {
+            var hyper = new LocaVaeHyper
+            {
+                Anchors = r.ReadInt32(), AnchorSelection = (LocaAnchorSelection)r.ReadInt32(), TrainBandwidth = r.ReadDouble(),
+                TestBandwidth = r.ReadDouble(), Latent = r.ReadInt32(), GlobalEpochs = r.ReadInt32(), LocalEpochs = r.ReadInt32(),
+                BatchSize = r.ReadInt32(), LearningRate = r.ReadDouble(), Faithful = r.ReadInt32() == 1,
+            };
+            int items = r.ReadInt32();
+            var embeddings = r.ReadSingleArray();
+            var anchors = r.ReadInt32Array();
+            var global = new MultVaeModel(items, GlobalHyper(hyper), 0);
+            var parameters = r.ReadSingleArray();
+            if (parameters.Length != global.Network.Parameters.Data.Length) throw new StaleCacheException(path, $"holds {parameters.Length} global parameters, expected {global.Network.Parameters.Data.Length}");
+            parameters.CopyTo(global.Network.Parameters.Data, 0);
+            var keys = r.ReadInt32Array();
+            var local = new Dictionary<int, float[]>();
+            foreach (int key in keys)
+            {
+                var p = r.ReadSingleArray();
+                if (p.Length != parameters.Length) throw new StaleCacheException(path, $"local model of anchor {key} holds {p.Length} parameters, expected {parameters.Length}");
+                local[key] = p;
+            }
+            return new LocaVae(hyper, items, global, embeddings, anchors, local);
+        });
+    }
+
+    public void Dispose()
+    {
+        _global.Dispose();
+        _scratch.Dispose();
+    }
+}
