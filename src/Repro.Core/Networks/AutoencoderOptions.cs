@@ -68,6 +68,9 @@ public sealed record AutoencoderOptions
     /// <summary>The gmm's weights are softmax(alpha) with alpha learnt; false = uniform.</summary>
     public bool LearnWeights { get; init; } = true;
 
+    /// <summary>The number format of the output layer's matrix products (<see cref="ProductPrecision"/>).</summary>
+    public ProductPrecision Precision { get; init; } = ProductPrecision.Fp32;
+
     public static AutoencoderOptions None { get; } = new();
 
     internal bool HasActivationPenalty => Sparsity > 0 || Contractive > 0;
