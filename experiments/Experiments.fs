@@ -285,8 +285,25 @@ let private cdlSplit (trainingItems: int) =
 let cdlSparse = cdlSplit 1
 let cdlDense = cdlSplit 10
 
+/// bf16 products (ProductPrecision.Bf16) against fp32 for Mult-VAE^PR at the paper's settings, the
+/// accuracy that decides whether bf16 may become the default (docs/benchmarks.md): MovieLens-100K's
+/// reference split (100 + 100 held-out users, 200 epochs, 5 seeds: the mean test NDCG@100 of the two
+/// should be within 0.003) and Gowalla under strong generalisation (3,000 + 3,000 held-out users, 50
+/// epochs as `local`: within one standard error over test users), both arms with the same derived
+/// seeds. Gowalla's runs take about half an hour each here, so run it with `--seeds 1`.
+let precision =
+    { Id = "precision"
+      Title = "Mult-VAE^PR with fp32 and bf16 matrix products on MovieLens-100K (reference split) and Gowalla (strong generalisation)"
+      Datasets = localDatasets |> List.filter (fun d -> d.Dataset <> "citeulike-a")
+      Models = fun d ->
+        [ { Group = "Mult-VAE^PR, fp32"; Model = vae d }
+          { Group = "Mult-VAE^PR, bf16"
+            Model = multVae.With(MultVaeHyper(Epochs = d.Epochs, Precision = Repro.Core.Networks.ProductPrecision.Bf16)) } ]
+      Metrics = paperMetrics
+      Seeds = 5 }
+
 /// Every experiment, in the order `repro experiments` lists them.
-let all = [ paper; likelihoods; annealing; activity; beyond; local; smoke; synthetic; loca; taxonomy; bprMfRuns; locaStrong; cdlSparse; cdlDense ]
+let all = [ paper; likelihoods; annealing; activity; beyond; local; smoke; synthetic; loca; taxonomy; bprMfRuns; locaStrong; cdlSparse; cdlDense; precision ]
 
 /// The experiment called <paramref name="id"/>, or an error listing the known ones.
 let find (id: string) =

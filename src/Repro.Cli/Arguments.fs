@@ -180,7 +180,7 @@ type BenchArgs =
     interface IArgParserTemplate with
         member a.Usage =
             match a with
-            | Suite _ -> "which benchmark: data (parse, preprocess, split, cache), eval (top-k metrics) vae (Mult-VAE/DAE training steps), recvae (RecVAE encoder and decoder passes, its epoch against a Mult-VAE epoch in the same run), baselines (EASE, WMF, SLIM fits), cdae (CDAE training steps and fold-in), slim-full (SLIM fitting every column at ML-20M shape, about 4 minutes) or slim-msd (SLIM at MSD's shape, 1,024 columns extrapolated; needs about 15 GB); both also time the solver against its whole-residual baseline on 1,024 columns; loca (LOCA at ML-20M's shape: one local EASE's time and peak memory, one local Mult-VAE epoch, the combination, each extrapolated to 300 local models)."
+            | Suite _ -> "which benchmark: data (parse, preprocess, split, cache), eval (top-k metrics) vae (Mult-VAE/DAE training steps, fp32 against bf16 products, the gmm and VampPrior priors against the standard one), vae-precision (only the fp32 against bf16 and priors part of vae), recvae (RecVAE encoder and decoder passes, its epoch against a Mult-VAE epoch in the same run), baselines (EASE, WMF, SLIM fits), cdae (CDAE training steps and fold-in), slim-full (SLIM fitting every column at ML-20M shape, about 4 minutes) or slim-msd (SLIM at MSD's shape, 1,024 columns extrapolated; needs about 15 GB); both also time the solver against its whole-residual baseline on 1,024 columns; loca (LOCA at ML-20M's shape: one local EASE's time and peak memory, one local Mult-VAE epoch, the combination, each extrapolated to 300 local models)."
 
 type ReproduceArgs =
     | Datasets of names: string list

@@ -4,7 +4,7 @@ module Repro.Cli.Bench
 open System.IO
 open Repro.Harness.Benchmarks
 
-let private suites = [ "data"; "eval"; "vae"; "recvae"; "baselines"; "cdae"; "slim-full"; "slim-msd"; "loca" ]
+let private suites = [ "data"; "eval"; "vae"; "vae-precision"; "recvae"; "baselines"; "cdae"; "slim-full"; "slim-msd"; "loca" ]
 
 let run (suite: string) (dataDir: string) : int =
     if List.contains suite suites then Machine.header () |> List.iter (printfn "%s")
@@ -17,6 +17,9 @@ let run (suite: string) (dataDir: string) : int =
         0
     | "vae" ->
         VaeBench.run ()
+        0
+    | "vae-precision" ->
+        VaeBench.runPrecision 15
         0
     | "recvae" ->
         VaeBench.runRecVae 10

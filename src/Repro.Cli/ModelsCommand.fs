@@ -14,6 +14,13 @@ let list () =
         match spec.Settings with
         | [] -> printfn "  settings: none"
         | settings -> printfn "  settings (paper values): %s" (settings |> List.map (fun (n, v) -> n + "=" + v) |> String.concat ", ")
+        // Settings left out of run records at their default (Core's OmittedAtDefault), listed here so they are found.
+        let later =
+            [ for p in e.HyperType.GetProperties() do
+                match System.Attribute.GetCustomAttribute(p, typeof<Repro.Core.Models.OmittedAtDefaultAttribute>) with
+                | :? Repro.Core.Models.OmittedAtDefaultAttribute as a -> yield Settings.kebab p.Name + "=" + a.DefaultText.ToLowerInvariant()
+                | _ -> () ]
+        if not later.IsEmpty then printfn "  also (default, not written to run records): %s" (String.concat ", " later)
         printfn "  paper grid: %d point(s)" (ModelSpec.paperGrid spec).Length
     printfn ""
     printfn "Rating-prediction models (the `ratings` experiment: 'repro run --experiment ratings'):"

@@ -74,6 +74,7 @@ let private describeFailure (e: exn) =
     | :? Repro.Core.Data.DataFormatException as e -> e.Message
     | :? Repro.Core.Data.Cache.StaleCacheException as e -> e.Message
     | :? Text.Json.JsonException as e -> sprintf "malformed JSON: %s" e.Message
+    | :? PlatformNotSupportedException as e -> e.Message
     | :? OutOfMemoryException -> "out of memory: the data or the model is too large for this machine"
     | :? Runtime.InteropServices.ExternalException as e -> sprintf "libtorch failed: %s" (e.Message.Split('\n').[0])
     | e -> sprintf "%s (%s); this is a bug in repro: please report it with the command line (REPRO_TRACE=1 prints where it happened)" e.Message (e.GetType().Name)

@@ -73,9 +73,6 @@ type ModelSpec =
     member m.Label = m.Entry.Label
     /// Every setting as (kebab-name, text), as run.json records them.
     member m.Settings : (string * string) list = Settings.describe m.Hyper
-    /// The settings the hash is computed from: all of them but those added later and left at the
-    /// value earlier runs had (HashOmitsDefault), so those runs keep their folder names.
-    member m.HashSettings : (string * string) list = Settings.describeForHash m.Hyper
     /// True for models fitted in one call (no epochs, no training driver).
     member m.IsFitted = m.Entry.IsFitted
 

@@ -47,7 +47,7 @@ let hashSettings (settings: (string * string) list) : string =
     System.Convert.ToHexString(digest).Substring(0, 8).ToLowerInvariant()
 
 /// <see cref="hashSettings"/> of the model's settings.
-let settingsHash (spec: ModelSpec) : string = hashSettings spec.HashSettings
+let settingsHash (spec: ModelSpec) : string = hashSettings spec.Settings
 
 /// True for models fitted in one call (no epochs, no training driver).
 let isFitted (spec: ModelSpec) = spec.IsFitted

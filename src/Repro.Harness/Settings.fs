@@ -39,10 +39,6 @@ let private parse (t: Type) (text: string) : Result<obj, string> =
 let describe (record: obj) : (string * string) list =
     [ for p in Repro.Core.Models.SettingsText.Describe record -> p.Key, p.Value ]
 
-/// describe without the settings that stand at their HashOmitsDefault value: what hashes are computed from.
-let describeForHash (record: obj) : (string * string) list =
-    [ for p in Repro.Core.Models.SettingsText.DescribeForHash record -> p.Key, p.Value ]
-
 /// The assignments that turn <paramref name="baseline"/> into a record whose describe is <paramref name="settings"/>.
 let differences (baseline: obj) (settings: (string * string) list) : string list =
     let now = describe baseline |> Map.ofList

@@ -18,22 +18,9 @@ public static class SettingsText
         return record.GetType()
             .GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite && p.GetIndexParameters().Length == 0)
-            .Select(p => new KeyValuePair<string, string>(Kebab(p.Name), Text(p.GetValue(record))))
-            .ToArray();
-    }
-
-    /// <summary>
-    /// <see cref="Describe"/> without the settings marked <see cref="HashOmitsDefaultAttribute"/> that
-    /// stand at their marked value: what settings hashes are computed from.
-    /// </summary>
-    public static IReadOnlyList<KeyValuePair<string, string>> DescribeForHash(object record)
-    {
-        ArgumentNullException.ThrowIfNull(record);
-        return record.GetType()
-            .GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.CanWrite && p.GetIndexParameters().Length == 0)
-            .Where(p => p.GetCustomAttribute<HashOmitsDefaultAttribute>() is not { } omit || Text(omit.Value) != Text(p.GetValue(record)))
-            .Select(p => new KeyValuePair<string, string>(Kebab(p.Name), Text(p.GetValue(record))))
+            .Select(p => (Property: p, Text: Text(p.GetValue(record))))
+            .Where(s => s.Property.GetCustomAttribute<OmittedAtDefaultAttribute>() is not { } omitted || s.Text != omitted.DefaultText)
+            .Select(s => new KeyValuePair<string, string>(Kebab(s.Property.Name), s.Text))
             .ToArray();
     }
 
@@ -68,4 +55,17 @@ public static class SettingsText
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };
+}
+
+/// <summary>
+/// Marks a setting added after runs were recorded without it. At its default (whose text is
+/// <see cref="DefaultText"/>) <see cref="SettingsText.Describe"/> leaves it out, so the settings
+/// hashes and run ids of those runs stay what they were, and a record without it reads back as the
+/// default; any other value is written, hashed and read back as every setting is.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class OmittedAtDefaultAttribute(string defaultText) : Attribute
+{
+    /// <summary>The setting's text at its default, as <see cref="SettingsText.Describe"/> would write it.</summary>
+    public string DefaultText { get; } = defaultText;
 }

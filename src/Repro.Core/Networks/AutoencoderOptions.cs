@@ -85,6 +85,9 @@ public sealed record AutoencoderOptions
     /// <summary>How the KL to a mixture prior is computed (gmm, vamp).</summary>
     public KlEstimator KlEstimator { get; init; } = KlEstimator.MonteCarlo;
 
+    /// <summary>The number format of the output layer's matrix products (<see cref="ProductPrecision"/>).</summary>
+    public ProductPrecision Precision { get; init; } = ProductPrecision.Fp32;
+
     public static AutoencoderOptions None { get; } = new();
 
     internal bool HasActivationPenalty => Sparsity > 0 || Contractive > 0;

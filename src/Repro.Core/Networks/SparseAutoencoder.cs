@@ -69,6 +69,7 @@ public sealed partial class SparseAutoencoder : IDisposable
     {
         _options = options ?? AutoencoderOptions.None;
         _options.Validate(variational);
+        Bf16Support.Require(_options.Precision);
         bool sigmoid = _options.Activation == HiddenActivation.Sigmoid;
         if (encoderDims.Length < 2 || decoderDims.Length < 2) throw new ArgumentException("encoder and decoder need at least one layer each");
         if (encoderDims[^1] != decoderDims[0]) throw new ArgumentException($"encoder output {encoderDims[^1]} differs from decoder input {decoderDims[0]}");
@@ -110,6 +111,11 @@ public sealed partial class SparseAutoencoder : IDisposable
         _weightT = _layers.Select(l => Parameters.Tensor(l.Weight)).ToArray();
         _weightGradT = _layers.Select(l => Gradients.Tensor(l.Weight)).ToArray();
         _firstLayerGradient = new SparseRowGradient(Items, _layers[0].Out);
+        if (_options.Precision == ProductPrecision.Bf16)
+        {
+            var output = _layers[^1];
+            _bf16 = new Bf16OutputLayer(_weightT[^1].shape[0], _weightT[^1].shape[1], output.In, output.Out);
+        }
 
         // Initialisation (spec 2.1 "Init"): Glorot-uniform weights, truncated N(0, 0.001^2) biases.
         var init = new SeededRandom(seed);
@@ -359,7 +365,7 @@ public sealed partial class SparseAutoencoder : IDisposable
         if (_bottleneck == 0) klSum = Bottleneck(b, training, kl);
         for (int l = 1; l < _layers.Length; l++)
         {
-            Rows(_outT[l], b).addmm_(InputTensor(l, b), _layers[l].OutByIn ? _weightT[l].t() : _weightT[l], 0f, 1f);
+            LayerProduct(l, b);
             if (l < _layers.Length - 1) BiasAndActivation(l, b); // the output bias joins the loss pass
             if (l == _bottleneck) klSum = Bottleneck(b, training, kl);
         }
@@ -486,19 +492,17 @@ public sealed partial class SparseAutoencoder : IDisposable
         {
             var layer = _layers[l];
             var dPre = l == _layers.Length - 1 ? Rows(_outT[l], b) : Rows(_dPreT[l], b);
-            if (layer.OutByIn) _weightGradT[l].addmm_(dPre.t(), InputTensor(l, b), 0f, 1f);
-            else _weightGradT[l].addmm_(InputTensor(l, b).t(), dPre, 0f, 1f);
-            var weightForInput = layer.OutByIn ? _weightT[l] : _weightT[l].t();
+            WeightGradientProduct(l, b, dPre);
             if (l < _layers.Length - 1) ColumnSums(_dPre[l], b, layer.Out, Gradients.Span(layer.Bias));
             if (Variational && l == _bottleneck + 1)
             {
-                Rows(_dzT!, b).addmm_(dPre, weightForInput, 0f, 1f);
+                InputGradientProduct(l, b, dPre, Rows(_dzT!, b));
                 if (_options.Prior == PriorKind.Standard) BottleneckBackward(b, beta);
                 else MixtureBottleneckBackward(b, beta);
             }
             else
             {
-                Rows(_dPreT[l - 1], b).addmm_(dPre, weightForInput, 0f, 1f);
+                InputGradientProduct(l, b, dPre, Rows(_dPreT[l - 1], b));
                 if (_options.HasActivationPenalty) AddActivationPenaltyGradient(l - 1, b);
                 if (_layers[l - 1].Tanh)
                 {
@@ -615,6 +619,7 @@ public sealed partial class SparseAutoencoder : IDisposable
     public void Dispose()
     {
         DisposeBuffers();
+        _bf16?.Dispose();
         Parameters.Dispose();
         Gradients.Dispose();
     }

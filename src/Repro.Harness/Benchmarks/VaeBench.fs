@@ -79,6 +79,94 @@ type private GemmFloor(batch: int, hidden: int, items: int) =
     interface IDisposable with
         member _.Dispose() = for t in [ h; w; g; dw; dh ] do t.Dispose()
 
+/// The same three products on bf16 operands (the weight and the hidden layer converted once, the
+/// logits' gradient converted per run as the bf16 step does), results converted back to fp32: what
+/// the bf16 step's products cost alone.
+type private Bf16GemmFloor(batch: int, hidden: int, items: int) =
+    let bf = TorchSharp.torch.ScalarType.BFloat16
+    let mk (r: int) (c: int) = TorchSharp.torch.empty(int64 r, int64 c).uniform_(-0.1, 0.1)
+    let mk16 (r: int) (c: int) = TorchSharp.torch.empty(int64 r, int64 c, dtype = bf)
+    let h, w, g, dw, dh = mk batch hidden, mk items hidden, mk batch items, mk items hidden, mk batch hidden
+    let h16, w16, g16, dw16, dh16 = mk16 batch hidden, mk16 items hidden, mk16 batch items, mk16 items hidden, mk16 batch hidden
+    member _.Flops = 3.0 * 2.0 * float batch * float hidden * float items
+    member _.Run() =
+        w16.copy_(w) |> ignore
+        h16.copy_(h) |> ignore
+        g16.addmm_(h16, w16.t(), 0.0f, 1.0f) |> ignore
+        g.copy_(g16) |> ignore
+        g16.copy_(g) |> ignore
+        dw16.addmm_(g16.t(), h16, 0.0f, 1.0f) |> ignore
+        dw.copy_(dw16) |> ignore
+        dh16.addmm_(g16, w16, 0.0f, 1.0f) |> ignore
+        dh.copy_(dh16) |> ignore
+    interface IDisposable with
+        member _.Dispose() = for t in [ h; w; g; dw; dh; h16; w16; g16; dw16; dh16 ] do t.Dispose()
+
+/// Mult-VAE^PR with fp32 and with bf16 products, one step of each in turn so that both see the same
+/// load, each followed by its products alone: per-batch medians, the bf16 / fp32 ratio (median of
+/// per-pair ratios), each step's ratio to its products and the epochs they imply. Then Mult-VAE^PR
+/// with the standard prior, the gmm prior (10 components) and the VampPrior (1000 pseudo-inputs,
+/// encoded every step) in turn, at the precision given.
+let private precisionAndPriors (data: CsrMatrix) (rowsOf: int -> int[]) (batch: int) (stepsPerEpoch: int) (steps: int) =
+    let warmup = 3
+    let epoch (ms: float) = ms * float stepsPerEpoch / 1000.0
+    let bf16 = Repro.Core.Networks.Bf16Support.Available
+    printfn "Mult-VAE^PR, fp32 against bf16 products (precision=bf16), batch %d, steps in turn, median of %d each" batch steps
+    if not bf16 then printfn "  this processor lacks avx512_bf16: bf16 is refused here, fp32 alone is timed"
+    use fp32 = new MultVae(items, MultVaeHyper.Paper, 1UL)
+    use half = if bf16 then new MultVae(items, MultVaeHyper(Precision = Repro.Core.Networks.ProductPrecision.Bf16), 1UL) else null
+    for k in 0 .. warmup - 1 do
+        fp32.TrainStep(data, ReadOnlySpan(rowsOf k), 0.2) |> ignore
+        if bf16 then half.TrainStep(data, ReadOnlySpan(rowsOf k), 0.2) |> ignore
+    use floor32 = new GemmFloor(batch, 600, items)
+    use floor16 = new Bf16GemmFloor(batch, 600, items)
+    floor32.Run()
+    if bf16 then floor16.Run()
+    let runs =
+        [| for k in warmup .. warmup + steps - 1 ->
+            let t32 = time (fun () -> fp32.TrainStep(data, ReadOnlySpan(rowsOf k), 0.2) |> ignore)
+            let p32 = fp32.LastStepProfile
+            let f32 = time floor32.Run
+            let t16, p16, f16 =
+                if bf16 then
+                    let t = time (fun () -> half.TrainStep(data, ReadOnlySpan(rowsOf k), 0.2) |> ignore)
+                    t, half.LastStepProfile, time floor16.Run
+                else nan, p32, nan
+            t32, p32, f32, t16, p16, f16 |]
+    let col f = runs |> Array.map f
+    let show name (t: float[]) (p: StepProfile[]) (f: float[]) =
+        let m = median t
+        printfn "  %-5s step %7.1f ms/batch -> %5.1f s/epoch (x%d); products alone %6.1f ms (%5.1f GFLOP/s); step / products %.2f (median per step)"
+            name m (epoch m) stepsPerEpoch (median f) (floor32.Flops / median f / 1e6) (median (Array.map2 (/) t f))
+        let ph g = median (Array.map g p)
+        printfn "        phases (median ms): batch %.1f, forward %.1f, likelihood %.1f, backward %.1f, Adam %.1f"
+            (ph _.Batch) (ph _.Forward) (ph _.Likelihood) (ph _.Backward) (ph _.Optimizer)
+    show "fp32" (col (fun (t, _, _, _, _, _) -> t)) (col (fun (_, p, _, _, _, _) -> p)) (col (fun (_, _, f, _, _, _) -> f))
+    if bf16 then
+        show "bf16" (col (fun (_, _, _, t, _, _) -> t)) (col (fun (_, _, _, _, p, _) -> p)) (col (fun (_, _, _, _, _, f) -> f))
+        printfn "  bf16 / fp32: step %.2f, products alone %.2f (medians of per-pair ratios)"
+            (median (col (fun (t32, _, _, t16, _, _) -> t16 / t32))) (median (col (fun (_, _, f32, _, _, f16) -> f16 / f32)))
+    printfn "  peak RSS so far: %.0f MB" (peakRssMb ())
+
+    let priorSteps = max 3 (steps / 3)
+    printfn "Mult-VAE^PR priors: standard, gmm (10 components), VampPrior (1000 pseudo-inputs), fp32, steps in turn, median of %d each" priorSteps
+    use gmm = new Repro.Core.Models.MixturePriorVae.MixturePriorVae(items, Repro.Core.Models.MixturePriorVae.MixturePriorVaeHyper.Paper, 1UL)
+    use vamp = new Repro.Core.Models.MixturePriorVae.MixturePriorVae(items, Repro.Core.Models.MixturePriorVae.MixturePriorVaeHyper.PaperVamp, 1UL)
+    for k in 0 .. 1 do
+        gmm.TrainStep(data, ReadOnlySpan(rowsOf k), 0.2) |> ignore
+        vamp.TrainStep(data, ReadOnlySpan(rowsOf k), 0.2) |> ignore
+    let priorRuns =
+        [| for k in 100 .. 100 + priorSteps - 1 ->
+            let s = time (fun () -> fp32.TrainStep(data, ReadOnlySpan(rowsOf k), 0.2) |> ignore)
+            let g = time (fun () -> gmm.TrainStep(data, ReadOnlySpan(rowsOf k), 0.2) |> ignore)
+            let v = time (fun () -> vamp.TrainStep(data, ReadOnlySpan(rowsOf k), 0.2) |> ignore)
+            s, g, v |]
+    let s, g, v = Array.map (fun (s, _, _) -> s) priorRuns, Array.map (fun (_, g, _) -> g) priorRuns, Array.map (fun (_, _, v) -> v) priorRuns
+    printfn "  standard %7.1f ms/batch -> %5.1f s/epoch" (median s) (epoch (median s))
+    printfn "  gmm      %7.1f ms/batch -> %5.1f s/epoch; %.2f times the standard prior (median per-step ratio)" (median g) (epoch (median g)) (median (Array.map2 (/) g s))
+    printfn "  vamp     %7.1f ms/batch -> %5.1f s/epoch; %.2f times the standard prior (median per-step ratio)" (median v) (epoch (median v)) (median (Array.map2 (/) v s))
+    printfn "  peak RSS so far: %.0f MB" (peakRssMb ())
+
 /// Runs <c>steps</c> timed fast steps and <c>baselineSteps</c> notebook-literal steps per model.
 let runWith (steps: int) (baselineSteps: int) =
     TorchRuntime.EnsureLoaded Environment.ProcessorCount
@@ -140,6 +228,8 @@ let runWith (steps: int) (baselineSteps: int) =
     printfn "  scoring 10,000 users (chunks of %d): %.2f s, %.0f users/s, %.1f GFLOP/s" chunk (scoreMs / 1000.0) (10_000.0 / scoreMs * 1000.0) (scoreFlops / scoreMs / 1e6)
     printfn "  peak RSS so far: %.0f MB" (peakRssMb ())
 
+    precisionAndPriors data rowsOf batch stepsPerEpoch steps
+
     // ---------------------------------------------------------------- Mult-DAE
     printfn "Mult-DAE [I-200-I], batch %d, keep 0.5, lam 2e-5" batch
     let daeRest = float (200 * items)
@@ -191,6 +281,18 @@ let runWith (steps: int) (baselineSteps: int) =
     printfn "peak RSS (whole run): %.0f MB" (peakRssMb ())
 
 let run () = runWith 30 5
+
+/// Only the fp32 against bf16 and priors part of <see cref="run"/> (`bench vae-precision`): a few
+/// minutes instead of the whole suite's quarter of an hour.
+let runPrecision (steps: int) =
+    TorchRuntime.EnsureLoaded Environment.ProcessorCount
+    printfn "VaeBench: %s" (TorchRuntime.Describe())
+    let data = synthetic trainUsers items meanPerUser 98765
+    let batch = 500
+    let order = Array.init trainUsers id
+    Random(1).Shuffle order
+    let rowsOf k = let s = (k * batch) % (trainUsers - batch) in order.[s .. s + batch - 1]
+    precisionAndPriors data rowsOf batch ((trainUsers + batch - 1) / batch) steps
 
 /// RecVAE training speed on the same synthetic data of ML-20M's shape, paper settings (batch 500,
 /// hidden 600, latent 200): <c>batchesPerPhase</c> timed batches of an encoder pass (dropout, old

@@ -60,6 +60,7 @@ let experiments =
       { Id = "baseline-tuning"; Title = "Baseline tuning on MovieLens-100K and Gowalla"; Place = BeyondThePaper }
       { Id = "taxonomy"; Title = "Autoencoder taxonomy and mixture priors on MovieLens-100K, CiteULike-a, Gowalla and AMusic"; Place = BeyondThePaper }
       { Id = "bpr-mf"; Title = "BPR-MF on MovieLens-100K, CiteULike-a and Gowalla"; Place = BeyondThePaper }
+      { Id = "precision"; Title = "Mult-VAE^PR with fp32 and bf16 matrix products"; Place = BeyondThePaper }
       { Id = "beyond"; Title = "EASE, RecVAE and mixture-prior Mult-VAE^PR on ML-20M, Netflix and MSD"; Place = BeyondThePaper }
       { Id = "loca"; Title = "LOCA (Choi et al. 2021) on AMusic, LOCA's leave-5-by-time split"; Place = BeyondThePaper }
       { Id = "loca-strong"; Title = "LOCA-VAE and LOCA-EASE against their base models, strong generalisation"; Place = BeyondThePaper }

@@ -195,13 +195,7 @@ let read (folder: string) : Result<Run, string> =
                 let trimmed = folder.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar)
                 if Path.GetFileName trimmed = Repro.Harness.Train.SelectionFolderName then Path.GetDirectoryName trimmed else trimmed
             let parent = match Path.GetDirectoryName runFolder with null -> "" | p -> p
-            // Through the catalogue when it knows the model, so settings added later at their old
-            // behaviour hash as the runs recorded before them did (HashOmitsDefault).
-            let hash =
-                match Repro.Harness.ModelSpec.ofSettings model settings with
-                | Ok spec -> Repro.Harness.ModelSpec.settingsHash spec
-                | Error _ -> Repro.Harness.ModelSpec.hashSettings settings
-            "", Some parent, labelOf model, hash
+            "", Some parent, labelOf model, Repro.Harness.ModelSpec.hashSettings settings
     Ok { Folder = folder
          Experiment = experiment
          Unfiled = unfiled

@@ -57,6 +57,15 @@ public sealed record AutoencoderHyper : ITrainingSchedule
     /// <summary>Confidence weights of the Gaussian likelihood; must be null unless <see cref="Likelihood"/> is Gaussian.</summary>
     public GaussianConfidence? GaussianConfidence { get; init; }
 
+    /// <summary>
+    /// Number format of the output layer's three large matrix products: fp32 (the notebook's
+    /// arithmetic) or bf16 (bfloat16 operands accumulated in fp32; weights, softmax, loss and Adam stay
+    /// fp32; needs AVX-512 BF16). Default fp32: docs/benchmarks.md gives bf16's speed and accuracy.
+    /// Left out of run records at fp32, so runs recorded before the setting existed keep their ids.
+    /// </summary>
+    [OmittedAtDefault("Fp32")]
+    public ProductPrecision Precision { get; init; } = ProductPrecision.Fp32;
+
     /// <summary>Mult-DAE's settings.</summary>
     public static AutoencoderHyper Paper { get; } = new();
 
@@ -70,7 +79,7 @@ public sealed record AutoencoderHyper : ITrainingSchedule
     /// <summary>The network options these settings ask for.</summary>
     public AutoencoderOptions NetworkOptions() => new()
     {
-        Activation = Activation, Sparsity = Sparsity, SparsityTarget = SparsityTarget, Contractive = Contractive, InputNoise = GaussianNoise,
+        Activation = Activation, Sparsity = Sparsity, SparsityTarget = SparsityTarget, Contractive = Contractive, InputNoise = GaussianNoise, Precision = Precision,
     };
 
     /// <summary>Throws if a value is out of range or a setting would be ignored.</summary>

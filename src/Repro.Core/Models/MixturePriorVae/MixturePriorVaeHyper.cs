@@ -59,8 +59,17 @@ public sealed record MixturePriorVaeHyper : ITrainingSchedule
     /// How the KL is computed: monte-carlo (spec 3.2 option A, the default) or discrete (option B:
     /// closed form with a component variable whose posterior is the prior's responsibilities at z = mu).
     /// </summary>
-    [HashOmitsDefault(KlEstimator.MonteCarlo)]
+    [OmittedAtDefault("MonteCarlo")]
     public KlEstimator KlEstimator { get; init; } = KlEstimator.MonteCarlo;
+
+    /// <summary>
+    /// Number format of the output layer's three large matrix products: fp32 (the notebook's
+    /// arithmetic) or bf16 (bfloat16 operands accumulated in fp32; weights, softmax, loss and Adam stay
+    /// fp32; needs AVX-512 BF16). Default fp32: docs/benchmarks.md gives bf16's speed and accuracy.
+    /// Left out of run records at fp32, so runs recorded before the setting existed keep their ids.
+    /// </summary>
+    [OmittedAtDefault("Fp32")]
+    public ProductPrecision Precision { get; init; } = ProductPrecision.Fp32;
 
     /// <summary>The gmm prior with 10 components.</summary>
     public static MixturePriorVaeHyper Paper { get; } = new();
@@ -74,7 +83,7 @@ public sealed record MixturePriorVaeHyper : ITrainingSchedule
     /// <summary>The network options these settings ask for.</summary>
     public AutoencoderOptions NetworkOptions() => new()
     {
-        Prior = Prior, Components = Components, Samples = Samples, LogVarianceFloor = LogVarianceFloor, LearnWeights = LearnWeights,
+        Prior = Prior, Components = Components, Samples = Samples, LogVarianceFloor = LogVarianceFloor, LearnWeights = LearnWeights, Precision = Precision,
         KlEstimator = KlEstimator,
     };
 

@@ -18,7 +18,8 @@ public sealed class MultDae : SparseNetworkModel<MultDaeHyper>
         ArgumentNullException.ThrowIfNull(hyper);
         Check(items, hyper.Validate);
         return new SparseAutoencoder([items, hyper.Hidden], [hyper.Hidden, items], variational: false, hyper.Likelihood,
-            hyper.GaussianConfidence ?? GaussianConfidence.Default, hyper.LearningRate, hyper.WeightDecay, seed, hyper.BatchSize);
+            hyper.GaussianConfidence ?? GaussianConfidence.Default, hyper.LearningRate, hyper.WeightDecay, seed, hyper.BatchSize,
+            new AutoencoderOptions { Precision = hyper.Precision });
     }
 
     /// <summary>One Adam update on <paramref name="rows"/> of <paramref name="data"/> (dropout on); the loss is the batch's before the update.</summary>

@@ -1,3 +1,4 @@
+using Repro.Core.Networks;
 using Repro.Core.Training;
 
 namespace Repro.Core.Models.MultDae;
@@ -35,6 +36,15 @@ public sealed record MultDaeHyper : ITrainingSchedule
 
     /// <summary>Confidence weights of the Gaussian likelihood; must be null unless <see cref="Likelihood"/> is Gaussian (then null means <see cref="GaussianConfidence.Default"/>).</summary>
     public GaussianConfidence? GaussianConfidence { get; init; }
+
+    /// <summary>
+    /// Number format of the output layer's three large matrix products: fp32 (the notebook's
+    /// arithmetic) or bf16 (bfloat16 operands accumulated in fp32; weights, softmax, loss and Adam stay
+    /// fp32; needs AVX-512 BF16). Default fp32: docs/benchmarks.md gives bf16's speed and accuracy.
+    /// Left out of run records at fp32, so runs recorded before the setting existed keep their ids.
+    /// </summary>
+    [OmittedAtDefault("Fp32")]
+    public ProductPrecision Precision { get; init; } = ProductPrecision.Fp32;
 
     public static MultDaeHyper Paper { get; } = new();
 
