@@ -18,7 +18,7 @@ let list () =
         let later =
             [ for p in e.HyperType.GetProperties() do
                 match System.Attribute.GetCustomAttribute(p, typeof<Repro.Core.Models.OmittedAtDefaultAttribute>) with
-                | :? Repro.Core.Models.OmittedAtDefaultAttribute as a -> yield Settings.kebab p.Name + "=" + a.DefaultText.ToLowerInvariant()
+                | :? Repro.Core.Models.OmittedAtDefaultAttribute as a -> yield Settings.kebab p.Name + "=" + Settings.kebab a.DefaultText
                 | _ -> () ]
         if not later.IsEmpty then printfn "  also (default, not written to run records): %s" (String.concat ", " later)
         printfn "  paper grid: %d point(s)" (ModelSpec.paperGrid spec).Length

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 using Tensor = TorchSharp.torch.Tensor;
 
@@ -28,13 +29,20 @@ public sealed class CompositePrior
     public double WideWeight { get; }
     public double WideLogVariance { get; }
 
-    /// <summary>log N(x; mu, exp(logVar)) elementwise (model.py log_norm_pdf).</summary>
+    /// <summary>log N(x; mu, exp(logVar)) elementwise (model.py log_norm_pdf): -0.5 (logVar + log 2 pi + (x - mu)^2 / exp(logVar)).</summary>
     public static Tensor LogNormal(Tensor x, Tensor mu, Tensor logVar) =>
-        -0.5 * (logVar + Log2Pi + (x - mu).square() / logVar.exp());
+        logVar.add(RecVaeScalars.Log2Pi, RecVaeScalars.One)
+            .add(x.add(mu, RecVaeScalars.MinusOne).square().div(logVar.exp()), RecVaeScalars.One)
+            .mul(RecVaeScalars.MinusHalf);
 
     /// <summary>log N(x; mu, exp(logVar)) elementwise for a constant mean and log variance.</summary>
-    public static Tensor LogNormal(Tensor x, double mu, double logVar) =>
-        -0.5 * (logVar + Log2Pi + (x - mu).square() / Math.Exp(logVar));
+    public static Tensor LogNormal(Tensor x, double mu, double logVar)
+    {
+        using var minusMu = (-mu).ToScalar();
+        using var variance = Math.Exp(logVar).ToScalar();
+        using var constant = (logVar + Log2Pi).ToScalar();
+        return x.add(minusMu, RecVaeScalars.One).square().div(variance).add(constant, RecVaeScalars.One).mul(RecVaeScalars.MinusHalf);
+    }
 
     /// <summary>
     /// log p(z) per element of <paramref name="z"/> (rows x K), a log-sum-exp over the three weighted
@@ -43,9 +51,12 @@ public sealed class CompositePrior
     /// </summary>
     public Tensor LogDensity(Tensor z, Tensor posteriorMu, Tensor posteriorLogVar)
     {
-        var standard = LogNormal(z, 0, 0) + Math.Log(StandardWeight);
-        var posterior = LogNormal(z, posteriorMu, posteriorLogVar) + Math.Log(PosteriorWeight);
-        var wide = LogNormal(z, 0, WideLogVariance) + Math.Log(WideWeight);
+        using var standardLogWeight = Math.Log(StandardWeight).ToScalar();
+        using var posteriorLogWeight = Math.Log(PosteriorWeight).ToScalar();
+        using var wideLogWeight = Math.Log(WideWeight).ToScalar();
+        var standard = LogNormal(z, 0, 0).add(standardLogWeight, RecVaeScalars.One);
+        var posterior = LogNormal(z, posteriorMu, posteriorLogVar).add(posteriorLogWeight, RecVaeScalars.One);
+        var wide = LogNormal(z, 0, WideLogVariance).add(wideLogWeight, RecVaeScalars.One);
         return stack([standard, posterior, wide], -1).logsumexp(-1);
     }
 }

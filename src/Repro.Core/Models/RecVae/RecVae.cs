@@ -171,10 +171,11 @@ public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch
         Tensor z, klPerUser;
         using (var noGrad = encoderPass ? null : torch.no_grad())
         {
-            z = mu + _eps.Tensor.narrow(0, 0, b) * (0.5 * logVar).exp();
-            klPerUser = (CompositePrior.LogNormal(z, mu, logVar) - _prior.LogDensity(z, priorMu, priorLogVar)).sum(1);
+            // Explicit alphas and held Scalars (RecVaeScalars): no implicitly converted Scalar reaches libtorch.
+            z = mu.add(_eps.Tensor.narrow(0, 0, b).mul(logVar.mul(RecVaeScalars.Half).exp()), RecVaeScalars.One);
+            klPerUser = CompositePrior.LogNormal(z, mu, logVar).add(_prior.LogDensity(z, priorMu, priorLogVar), RecVaeScalars.MinusOne).sum(1);
         }
-        var weightedKl = (klPerUser * klWeight).mean();
+        var weightedKl = klPerUser.mul(klWeight).mean();
 
         // Decoder and multinomial likelihood by hand; the logits rows become d nll / d logits.
         var zValues = z.detach();
@@ -188,7 +189,7 @@ public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch
         {
             var dz = _dz!.Tensor.narrow(0, 0, b);
             dz.addmm_(logits, weight, 0f, 1f);
-            var loss = weightedKl + (z * dz).sum();
+            var loss = weightedKl.add(z.mul(dz).sum(), RecVaeScalars.One);
             _encoder.Backward(loss);
         }
         else
