@@ -341,7 +341,7 @@ let ratings : Ratings.RatingExperiment =
     let autoRecGrid kind (s: Ratings.RatingSetup) =
         [ for l in lambdas s -> RatingModels.AutoRec(Repro.Core.Models.AutoRec.AutoRecHyper(Kind = kind, Lambda = l)) ]
     { Id = "ratings"
-      Title = "Rating prediction: AutoRec's 90/10 protocol (I-/U-AutoRec, biased MF, PMF) and mDA-CF's Table 3 PMF rows, RMSE over 5 random splits"
+      Title = "Rating prediction: AutoRec's 90/10 protocol (I-/U-AutoRec, biased MF, PMF) and mDA-CF's Table 3 rows (PMF, biased PMF, mDA-CF), RMSE over 5 random splits"
       Setups = [ setup "ml-100k" 0.9; setup "ml-100k" 0.8; setup "ml-latest-small" 0.9; setup "ml-100k" 0.99; setup "ml-100k" 0.5 ]
       Models =
         fun s ->

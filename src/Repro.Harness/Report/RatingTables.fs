@@ -132,7 +132,7 @@ let tableBlocks (level: int) (relative: string -> string) (experiment: string, d
             for p in publishedOnly ->
                 [ p.Model; "not run"; ""; ""; f4 p.Value; ""; ""
                   (match published "MAE" p.Model with Some m -> m.Value.ToString("0.000", inv) | None -> "")
-                  "not implemented in Repro yet"; "" ] ])
+                  (if p.Model.StartsWith "mSDA-CF" then "not implemented in Repro yet" else "no run at this training fraction"); "" ] ])
       Paragraph "Each cell is mean ± standard error over the random splits (sample std / √splits). Published: the source's number for the same model and training fraction; Δ = ours − published; *within 2 s.e.*: |Δ| ≤ 2 × our standard error. A published number from another dataset (ML-1M) is shown for its ordering only and gets no Δ."
       let sources =
           rs |> List.collect (fun r -> [ published "RMSE" r.Group; published "MAE" r.Group; elsewhere r.Group ] |> List.choose id)
@@ -162,9 +162,11 @@ let tableBlocks (level: int) (relative: string -> string) (experiment: string, d
                     (runs |> List.map (fun r -> relative r.Folder) |> List.map Path.GetDirectoryName |> List.distinct |> List.map (fun f -> sprintf "`%s/`" (f.Replace('\\', '/'))) |> String.concat ", ")) ]
 
 /// The report's rating section: one table per (experiment, dataset, training fraction), then the
-/// unreadable rating folders; nothing when there are no rating runs.
-let section (results: string) (relative: string -> string) : Block list =
+/// unreadable rating folders; nothing when there are no rating runs. <paramref name="experiment"/>
+/// keeps one experiment's runs.
+let section (results: string) (experiment: string option) (relative: string -> string) : Block list =
     let runs, broken = load results
+    let runs = match experiment with Some id -> runs |> List.filter (fun r -> r.Experiment = id) | None -> runs
     if runs.IsEmpty && broken.IsEmpty then []
     else
     [ Heading(2, "Rating prediction")

@@ -202,7 +202,7 @@ let generate (options: Options) : Outcome =
               Heading(2, "Beyond the paper")
               Paragraph "Experiments the paper does not have: other datasets, splits, seeds and tuning."
               yield! beyond
-          yield! RatingTables.section options.Results (relative options)
+          yield! RatingTables.section options.Results options.Experiment (relative options)
           if not unfiled.IsEmpty then
               Heading(2, "Unfiled runs")
               Paragraph "Run folders without `experiment.json` (for example written by `repro train --out`): the report does not guess their experiment, so each is listed under its parent folder, grouped by run.json's dataset, protocol and model. Adding an `experiment.json` files them in an experiment."

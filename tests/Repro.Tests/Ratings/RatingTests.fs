@@ -226,7 +226,7 @@ let tests =
                     // Two PMF d=10 points at 80%: the lower validation RMSE has the higher test RMSE and is still chosen.
                     writeRun results "PMF d=10" "pmf" "aaaaaaaa" 0.8 0.930 [ 0.926; 0.924; 0.922; 0.920; 0.918 ]
                     writeRun results "PMF d=10" "pmf" "bbbbbbbb" 0.8 0.935 [ 0.900; 0.900; 0.900; 0.900; 0.900 ]
-                    let md = text (Report.RatingTables.section results id)
+                    let md = text (Report.RatingTables.section results None id)
                     // Chosen: mean 0.922, s.e. sqrt(0.00001)/sqrt(5) = 0.0014; published 0.9223: Δ = −0.0003, within 2 s.e.
                     Expect.stringContains md "| PMF d=10 | 0.9220 ± 0.0014 | 0.7000 ± 0.0010 | 0.9300 | 0.9223 | −0.0003 | yes |" "the chosen row beside Table 3"
                     Expect.stringContains md "| mDA-CF d=10 | not run |" "published-only rows are listed"
@@ -236,7 +236,7 @@ let tests =
                     writeRun results "I-AutoRec" "i-autorec" "11111111" 0.9 0.88 [ 0.90; 0.91; 0.89 ]
                     writeRun results "Biased MF" "biased-mf" "22222222" 0.9 0.90 [ 0.92; 0.93; 0.91 ]
                     writeRun results "U-AutoRec" "u-autorec" "33333333" 0.9 0.92 [ 0.91; 0.94; 0.92 ]
-                    let md = text (Report.RatingTables.section results id)
+                    let md = text (Report.RatingTables.section results None id)
                     Expect.stringContains md "I-AutoRec − Biased MF = -0.0200 ± 0.0000 (paired over 3 splits; lower by more than 2 s.e.)" "first gap"
                     Expect.stringContains md "Biased MF − U-AutoRec = -0.0033 ± 0.0067 (paired over 3 splits; lower, within 2 s.e.)" "second gap"
                     Expect.stringContains md "0.831 (ML-1M, ordering only)" "AutoRec's ML-1M number beside, without Δ")
