@@ -138,8 +138,11 @@ let userMeans (runs: Run list) (metric: string) : Result<UserMeans, string> =
 
 /// Paired t-test of a row against the reference on per-user NDCG@100, pairing users by row; only
 /// when both list the same test users (and, where recorded, the same fold-in counts).
+/// Tables in LOCA's metrics (NdcgLightGcn@100, `leave-5-by-time`) test on that NDCG@100.
 let pairedTest (reference: Run list) (runs: Run list) : Comparison =
-    match userMeans reference "Ndcg@100", userMeans runs "Ndcg@100" with
+    let has metric (rs: Run list) = rs |> List.forall (fun r -> r.Test |> List.exists (fun (n, _) -> n = metric))
+    let metric = if has "Ndcg@100" (reference @ runs) || not (has "NdcgLightGcn@100" (reference @ runs)) then "Ndcg@100" else "NdcgLightGcn@100"
+    match userMeans reference metric, userMeans runs metric with
     | Error e, _ | _, Error e -> NotTested e
     | Ok a, Ok b when a.Rows <> b.Rows -> NotTested "the runs have different test users"
     | Ok a, Ok b when (match a.FoldInItems, b.FoldInItems with Some x, Some y -> x <> y | _ -> false) -> NotTested "the runs' test users have different fold-in counts (different splits)"
