@@ -323,13 +323,17 @@ let runRecVae (batchesPerPhase: int) =
         let pairs =
             [| for k in 2 .. batchesPerPhase + 1 ->
                 let r = time (fun () -> model.TrainStep(data, ReadOnlySpan(rowsOf (offset + k)), 0.0) |> ignore)
+                let p = model.LastStepProfile
                 let v = time (fun () -> vae.TrainStep(data, ReadOnlySpan(rowsOf (offset + k)), 0.2) |> ignore)
-                r, v |]
-        let times = Array.map fst pairs
+                r, v, p |]
+        let times = pairs |> Array.map (fun (r, _, _) -> r)
         let m = median times
         printfn "  %-16s %8.1f ms/batch (median of %d, min %.1f)  -> %6.1f s/pass (x%d); %.2f Mult-VAE^PR steps (median per pair)"
-            name m times.Length (Array.min times) (m * float stepsPerPass / 1000.0) stepsPerPass (median (pairs |> Array.map (fun (r, v) -> r / v)))
-        m, pairs
+            name m times.Length (Array.min times) (m * float stepsPerPass / 1000.0) stepsPerPass (median (pairs |> Array.map (fun (r, v, _) -> r / v)))
+        let ph f = median (pairs |> Array.map (fun (_, _, p) -> f p))
+        printfn "    phases (median ms): encoder %.1f, old encoder %.1f, prior and KL %.1f, decoder and likelihood %.1f, backward %.1f, Adam %.1f"
+            (ph _.Encoder) (ph _.OldEncoder) (ph _.Prior) (ph _.Decoder) (ph _.Backward) (ph _.Optimizer)
+        m, pairs |> Array.map (fun (r, v, _) -> r, v)
     let encoderMs, encoderPairs = phase "encoder pass" 0 0
     let decoderMs, decoderPairs = phase "decoder pass" hyper.EncoderPasses 100
     let epochSeconds = float stepsPerPass * (float hyper.EncoderPasses * encoderMs + float hyper.DecoderPasses * decoderMs) / 1000.0
