@@ -313,24 +313,38 @@ let runRecVae (batchesPerPhase: int) =
     use model = new Repro.Core.Models.RecVae.RecVae(items, hyper, 1UL)
     printfn "RecVAE [I-600x5 (dense skips, LayerNorm)-200; 200-I], batch %d, %d parameters (old encoder not counted)" batch model.ParameterCount
     let passes = model :> IMultiPassEpoch
+    // The baseline in the same process, on the same batches: a Mult-VAE^PR step after each RecVAE
+    // batch, so that each pair sees the same load and the ratio holds on a busy machine.
+    use vae = new MultVae(items, MultVaeHyper.Paper, 1UL)
+    for k in 0 .. 1 do vae.TrainStep(data, ReadOnlySpan(rowsOf k), 0.2) |> ignore
     let phase name pass offset =
         passes.BeginPass pass
         for k in 0 .. 1 do model.TrainStep(data, ReadOnlySpan(rowsOf (offset + k)), 0.0) |> ignore
-        let times = [| for k in 2 .. batchesPerPhase + 1 -> time (fun () -> model.TrainStep(data, ReadOnlySpan(rowsOf (offset + k)), 0.0) |> ignore) |]
+        let pairs =
+            [| for k in 2 .. batchesPerPhase + 1 ->
+                let r = time (fun () -> model.TrainStep(data, ReadOnlySpan(rowsOf (offset + k)), 0.0) |> ignore)
+                let p = model.LastStepProfile
+                let v = time (fun () -> vae.TrainStep(data, ReadOnlySpan(rowsOf (offset + k)), 0.2) |> ignore)
+                r, v, p |]
+        let times = pairs |> Array.map (fun (r, _, _) -> r)
         let m = median times
-        printfn "  %-16s %8.1f ms/batch (median of %d, min %.1f)  -> %6.1f s/pass (x%d)" name m times.Length (Array.min times) (m * float stepsPerPass / 1000.0) stepsPerPass
-        m
-    let encoderMs = phase "encoder pass" 0 0
-    let decoderMs = phase "decoder pass" hyper.EncoderPasses 100
+        printfn "  %-16s %8.1f ms/batch (median of %d, min %.1f)  -> %6.1f s/pass (x%d); %.2f Mult-VAE^PR steps (median per pair)"
+            name m times.Length (Array.min times) (m * float stepsPerPass / 1000.0) stepsPerPass (median (pairs |> Array.map (fun (r, v, _) -> r / v)))
+        let ph f = median (pairs |> Array.map (fun (_, _, p) -> f p))
+        printfn "    phases (median ms): encoder %.1f, old encoder %.1f, prior and KL %.1f, decoder and likelihood %.1f, backward %.1f, Adam %.1f"
+            (ph _.Encoder) (ph _.OldEncoder) (ph _.Prior) (ph _.Decoder) (ph _.Backward) (ph _.Optimizer)
+        m, pairs |> Array.map (fun (r, v, _) -> r, v)
+    let encoderMs, encoderPairs = phase "encoder pass" 0 0
+    let decoderMs, decoderPairs = phase "decoder pass" hyper.EncoderPasses 100
     let epochSeconds = float stepsPerPass * (float hyper.EncoderPasses * encoderMs + float hyper.DecoderPasses * decoderMs) / 1000.0
     printfn "  epoch (%d encoder + %d decoder passes, no validation): %.0f s; %d epochs: %.1f h" hyper.EncoderPasses hyper.DecoderPasses epochSeconds hyper.Epochs (epochSeconds * float hyper.Epochs / 3600.0)
-    // The baseline in the same process, on the same data and batches: a Mult-VAE^PR epoch.
-    let vaeMs =
-        use vae = new MultVae(items, MultVaeHyper.Paper, 1UL)
-        for k in 0 .. 1 do vae.TrainStep(data, ReadOnlySpan(rowsOf k), 0.2) |> ignore
-        median [| for k in 2 .. batchesPerPhase + 1 -> time (fun () -> vae.TrainStep(data, ReadOnlySpan(rowsOf k), 0.2) |> ignore) |]
+    let vaeMs = median (Array.append encoderPairs decoderPairs |> Array.map snd)
     let vaeEpoch = vaeMs * float stepsPerPass / 1000.0
-    printfn "  Mult-VAE^PR in the same run: %.1f ms/batch -> %.0f s/epoch; a RecVAE epoch is %.2f times it" vaeMs vaeEpoch (epochSeconds / vaeEpoch)
+    let pairRatio pairs = median (pairs |> Array.map (fun (r, v) -> r / v))
+    let epochRatio = float hyper.EncoderPasses * pairRatio encoderPairs + float hyper.DecoderPasses * pairRatio decoderPairs
+    printfn "  Mult-VAE^PR in the same run, a step after each RecVAE batch: %.1f ms/batch -> %.0f s/epoch" vaeMs vaeEpoch
+    printfn "  a RecVAE epoch is %.2f Mult-VAE^PR epochs (%d x encoder-pair ratio + %d x decoder-pair ratio; medians of per-pair ratios); from the medians alone %.2f"
+        epochRatio hyper.EncoderPasses hyper.DecoderPasses (epochSeconds / vaeEpoch)
     let rows10k = order.[0 .. 9_999]
     let chunk = 2000
     let scores = Array.zeroCreate<float32> (chunk * items)

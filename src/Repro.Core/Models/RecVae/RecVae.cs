@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics.Tensors;
 using Repro.Core.Data.Cache;
 using Repro.Core.Sparse;
@@ -129,10 +130,15 @@ public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch
     public override BatchLoss TrainStep(CsrMatrix data, ReadOnlySpan<int> rows, double beta)
     {
         var loss = ComputeGradients(data, rows);
+        long t0 = Stopwatch.GetTimestamp();
         if (InEncoderPass) _encoderAdam.Step();
         else _decoderAdam.Step();
+        LastStepProfile = LastStepProfile with { Optimizer = Stopwatch.GetElapsedTime(t0).TotalMilliseconds };
         return loss;
     }
+
+    /// <summary>Wall-clock milliseconds of the phases of the last training batch (`bench recvae`).</summary>
+    public RecVaeStepProfile LastStepProfile { get; private set; }
 
     /// <summary>
     /// Forward and backward on a batch in the current pass's mode, leaving d loss / d parameters of the
@@ -150,10 +156,12 @@ public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch
         if (encoderPass) _fullBatch.Load(data, rows, 1.0, null);
         KlWeights(data, rows, _klWeight!.Span);
         var klWeight = _klWeight.Tensor.narrow(0, 0, b).view(b);
+        long t1 = Stopwatch.GetTimestamp();
 
         Tensor mu, logVar, priorMu, priorLogVar;
         using (var noGrad = encoderPass ? null : torch.no_grad())
             (mu, logVar) = _encoder.Forward(_batch, gradient: encoderPass);
+        long t2 = Stopwatch.GetTimestamp();
         if (encoderPass)
         {
             using var noGrad = torch.no_grad();
@@ -165,6 +173,7 @@ public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch
             // the encoder frozen since) and both see the undropped input, so their posteriors coincide.
             (priorMu, priorLogVar) = (mu, logVar);
         }
+        long t3 = Stopwatch.GetTimestamp();
 
         var span = _eps!.Span[..(b * Hyper.Latent)];
         for (int k = 0; k < span.Length; k++) span[k] = (float)_random.NextNormal();
@@ -176,6 +185,7 @@ public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch
             klPerUser = CompositePrior.LogNormal(z, mu, logVar).add(_prior.LogDensity(z, priorMu, priorLogVar), RecVaeScalars.MinusOne).sum(1);
         }
         var weightedKl = klPerUser.mul(klWeight).mean();
+        long t4 = Stopwatch.GetTimestamp();
 
         // Decoder and multinomial likelihood by hand; the logits rows become d nll / d logits.
         var zValues = z.detach();
@@ -184,6 +194,7 @@ public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch
         var logits = _logits!.Tensor.narrow(0, 0, b);
         logits.addmm_(zValues, weight.t(), 0f, 1f);
         double nll = LikelihoodPass(b) / b;
+        long t5 = Stopwatch.GetTimestamp();
 
         if (encoderPass)
         {
@@ -197,6 +208,9 @@ public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch
             _decoderWeightGradient.addmm_(logits.t(), zValues, 0f, 1f);
             _decoderGradients.Tensor(DecoderWeight).copy_(_decoderWeightGradient);
         }
+        long t6 = Stopwatch.GetTimestamp();
+        static double Ms(long from, long to) => (to - from) * 1000.0 / Stopwatch.Frequency;
+        LastStepProfile = new RecVaeStepProfile(Ms(t1, t2), Ms(t2, t3), Ms(t3, t4), Ms(t4, t5), Ms(t5, t6), 0);
         double kl = klPerUser.mean().item<float>(), wkl = weightedKl.item<float>();
         return new BatchLoss(nll + wkl, nll, kl, 0);
     }
@@ -375,3 +389,11 @@ public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch
         _decoderWeightGradient.Dispose();
     }
 }
+
+/// <summary>
+/// Wall-clock milliseconds of one RecVAE training batch's phases: the encoder's forward (sparse first
+/// layer, dense layers, heads), the old encoder's forward (encoder passes only), the reparameterisation
+/// and composite-prior KL, the decoder's product and likelihood, the backward (d z and autograd
+/// through the encoder in an encoder pass; the decoder's weight gradient in a decoder pass) and Adam.
+/// </summary>
+public readonly record struct RecVaeStepProfile(double Encoder, double OldEncoder, double Prior, double Decoder, double Backward, double Optimizer);
