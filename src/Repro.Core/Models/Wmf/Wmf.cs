@@ -166,8 +166,12 @@ public sealed class Wmf : IRecommender
                 for (int a = 0; a < row.Length; a++) index[(long)b * width + a] = row[a];
             }
             var gathered = padded.index_select(0, tensor(index)).view(count, width, k);
-            var a_ = gathered.transpose(1, 2).bmm(gathered).mul_(hyper.Confidence).add_(gram);
-            var rhs = gathered.sum(1).mul_(1 + hyper.Confidence).unsqueeze(-1);
+            // Scalars held and alphas named: an implicitly converted Scalar can be finalised while libtorch reads it.
+            using var confidence = hyper.Confidence.ToScalar();
+            using var positiveWeight = (1 + hyper.Confidence).ToScalar();
+            using var one = 1.0.ToScalar();
+            var a_ = gathered.transpose(1, 2).bmm(gathered).mul_(confidence).add_(gram, one);
+            var rhs = gathered.sum(1).mul_(positiveWeight).unsqueeze(-1);
             // The systems are symmetric positive definite (lambda > 0), so Cholesky: half the work
             // of LU, and libtorch's batched LU solve fails with 2 threads here ("pivots must be >= 1").
             var z = cholesky_solve(rhs, linalg.cholesky(a_)).squeeze(-1);
@@ -188,6 +192,9 @@ public sealed class Wmf : IRecommender
         double all = (x.t().matmul(x) * y.t().matmul(y)).sum().item<double>();
         double observed = 0;
         const int chunk = 1 << 16;
+        using var confidence = hyper.Confidence.ToScalar();
+        using var one = 1.0.ToScalar();
+        using var minusTwo = (-2.0).ToScalar();
         var users = new long[train.NonZeros];
         for (int u = 0; u < train.Rows; u++)
             for (int a = train.RowStart[u]; a < train.RowStart[u + 1]; a++) users[a] = u;
@@ -198,7 +205,8 @@ public sealed class Wmf : IRecommender
             var ui = tensor(users.AsSpan(start, len).ToArray());
             var ii = tensor(train.ColumnIndex.AsSpan(start, len).ToArray().Select(i => (long)i).ToArray());
             var s = (x.index_select(0, ui) * y.index_select(0, ii)).sum(1);
-            observed += (hyper.Confidence * (1 - s).square() + 1 - 2 * s).sum().item<double>();
+            // c (1 - s)^2 + 1 - 2 s, with held Scalars
+            observed += s.neg().add(one, one).square().mul(confidence).add(one, one).add(s, minusTwo).sum().item<double>();
         }
         double penalty = hyper.Lambda * (x.square().sum().item<double>() + y.square().sum().item<double>());
         return all + observed + penalty;
