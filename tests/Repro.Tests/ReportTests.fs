@@ -262,6 +262,18 @@ let tests =
                     let cellOf group = rows |> List.find (fun r -> r.Head = group) |> List.last
                     Expect.stringStarts (cellOf "LOCA-EASE") "vs EASE: Δ +0.1000, t = 2.45" "the cell names the base model")
 
+            testCase "in LOCA's metrics (NdcgLightGcn@100, no Ndcg@100) the paired test uses that NDCG@100" <| fun () ->
+                withFolder (fun dir ->
+                    let users values = values |> List.mapi (fun i v -> i, 3 + i, Some v)
+                    let lightGcn (folder: string) =
+                        let path = Path.Combine(folder, "test-users.tsv")
+                        File.WriteAllText(path, File.ReadAllText(path).Replace("\tNdcg@100", "\tNdcgLightGcn@100"))
+                    lightGcn (write dir { fixture with Model = "mult-vae"; Group = "Mult-VAE [I-200-I]"; Test = [ "NdcgLightGcn@100", 0.65, 0.01 ]; Validation = Some 0.5; Users = users [ 0.5; 0.6; 0.7; 0.8 ] })
+                    lightGcn (write dir { fixture with Model = "loca-vae"; Group = "LOCA-VAE"; Test = [ "NdcgLightGcn@100", 0.55, 0.01 ]; Validation = Some 0.5; Users = users [ 0.4; 0.6; 0.5; 0.7 ] })
+                    match (row (tablesOf dir |> List.exactlyOne) "LOCA-VAE").Versus with
+                    | Tables.TestedAgainst("Mult-VAE [I-200-I]", t) -> Expect.floatClose Accuracy.veryHigh t.MeanDifference -0.1 "mean difference"
+                    | other -> failtestf "expected a test against Mult-VAE [I-200-I], got %A" other)
+
             testCase "no paired test when the runs have different test users" <| fun () ->
                 withFolder (fun dir ->
                     write dir { fixture with Test = ndcg 0.65 0.01; Validation = Some 0.5; Users = [ 0, 3, Some 0.5; 1, 3, Some 0.6; 2, 3, Some 0.7 ] } |> ignore
