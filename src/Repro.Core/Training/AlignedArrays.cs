@@ -38,7 +38,9 @@ public static class AlignedArrays
             long miss = Misalignment(data);
             sameMisses = miss == lastMiss ? sameMisses + 1 : 1;
             lastMiss = miss;
-            if (miss == 0 || attempt == 64 || sameMisses == SameMissesToStop) return data;
+            // Only a large array's repeated miss means a fixed placement; a small one can land in the same
+            // freed gap a few times in a row (seen under parallel tests) and still find a boundary later.
+            if (miss == 0 || attempt == 64 || (sameMisses == SameMissesToStop && length >= FixedPlacementFloats)) return data;
             misses.Add(data);
             misses.Add(GC.AllocateArray<float>(1 + attempt % 4, pinned: true));
         }
@@ -46,6 +48,9 @@ public static class AlignedArrays
 
     /// <summary>Attempts in a row that miss by the same number of bytes before <see cref="Allocate"/> stops retrying.</summary>
     public const int SameMissesToStop = 4;
+
+    /// <summary>Arrays of at least this many floats (4 MB) may stop retrying after <see cref="SameMissesToStop"/> equal misses.</summary>
+    public const long FixedPlacementFloats = 1 << 20;
 
     /// <summary>Bytes past the last 64-byte boundary at which element 0 of <paramref name="data"/> sits.</summary>
     static long Misalignment(float[] data) =>
