@@ -4,7 +4,7 @@
 //   reproduce  run the paper experiment on every paper dataset present or downloadable (else local,
 //              else synthetic data), then repro report; prints where tables and figures are
 //   check      run the smoke experiment into a scratch folder and compare with results/regression-floors.json
-//   bench      data|eval|vae|vae-precision|recvae|baselines|cdae|slim-full|slim-msd: benchmarks that print figures (never timed tests)
+//   bench      data|eval|vae|vae-precision|recvae|baselines|cdae|slim-full|slim-msd|loca: benchmarks that print figures (never timed tests)
 // A plain script that shells out to dotnet (FAKE does not restore for current frameworks here).
 
 open System
@@ -122,5 +122,5 @@ match args with
     build ()
     exit (run "dotnet" ([ "run"; "--project"; "src/Repro.Cli"; "-c"; "Release"; "--no-build"; "--"; "bench" ] @ extra) ignore)
 | _ ->
-    eprintfn "usage: dotnet fsi build.fsx build | test [expecto args] | reproduce | check | bench [data|eval|vae|vae-precision|recvae|baselines|cdae|slim-full|slim-msd]"
+    eprintfn "usage: dotnet fsi build.fsx build | test [expecto args] | reproduce | check | bench [data|eval|vae|vae-precision|recvae|baselines|cdae|slim-full|slim-msd|loca]"
     exit 2
