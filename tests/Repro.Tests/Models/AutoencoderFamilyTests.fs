@@ -136,6 +136,15 @@ let penalties =
             Expect.equal stacked.ParameterCount (int64 (64 * 32 + 32 + 32 * 16 + 16 + 16 * 32 + 32 + 32 * 64 + 64)) "I -> 32 -> 16 -> 32 -> I"
     ]
 
+/// A three-component gmm whose means are spread (so the responsibilities are not uniform): every
+/// gradient of the network under <paramref name="estimator"/> against finite differences.
+let private checkSpreadGmm (estimator: KlEstimator) =
+    TorchRuntime.EnsureLoaded 1
+    use n = net [| 12; 6; 3 |] true (AutoencoderOptions(Prior = PriorKind.Gmm, Components = 3, KlEstimator = estimator)) 10UL
+    let means = n.Parameters.Span("prior.means")
+    for i in 0 .. means.Length - 1 do means.[i] <- means.[i] * 5.0f
+    checkAgainstDifferences n 1.0
+
 [<Tests>]
 let priors =
     testSequencedGroup "libtorch threads" <| testList "Models.MixturePrior" [
@@ -226,11 +235,7 @@ let priors =
             Expect.floatClose { absolute = 1e-9; relative = 0.0 } got (kl0 + log 3.0) "KL_0 + KL(one-hot || uniform)"
 
         testCase "option B: every gradient (encoder, decoder, means, log-variances, weights) matches finite differences" <| fun () ->
-            TorchRuntime.EnsureLoaded 1
-            use n = net [| 12; 6; 3 |] true (AutoencoderOptions(Prior = PriorKind.Gmm, Components = 3, KlEstimator = KlEstimator.Discrete)) 10UL
-            let means = n.Parameters.Span("prior.means")
-            for i in 0 .. means.Length - 1 do means.[i] <- means.[i] * 5.0f
-            checkAgainstDifferences n 1.0
+            checkSpreadGmm KlEstimator.Discrete
 
         testCase "option B with the VampPrior: gradients (pseudo-inputs and the encoder through them) match finite differences" <| fun () ->
             TorchRuntime.EnsureLoaded 1
@@ -242,12 +247,7 @@ let priors =
             Expect.throws (fun () -> AutoencoderOptions(Prior = PriorKind.Gmm, Samples = 2, KlEstimator = KlEstimator.Discrete).Validate(true)) "samples"
 
         testCase "gmm: every gradient (encoder, decoder, means, log-variances, weights) matches finite differences" <| fun () ->
-            TorchRuntime.EnsureLoaded 1
-            use n = net [| 12; 6; 3 |] true (AutoencoderOptions(Prior = PriorKind.Gmm, Components = 3)) 10UL
-            // spread the means so the responsibilities are not uniform
-            let means = n.Parameters.Span("prior.means")
-            for i in 0 .. means.Length - 1 do means.[i] <- means.[i] * 5.0f
-            checkAgainstDifferences n 1.0
+            checkSpreadGmm KlEstimator.MonteCarlo
 
         testCase "gmm with L = 3 samples: gradients match finite differences under the same draws" <| fun () ->
             TorchRuntime.EnsureLoaded 1
