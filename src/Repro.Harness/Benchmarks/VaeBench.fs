@@ -76,6 +76,18 @@ type private GemmFloor(batch: int, hidden: int, items: int) =
         g.addmm_(h, w.t(), 0.0f, 1.0f) |> ignore
         dw.addmm_(g.t(), h, 0.0f, 1.0f) |> ignore
         dh.addmm_(g, w, 0.0f, 1.0f) |> ignore
+    /// The same three products, each timed: (forward logits, output weight gradient, hidden gradient) in ms,
+    /// so that each phase of a step can be set against the products it contains.
+    member _.RunEach() =
+        let t0 = Stopwatch.GetTimestamp()
+        g.addmm_(h, w.t(), 0.0f, 1.0f) |> ignore
+        let t1 = Stopwatch.GetTimestamp()
+        dw.addmm_(g.t(), h, 0.0f, 1.0f) |> ignore
+        let t2 = Stopwatch.GetTimestamp()
+        dh.addmm_(g, w, 0.0f, 1.0f) |> ignore
+        let t3 = Stopwatch.GetTimestamp()
+        let ms (a: int64) (b: int64) = float (b - a) * 1000.0 / float Stopwatch.Frequency
+        ms t0 t1, ms t1 t2, ms t2 t3
     interface IDisposable with
         member _.Dispose() = for t in [ h; w; g; dw; dh ] do t.Dispose()
 
@@ -122,11 +134,14 @@ let private precisionAndPriors (data: CsrMatrix) (rowsOf: int -> int[]) (batch: 
     use floor16 = new Bf16GemmFloor(batch, 600, items)
     floor32.Run()
     if bf16 then floor16.Run()
+    let eachProduct = ResizeArray<float * float * float>()
     let runs =
         [| for k in warmup .. warmup + steps - 1 ->
             let t32 = time (fun () -> fp32.TrainStep(data, ReadOnlySpan(rowsOf k), 0.2) |> ignore)
             let p32 = fp32.LastStepProfile
-            let f32 = time floor32.Run
+            let each = floor32.RunEach()
+            eachProduct.Add each
+            let f32 = let a, b, c = each in a + b + c
             let t16, p16, f16 =
                 if bf16 then
                     let t = time (fun () -> half.TrainStep(data, ReadOnlySpan(rowsOf k), 0.2) |> ignore)
@@ -142,6 +157,19 @@ let private precisionAndPriors (data: CsrMatrix) (rowsOf: int -> int[]) (batch: 
         printfn "        phases (median ms): batch %.1f, forward %.1f, likelihood %.1f, backward %.1f, Adam %.1f"
             (ph _.Batch) (ph _.Forward) (ph _.Likelihood) (ph _.Backward) (ph _.Optimizer)
     show "fp32" (col (fun (t, _, _, _, _, _) -> t)) (col (fun (_, p, _, _, _, _) -> p)) (col (fun (_, _, f, _, _, _) -> f))
+    // Each phase against the products it holds (forward: the logits; backward: the weight and hidden
+    // gradients), per step then the median: what is left is the step's work outside the big products.
+    let products = eachProduct.ToArray()
+    let forwardProduct, weightProduct, hiddenProduct =
+        median (products |> Array.map (fun (a, _, _) -> a)), median (products |> Array.map (fun (_, b, _) -> b)), median (products |> Array.map (fun (_, _, c) -> c))
+    let fp32Profiles = col (fun (_, p, _, _, _, _) -> p)
+    let forwardRest = median (Array.map2 (fun (p: StepProfile) (a, _, _) -> p.Forward - a) fp32Profiles products)
+    let backwardRest = median (Array.map2 (fun (p: StepProfile) (_, b, c) -> p.Backward - b - c) fp32Profiles products)
+    printfn "        products alone (median ms): forward logits %.1f, output weight gradient %.1f, hidden gradient %.1f"
+        forwardProduct weightProduct hiddenProduct
+    printfn "        outside the products (median ms): forward %.1f, likelihood %.1f, backward %.1f, Adam %.1f, batch %.1f"
+        forwardRest (median (Array.map (fun (p: StepProfile) -> p.Likelihood) fp32Profiles)) backwardRest
+        (median (Array.map (fun (p: StepProfile) -> p.Optimizer) fp32Profiles)) (median (Array.map (fun (p: StepProfile) -> p.Batch) fp32Profiles))
     if bf16 then
         show "bf16" (col (fun (_, _, _, t, _, _) -> t)) (col (fun (_, _, _, _, p, _) -> p)) (col (fun (_, _, _, _, _, f) -> f))
         printfn "  bf16 / fp32: step %.2f, products alone %.2f (medians of per-pair ratios)"
