@@ -27,11 +27,14 @@ let private writeAtomically (path: string) (text: string) =
     File.WriteAllText(temp, text, UTF8Encoding false)
     File.Move(temp, path, true)
 
-/// The checkout's commit (with "-dirty" when files differ from it), or "unknown" outside git.
-let commit () =
+/// The commit of the checkout at <paramref name="dir"/>, with "-dirty" when tracked files other than
+/// those under results/ differ from it, or "unknown" outside git. results/ is left out because a run
+/// record names the code that made it: deleting a run folder to make it again, or runs finished
+/// since the last commit, change no code.
+let commitOf (dir: string) =
     let git (args: string) =
         try
-            let psi = ProcessStartInfo("git", args, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
+            let psi = ProcessStartInfo("git", args, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = dir)
             use p = Process.Start psi
             let text = p.StandardOutput.ReadToEnd().Trim()
             p.WaitForExit()
@@ -40,9 +43,12 @@ let commit () =
     match git "rev-parse HEAD" with
     | None -> "unknown"
     | Some hash ->
-        match git "status --porcelain --untracked-files=no" with
+        match git "status --porcelain --untracked-files=no -- \":(top,exclude)results\"" with
         | Some "" -> hash
         | _ -> hash + "-dirty"
+
+/// The commit of the checkout the process runs in (<see cref="commitOf"/>).
+let commit () = commitOf "."
 
 // Relaxed escaping keeps "+" and the like readable in files people read.
 let private indented = JsonSerializerOptions(WriteIndented = true, Encoder = Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping)

@@ -366,3 +366,36 @@ let clockTests =
             Expect.floatClose Accuracy.high (clock.Eta(2, TimeSpan.Zero, None)) (2.0 * (estimate rs.[1] + estimate rs.[2])) "twice as slow as estimated: the rest takes twice its estimate"
             Expect.floatClose Accuracy.high (clock.Eta(2, TimeSpan.Zero, Some(TimeSpan.FromSeconds 1.0))) (1.0 + 2.0 * estimate rs.[2]) "the current run's own time left replaces its estimate"
     ]
+
+/// Runs git in dir (the test's own repository), failing the test on a non-zero exit.
+let private git (dir: string) (args: string list) =
+    let psi = Diagnostics.ProcessStartInfo("git", RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = dir)
+    for a in [ "-c"; "user.email=test@example.org"; "-c"; "user.name=test" ] @ args do psi.ArgumentList.Add a
+    use p = Diagnostics.Process.Start psi
+    let out = p.StandardOutput.ReadToEnd().Trim()
+    let err = p.StandardError.ReadToEnd()
+    p.WaitForExit()
+    if p.ExitCode <> 0 then failtestf "git %s failed: %s" (String.Join(" ", args)) err
+    out
+
+[<Tests>]
+let runRecordCommitTests =
+    testList "Harness.RunFolder.commit" [
+        testCase "a run record's commit is dirty for changed code, not for deleted or rewritten run folders" <| fun () ->
+            withFolder (fun dir ->
+                git dir [ "init"; "-q" ] |> ignore
+                writeText dir "src/Model.cs" "class Model {}\n" |> ignore
+                writeText dir "results/local/ml-100k/ease-1/metrics.json" "{}\n" |> ignore
+                git dir [ "add"; "-A" ] |> ignore
+                git dir [ "commit"; "-q"; "-m"; "first" ] |> ignore
+                let head = git dir [ "rev-parse"; "HEAD" ]
+                Expect.equal (RunFolder.commitOf dir) head "a clean checkout"
+                File.Delete(Path.Combine(dir, "results/local/ml-100k/ease-1/metrics.json"))
+                Expect.equal (RunFolder.commitOf dir) head "a run folder deleted to be made again changes no code"
+                writeText dir "results/local/ml-100k/ease-1/metrics.json" "{\"ndcg\": 1}\n" |> ignore
+                Expect.equal (RunFolder.commitOf (Path.Combine(dir, "src"))) head "a rewritten run folder, seen from a subfolder"
+                writeText dir "src/Model.cs" "class Model { int x; }\n" |> ignore
+                Expect.equal (RunFolder.commitOf dir) (head + "-dirty") "changed code marks the commit dirty")
+        testCase "outside a git checkout the commit is unknown" <| fun () ->
+            withFolder (fun dir -> Expect.equal (RunFolder.commitOf dir) "unknown" "no repository")
+    ]
