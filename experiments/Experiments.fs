@@ -320,7 +320,8 @@ let find (id: string) =
 ///   ml-latest-small: global mean, PMF and biased MF (d = 10), I-AutoRec and U-AutoRec (k = 500,
 ///   λ grid of §3); the published claim is the ordering I-AutoRec < biased MF < U-AutoRec (ML-1M).
 /// - 80%, 99% and 50% training on MovieLens-100K with d = 10 and 20: PMF and biased PMF, and at 80%
-///   mDA-CF (ML-100K's user and item features, the paper's α, β, λ and step size, corruption 0.3),
+///   mDA-CF (ML-100K's user and item features, the paper's α, β, λ and step size, corruption 0.3) and a
+///   3-layer mSDA-CF (the paper's α, β, λ),
 ///   beside mDA-CF's Table 3 rows (spec §6.2); mDA-CF and mSDA-CF at 99%, 80% and 50% with β chosen
 ///   on validation.
 /// Every grid point is a run; the report chooses per row by mean validation RMSE.
