@@ -28,7 +28,7 @@ let name (model: RatingModel) =
     | GlobalMean -> "global-mean"
     | MatrixFactorization h -> if h.Biases then "biased-mf" else "pmf"
     | AutoRec h -> if h.Kind = AutoRecKind.ItemBased then "i-autorec" else "u-autorec"
-    | MdaCf _ -> "mda-cf"
+    | MdaCf h -> if h.Layers > 1 then "msda-cf" else "mda-cf"
 
 /// The label the papers' tables use.
 let label (model: RatingModel) =
@@ -36,7 +36,7 @@ let label (model: RatingModel) =
     | GlobalMean -> "Global mean"
     | MatrixFactorization h -> if h.Biases then "Biased MF" else "PMF"
     | AutoRec h -> (if h.Kind = AutoRecKind.ItemBased then "I-AutoRec" else "U-AutoRec") + (if h.Deep then " (deep)" else "")
-    | MdaCf _ -> "mDA-CF"
+    | MdaCf h -> if h.Layers > 1 then "mSDA-CF" else "mDA-CF"
 
 /// Every setting as name=value, in a fixed order (what the settings hash and run folders record).
 let settings (model: RatingModel) : (string * string) list =
@@ -52,7 +52,11 @@ let settings (model: RatingModel) : (string * string) list =
           "evaluate-every", string h.EvaluateEvery; "patience", string h.Patience ]
     | MdaCf h ->
         [ "factors", string h.Factors; "alpha", g h.Alpha; "beta", g h.Beta; "lambda", g h.Lambda; "learning-rate", g h.LearningRate
-          "corruption", g h.Corruption; "ridge", g h.Ridge; "init-std", g h.InitStd; "epochs", string h.Epochs; "patience", string h.Patience ]
+          "corruption", g h.Corruption; "ridge", g h.Ridge; "init-std", g h.InitStd; "epochs", string h.Epochs; "patience", string h.Patience
+          // Recorded only away from their defaults, so the settings (and hashes) of earlier mDA-CF runs stay as they were.
+          if h.Layers <> 1 then "layers", string h.Layers
+          if h.Regularization <> MdaCfRegularization.EachRating then
+              "regularization", (if h.Regularization = MdaCfRegularization.OncePerEpoch then "once-per-epoch" else "each-rating") ]
 
 /// Side information of a dataset: one feature row per user index and per item index.
 type SideInformation = { Users: float32[][]; Items: float32[][] }
@@ -66,7 +70,7 @@ let create (side: unit -> Result<SideInformation, string>) (model: RatingModel) 
     | MdaCf h ->
         match side () with
         | Ok s -> new Repro.Core.Models.MdaCf.MdaCf(h, s.Users, s.Items)
-        | Error why -> failwithf "mDA-CF needs user and item features: %s" why
+        | Error why -> failwithf "%s needs user and item features: %s" (label model) why
 
 /// 8 hex digits of SHA-256 of the name and settings.
 let settingsHash (model: RatingModel) =
@@ -110,7 +114,10 @@ let all : Entry list =
         Grid = [ for l in autoRecLambdas -> AutoRec(AutoRecHyper(Kind = AutoRecKind.UserBased, Lambda = l)) ] }
       { Paper = MdaCf(MdaCfHyper())
         Description = "mDA-CF: marginalized denoising autoencoders of user and item features tied to MF factors (Li, Kawale, Fu 2015); MovieLens-100K's u.user and u.item"
-        Grid = [ for c in [ 0.1; 0.3; 0.5 ] -> MdaCf(MdaCfHyper(Corruption = c)) ] } ]
+        Grid = [ for c in [ 0.1; 0.3; 0.5 ] -> MdaCf(MdaCfHyper(Corruption = c)) ] }
+      { Paper = MdaCf(MdaCfHyper(Layers = 3))
+        Description = "mSDA-CF: mDA-CF with 3 stacked marginalized denoising layers per side (h = tanh(W h) between them), the middle one tied to the factors (Li, Kawale, Fu 2015)"
+        Grid = [ for c in [ 0.1; 0.3; 0.5 ] -> MdaCf(MdaCfHyper(Layers = 3, Corruption = c)) ] } ]
 
 /// The entry called <paramref name="n"/>.
 let tryFind (n: string) = all |> List.tryFind (fun e -> String.Equals(name e.Paper, n, StringComparison.OrdinalIgnoreCase))

@@ -104,7 +104,7 @@ let tableBlocks (level: int) (relative: string -> string) (experiment: string, d
         Published.ratingValues
         |> List.filter (fun p -> p.Dataset = dataset && abs (p.TrainFraction - fraction) < 1e-9 && p.Metric = "RMSE" && not (rs |> List.exists (fun r -> r.Group = p.Model)))
     let settingsText (r: RatingRunRecord) =
-        let keep = set [ "factors"; "learning-rate"; "regularization"; "lambda"; "hidden"; "deep" ]
+        let keep = set [ "factors"; "learning-rate"; "regularization"; "lambda"; "hidden"; "deep"; "beta"; "corruption"; "layers" ]
         r.Settings |> List.filter (fun (k, _) -> keep.Contains k) |> List.map (fun (k, v) -> k + "=" + v) |> String.concat ", "
     let commits = runs |> List.map (fun r -> if r.Commit.Length > 7 then r.Commit.Substring(0, 7) + (if r.Commit.EndsWith "-dirty" then "-dirty" else "") else r.Commit) |> List.distinct |> List.sort
     [ Heading(level, sprintf "%s, %s%% training, %s%% test" (datasetName dataset) (pct fraction) (pct (1.0 - fraction)))
@@ -132,7 +132,7 @@ let tableBlocks (level: int) (relative: string -> string) (experiment: string, d
             for p in publishedOnly ->
                 [ p.Model; "not run"; ""; ""; f4 p.Value; ""; ""
                   (match published "MAE" p.Model with Some m -> m.Value.ToString("0.000", inv) | None -> "")
-                  (if p.Model.StartsWith "mSDA-CF" then "not implemented in Repro yet" else "no run at this training fraction"); "" ] ])
+                  "no run at this training fraction"; "" ] ])
       Paragraph "Each cell is mean ± standard error over the random splits (sample std / √splits). Published: the source's number for the same model and training fraction; Δ = ours − published; *within 2 s.e.*: |Δ| ≤ 2 × our standard error. A published number from another dataset (ML-1M) is shown for its ordering only and gets no Δ."
       let sources =
           rs |> List.collect (fun r -> [ published "RMSE" r.Group; published "MAE" r.Group; elsewhere r.Group ] |> List.choose id)

@@ -305,4 +305,55 @@ module MdaCfTests =
                 model.Fit(data, RatingSet([||], [||], [||], 6, 4), 4UL)
                 let rmse = RatingMetrics.Rmse(ReadOnlySpan(model.Predict data), ReadOnlySpan data.Ratings)
                 Expect.isLessThan rmse 0.1 "training RMSE"
+            testCase "mSDA-CF's untied layer on a hand-checked case: W = [14 4; 4 14]/15 at corruption 0.5, output tanh(W X)" <| fun () ->
+                // X = [1 0 1; 0 1 1]: XXᵀ = [2 1; 1 2], E[X Xcᵀ] = [1 .5; .5 1], E[Xc Xcᵀ] = [1 .25; .25 1],
+                // W = E[X Xcᵀ] E[Xc Xcᵀ]⁻¹ = [14 4; 4 14] / 15.
+                let x2 = array2D [ [ 1.0; 0.0; 1.0 ]; [ 0.0; 1.0; 1.0 ] ]
+                let t (v: float) = Math.Tanh v
+                let expected = array2D [ [ t (14.0 / 15.0); t (4.0 / 15.0); t (18.0 / 15.0) ]; [ t (4.0 / 15.0); t (14.0 / 15.0); t (18.0 / 15.0) ] ]
+                close 1e-12 (MarginalizedDenoising.Stack(x2, 1, 0.5, 0.0)) expected "h1"
+                close 0.0 (MarginalizedDenoising.Stack(x2, 0, 0.5, 0.0)) x2 "no untied layer leaves X"
+            testCase "a 3-layer mSDA-CF predicts as mDA-CF on the features its first layer outputs" <| fun () ->
+                let data = RatingSet([| for u in 0 .. 5 do for i in 0 .. 3 -> u |], [| for _ in 0 .. 5 do for i in 0 .. 3 -> i |],
+                                     [| for u in 0 .. 5 do for i in 0 .. 3 -> float32 ((u * 7 + i * 3) % 5 + 1) |], 6, 4)
+                let users = [| for u in 0 .. 5 -> [| (if u % 3 = 0 then 1f else 0f); (if u % 2 = 1 then 1f else 0f); 1f |] |]
+                let items = [| for i in 0 .. 3 -> [| (if i % 2 = 0 then 1f else 0f); (if i < 2 then 1f else 0f) |] |]
+                let make layers = MdaCfHyper(Factors = 2, LearningRate = 0.02, Lambda = 1.0, Corruption = 0.4, Epochs = 50, Patience = 50, Layers = layers)
+                let hyper = make 1
+                let lifted (rows: float32[][]) =
+                    let h = MarginalizedDenoising.Stack(Array2D.init rows.[0].Length rows.Length (fun f k -> float rows.[k].[f]), 1, hyper.Corruption, hyper.Ridge)
+                    [| for k in 0 .. rows.Length - 1 -> [| for f in 0 .. h.GetLength 0 - 1 -> float32 h.[f, k] |] |]
+                let none = RatingSet([||], [||], [||], 6, 4)
+                use stacked = new MdaCf(make 3, users, items)
+                use single = new MdaCf(hyper, lifted users, lifted items)
+                stacked.Fit(data, none, 9UL)
+                single.Fit(data, none, 9UL)
+                let a, b = stacked.Predict data, single.Predict data
+                for k in 0 .. a.Length - 1 do Expect.floatClose { absolute = 1e-4; relative = 0.0 } (float a.[k]) (float b.[k]) (sprintf "prediction %d" k)
+                use plain = new MdaCf(hyper, users, items)
+                plain.Fit(data, none, 9UL)
+                Expect.isGreaterThan (Array.map2 (fun (p: float32) q -> abs (p - q)) (plain.Predict data) a |> Array.max) 1e-3f "the stacked layer changes the fit"
+            testCase "regularising once per epoch, where every user and item has n ratings, is each-rating regularisation with beta/n (lambda 0: lambda also enters W and P)" <| fun () ->
+                let data = RatingSet([| for u in 0 .. 3 do for i in 0 .. 3 -> u |], [| for _ in 0 .. 3 do for i in 0 .. 3 -> i |],
+                                     [| for u in 0 .. 3 do for i in 0 .. 3 -> float32 ((u + 2 * i) % 5 + 1) |], 4, 4)
+                let users = [| for u in 0 .. 3 -> [| (if u < 2 then 1f else 0f); 1f |] |]
+                let items = [| for i in 0 .. 3 -> [| (if i % 2 = 0 then 1f else 0f) |] |]
+                let make beta lambda reading = MdaCfHyper(Factors = 2, LearningRate = 0.05, Beta = beta, Lambda = lambda, Epochs = 40, Patience = 40, Regularization = reading)
+                let none = RatingSet([||], [||], [||], 4, 4)
+                use once = new MdaCf(make 0.4 0.0 MdaCfRegularization.OncePerEpoch, users, items)
+                use each = new MdaCf(make 0.1 0.0 MdaCfRegularization.EachRating, users, items)
+                use full = new MdaCf(make 0.4 0.0 MdaCfRegularization.EachRating, users, items)
+                for m in [ once; each; full ] do m.Fit(data, none, 3UL)
+                let a, b = once.Predict data, each.Predict data
+                for k in 0 .. a.Length - 1 do Expect.floatClose { absolute = 1e-4; relative = 0.0 } (float a.[k]) (float b.[k]) (sprintf "prediction %d" k)
+                Expect.isGreaterThan (Array.map2 (fun (p: float32) q -> abs (p - q)) (full.Predict data) a |> Array.max) 1e-3f "the weight 1/n changes the fit"
+            testCase "an even layer count is rejected: there is no middle layer to tie" <| fun () ->
+                let e = Helpers.raises<ArgumentOutOfRangeException> (fun () -> MdaCfHyper(Layers = 2).Validate())
+                Expect.stringContains e.Message "layers must be odd" "message"
+            testCase "mSDA-CF is listed as msda-cf, and mDA-CF keeps the settings hash of its earlier run folders" <| fun () ->
+                Expect.equal (RatingModels.name (RatingModels.MdaCf(MdaCfHyper(Layers = 3)))) "msda-cf" "stacked name"
+                Expect.isSome (RatingModels.tryFind "msda-cf") "catalogue entry"
+                Expect.equal (RatingModels.name (RatingModels.MdaCf(MdaCfHyper()))) "mda-cf" "one layer is mDA-CF"
+                // results/ratings/ml-100k/train80/mda-cf-eaa8b3d7 (d = 10, corruption 0.3).
+                Expect.equal (RatingModels.settingsHash (RatingModels.MdaCf(MdaCfHyper(Factors = 10, Corruption = 0.3)))) "eaa8b3d7" "hash"
         ]

@@ -54,17 +54,36 @@ public static class MarginalizedDenoising
         var (cross, corrupted) = ExpectedScatter(x, corruption);
         var s = Scatter(x);
         int f = s.GetLength(0);
-        var pux = Multiply(Multiply(p, Transpose(u)), Transpose(x)); // p x p
+        var pux = lambda == 0 ? null : Multiply(Multiply(p, Transpose(u)), Transpose(x)); // p x p
         var es = new double[f, f];
         var eq = new double[f, f];
         for (int i = 0; i < f; i++)
             for (int j = 0; j < f; j++)
             {
-                es[i, j] = cross[i, j] + lambda * pux[i, j];
+                es[i, j] = cross[i, j] + (pux is null ? 0 : lambda * pux[i, j]);
                 eq[i, j] = corrupted[i, j] + lambda * s[i, j] + (i == j ? ridge : 0);
             }
         // W E[Q] = E[S]  <=>  E[Q]ᵀ Wᵀ = E[S]ᵀ.
         return Transpose(Solve(Transpose(eq), Transpose(es)));
+    }
+
+    /// <summary>
+    /// The input of mSDA-CF's tied (middle) layer: h_0 = X, then for each of the <paramref name="layers"/>
+    /// untied layers below it W_l = E[h Hcᵀ](E[Hc Hcᵀ] + ridge I)⁻¹ (mSDA's closed form, λ = 0) and
+    /// h_l = tanh(W_l h_{l-1}) (mSDA's nonlinearity, Chen et al. 2012). 0 layers returns X.
+    /// </summary>
+    public static double[,] Stack(double[,] x, int layers, double corruption, double ridge)
+    {
+        if (layers < 0) throw new ArgumentOutOfRangeException(nameof(layers), $"layers must be >= 0, got {layers}");
+        var h = x;
+        for (int l = 0; l < layers; l++)
+        {
+            var w = Mapping(h, new double[h.GetLength(1), 1], new double[h.GetLength(0), 1], 0, corruption, ridge);
+            h = Multiply(w, h);
+            for (int i = 0; i < h.GetLength(0); i++)
+                for (int j = 0; j < h.GetLength(1); j++) h[i, j] = Math.Tanh(h[i, j]);
+        }
+        return h;
     }
 
     /// <summary>P = W X U (UᵀU + ridge I)⁻¹ (features x d).</summary>

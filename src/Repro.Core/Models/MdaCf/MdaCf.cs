@@ -11,6 +11,11 @@ namespace Repro.Core.Models.MdaCf;
 /// u += lr (α e v - β u - λ P₁ᵀ(P₁u - (W₁X)_u)), v likewise with P₂, W₂, Y (spec §6.2's gradient,
 /// each term applied at every rating of the user or item, as SGD applies a regulariser).
 /// Prediction: μ + u·v. The validation RMSE after each epoch keeps the best epoch (early stopping).
+/// With <see cref="MdaCfRegularization.OncePerEpoch"/> the β and λ terms at a rating carry the weight
+/// 1/n of the user's (item's) n training ratings. mSDA-CF (<see cref="MdaCfHyper.Layers"/> L &gt; 1):
+/// the (L − 1)/2 untied layers below the middle depend on the features alone, so they are computed once
+/// (<see cref="MarginalizedDenoising.Stack"/>) and the middle layer is mDA-CF's on their output; the
+/// layers above the middle carry no term that reaches U or V (λ = 0 there) and are not computed.
 /// </summary>
 public sealed class MdaCf : IRatingModel
 {
@@ -25,8 +30,9 @@ public sealed class MdaCf : IRatingModel
     {
         hyper.Validate();
         _hyper = hyper;
-        _x = Columns(userFeatures, nameof(userFeatures));
-        _y = Columns(itemFeatures, nameof(itemFeatures));
+        int below = (hyper.Layers - 1) / 2;
+        _x = MarginalizedDenoising.Stack(Columns(userFeatures, nameof(userFeatures)), below, hyper.Corruption, hyper.Ridge);
+        _y = MarginalizedDenoising.Stack(Columns(itemFeatures, nameof(itemFeatures)), below, hyper.Corruption, hyper.Ridge);
     }
 
     private static double[,] Columns(float[][] rows, string name)
@@ -59,6 +65,9 @@ public sealed class MdaCf : IRatingModel
         var p1 = new double[_x.GetLength(0), d];
         var p2 = new double[_y.GetLength(0), d];
         float lr = (float)_hyper.LearningRate, alpha = (float)_hyper.Alpha, beta = (float)_hyper.Beta, lambda = (float)_hyper.Lambda;
+        // Weight of the β and λ terms at one rating of each user and item (1, or 1/n for once per epoch).
+        var userWeight = RegularizerWeights(train.Users, train.UserCount);
+        var itemWeight = RegularizerWeights(train.Items, train.ItemCount);
         var order = new int[train.Count];
         for (int k = 0; k < order.Length; k++) order[k] = k;
         double best = validation.Count > 0 ? RatingMetrics.Rmse(Predict(validation), validation.Ratings) : double.PositiveInfinity;
@@ -88,11 +97,13 @@ public sealed class MdaCf : IRatingModel
                 float err = train.Ratings[e] - _mu - dot;
                 FeaturePull(tp1, tu1, user, u, gu);
                 FeaturePull(tp2, tu2, item, v, gv);
+                float wu = userWeight[user], wv = itemWeight[item];
                 for (int f = 0; f < d; f++)
                 {
                     float uf = u[f], vf = v[f];
-                    u[f] += lr * (alpha * err * vf - beta * uf - lambda * gu[f]);
-                    v[f] += lr * (alpha * err * uf - beta * vf - lambda * gv[f]);
+                    // wu * beta and wu * lambda are exact when wu = 1, so EachRating keeps mDA-CF's numbers bit for bit.
+                    u[f] += lr * (alpha * err * vf - wu * beta * uf - wu * lambda * gu[f]);
+                    v[f] += lr * (alpha * err * uf - wv * beta * vf - wv * lambda * gv[f]);
                 }
             }
             EpochsRun = epoch;
@@ -104,6 +115,15 @@ public sealed class MdaCf : IRatingModel
             if (epoch % 10 == 0) progress?.Report($"epoch {epoch}: validation RMSE {rmse:0.0000} (best {best:0.0000} at epoch {BestEpoch})");
         }
         (_u, _v) = saved;
+    }
+
+    private float[] RegularizerWeights(int[] index, int count)
+    {
+        var weight = new float[count];
+        if (_hyper.Regularization == MdaCfRegularization.EachRating) { Array.Fill(weight, 1f); return weight; }
+        foreach (int k in index) weight[k] += 1;
+        for (int k = 0; k < count; k++) weight[k] = weight[k] > 0 ? 1 / weight[k] : 0;
+        return weight;
     }
 
     /// <summary>Updates W and P of one side from its factors; returns (WX as columns x features, P as features x d) in float.</summary>
