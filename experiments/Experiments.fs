@@ -356,6 +356,10 @@ let ratings : Ratings.RatingExperiment =
                   yield! arms "Biased MF" (grid "biased-mf")
                   yield! arms "I-AutoRec" (autoRecGrid Repro.Core.Models.AutoRec.AutoRecKind.ItemBased s)
                   yield! arms "U-AutoRec" (autoRecGrid Repro.Core.Models.AutoRec.AutoRecKind.UserBased s)
+                  // The deep variant (§3: 500-250-500, trained jointly here) beside the shallow I-AutoRec,
+                  // at MovieLens-100K's λ grid.
+                  if s.Dataset = "ml-100k" then
+                      yield! arms "I-AutoRec (deep)" [ for l in [ 1.0; 100.0; 1000.0 ] -> RatingModels.AutoRec(Repro.Core.Models.AutoRec.AutoRecHyper(Deep = true, Lambda = l)) ]
               else
                   for d in [ 10; 20 ] do
                       yield! arms (sprintf "PMF d=%d" d) (grid "pmf" |> withFactors d)
