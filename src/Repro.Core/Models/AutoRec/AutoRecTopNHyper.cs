@@ -28,11 +28,6 @@ public sealed record AutoRecTopNHyper
     /// <summary>The rating model's settings that the shared network reads (one sigmoid hidden layer, lambda).</summary>
     public AutoRecHyper Network(AutoRecKind kind) => new() { Kind = kind, Hidden = Hidden, Lambda = Lambda, Iterations = Iterations, StepSize = StepSize };
 
-    public void Validate()
-    {
-        if (Hidden <= 0) throw new ArgumentOutOfRangeException(nameof(Hidden), $"hidden units must be > 0, got {Hidden}");
-        if (!(Lambda >= 0) || double.IsInfinity(Lambda)) throw new ArgumentOutOfRangeException(nameof(Lambda), $"lambda must be finite and >= 0, got {Lambda}");
-        if (Iterations < 0) throw new ArgumentOutOfRangeException(nameof(Iterations), $"iterations must be >= 0, got {Iterations}");
-        if (!(StepSize > 0) || double.IsInfinity(StepSize)) throw new ArgumentOutOfRangeException(nameof(StepSize), $"step size must be finite and > 0, got {StepSize}");
-    }
+    /// <summary>The same bounds as the rating model's settings (hidden &gt; 0, lambda finite and &gt;= 0, iterations &gt;= 0, step size &gt; 0).</summary>
+    public void Validate() => Network(AutoRecKind.ItemBased).Validate();
 }
