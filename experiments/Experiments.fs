@@ -117,7 +117,8 @@ let localDatasets =
       { Dataset = "citeulike-a"; Protocol = Strong; Heldout = Some 500; Epochs = 200 }
       { Dataset = "gowalla"; Protocol = Strong; Heldout = Some 3000; Epochs = 50 } ]
 
-/// Every model on the local datasets; its runs fill paper-tables.md's "Beyond the paper".
+/// Every model on the local datasets; its runs fill paper-tables.md's "Beyond the paper". U-AutoRec
+/// and I-AutoRec (all entries observed, lambda in {10, 100, 1000}) on ML-100K only.
 let local =
     { Id = "local"
       Title = "Every model on MovieLens-100K (reference split), CiteULike-a and Gowalla (strong generalisation)"
@@ -137,6 +138,11 @@ let local =
               for p in [ 0.1; 1. ] -> arm (slim.With(SlimHyper(L1 = p, L2 = p)))
           for wd in (if full then List.ofSeq CdaeHyper.WeightDecayGrid else [ 0.1; 10. ]) -> arm (cdaeAt d wd)
           yield arm recVae.Spec
+          // AutoRec for top-N (spec seed-models 4.4) in its all-entries-observed form, on ML-100K only:
+          // its dense full-batch fit is users x items x 500 a product.
+          if d.Dataset = "ml-100k" then
+              for m in [ uAutoRec; iAutoRec ] do
+                  for s in paperGrid m -> arm s
         ]
       Metrics = paperMetrics
       Seeds = 1 }
@@ -358,6 +364,10 @@ let ratings : Ratings.RatingExperiment =
                   yield! arms "Biased MF" (grid "biased-mf")
                   yield! arms "I-AutoRec" (autoRecGrid Repro.Core.Models.AutoRec.AutoRecKind.ItemBased s)
                   yield! arms "U-AutoRec" (autoRecGrid Repro.Core.Models.AutoRec.AutoRecKind.UserBased s)
+                  // The deep variant (§3: 500-250-500, trained jointly here) beside the shallow I-AutoRec,
+                  // at MovieLens-100K's λ grid.
+                  if s.Dataset = "ml-100k" then
+                      yield! arms "I-AutoRec (deep)" [ for l in [ 1.0; 100.0; 1000.0 ] -> RatingModels.AutoRec(Repro.Core.Models.AutoRec.AutoRecHyper(Deep = true, Lambda = l)) ]
               else
                   for d in [ 10; 20 ] do
                       yield! arms (sprintf "PMF d=%d" d) (grid "pmf" |> withFactors d)

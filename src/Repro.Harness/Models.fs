@@ -7,6 +7,7 @@ module Repro.Harness.Models
 open System
 open Repro.Core.Models
 open Repro.Core.Models.Autoencoder
+open Repro.Core.Models.AutoRec
 open Repro.Core.Models.BprMf
 open Repro.Core.Models.Cdae
 open Repro.Core.Models.Ease
@@ -81,6 +82,7 @@ type LocaEaseHyper = Repro.Core.Models.Loca.LocaEaseHyper
 type LocaVaeHyper = Repro.Core.Models.Loca.LocaVaeHyper
 type AutoencoderHyper = Repro.Core.Models.Autoencoder.AutoencoderHyper
 type MixturePriorVaeHyper = Repro.Core.Models.MixturePriorVae.MixturePriorVaeHyper
+type AutoRecTopNHyper = Repro.Core.Models.AutoRec.AutoRecTopNHyper
 
 /// Mult-VAE^PR (paper 2.2). Measured: 67 s per epoch at ML-20M's shape (hidden 600, latent 200,
 /// batch 500; `repro bench vae`).
@@ -309,11 +311,41 @@ let locaVae =
         (fun h -> [ for e in [ 30; 60; 120 ] -> tweak h [ "local-epochs", box e ] ])
         (fun s h -> 22.0 * Cost.scale s * (float h.GlobalEpochs + 1.3 * float h.Anchors * float h.LocalEpochs) * float h.Latent / 200.0)
 
+// ---------------------------------------------------------------- AutoRec for top-N (spec seed-models 4.4)
+
+/// Full-batch RProp on the dense training matrix: about 6 products of users x items x hidden a
+/// iteration (forward, and backward through both layers), at an assumed 50 GFLOP/s on this machine.
+let private autoRecCost (s: Shape) (h: AutoRecTopNHyper) =
+    float h.Iterations * 12.0 * float s.TrainUsers * float s.Items * float h.Hidden / 50e9
+
+let private autoRecAt kind name label description =
+    fitted name [] label description
+        AutoRecTopNHyper.Paper (AutoRecTopNHyper(Hidden = 16, Lambda = 1.0, Iterations = 60, StepSize = 0.01))
+        (fun context h ->
+            let onIteration (it: int) (loss: float) =
+                if it % 20 = 0 || it = h.Iterations then context.Say(sprintf "%s iteration %d/%d: loss %.6g" label it h.Iterations loss)
+                report context it h.Iterations loss
+            AutoRecTopN.Fit(context.Train, kind, h, context.Seed, Action<int, float> onIteration, context.Cancel))
+        AutoRecTopN.Load
+        // AutoRec's lambda grid (§3), the part that matters beside a squared error summed over all entries.
+        (fun h -> [ for l in [ 10.0; 100.0; 1000.0 ] -> tweak h [ "lambda", box l ] ])
+        autoRecCost
+
+/// U-AutoRec on 0/1 data with every entry observed: user rows in, held-out users encoded from their fold-in rows.
+let uAutoRec =
+    autoRecAt AutoRecKind.UserBased "u-autorec" "U-AutoRec (all entries observed)"
+        "U-AutoRec as a plain (non-denoising) autoencoder of 0/1 user rows, every entry observed; inductive"
+
+/// I-AutoRec on 0/1 data with every entry observed: item columns in; a held-out user's output row by ridge regression.
+let iAutoRec =
+    autoRecAt AutoRecKind.ItemBased "i-autorec" "I-AutoRec (all entries observed)"
+        "I-AutoRec as a plain (non-denoising) autoencoder of 0/1 item columns, every entry observed; held-out users' output rows by ridge regression on the item codes"
+
 /// Every model, in the order help texts and `repro models` list them.
 let all : ModelEntry list =
     [ multVae.Entry; multDae.Entry; recVae.Entry; cdae.Entry; bprMf.Entry; popularity.Entry; ease.Entry; wmf.Entry; slim.Entry
       ae.Entry; sparseAe.Entry; contractiveAe.Entry; gaussianDae.Entry; stackedDae.Entry; multVaeGmm.Entry; multVaeVamp.Entry
-      locaEase.Entry; locaVae.Entry ]
+      locaEase.Entry; locaVae.Entry; uAutoRec.Entry; iAutoRec.Entry ]
 
 /// Every model's command-line name.
 let names = all |> List.map (fun e -> e.Name)
