@@ -327,7 +327,7 @@ let cdl =
                 let onIteration (it: CdlIteration) =
                     context.Say(sprintf "CDL iteration %d/%d: %.1f s, SDAE loss %.6g per item" it.Iteration h.Iterations it.Elapsed.TotalSeconds it.SdaeLoss)
                     report context it.Iteration h.Iterations it.SdaeLoss
-                Cdl.Fit(context.Train, content, h, context.Seed, Action<CdlIteration> onIteration, context.Cancel))
+                Cdl.Fit(context.Train, content, h, context.Seed, Action<CdlIteration> onIteration, context.Cancel, Action<string> context.Say))
         Cdl.Load
         // The paper grid-searches lambda_u, lambda_v, lambda_n and lambda_w; lambda_v (the content's pull) is the one CDL turns on.
         (fun h -> [ for lv in [ 1.0; 10.0; 100.0 ] -> tweak h [ "lambda-v", box lv ] ])

@@ -47,9 +47,10 @@ public sealed class Cdl : IRecommender
     /// Fits on <paramref name="train"/> (binary, training users only) with item content
     /// <paramref name="content"/> (one row per item column of train, S = content.Columns terms).
     /// V starts as WMF's start from <paramref name="seed"/>; the SDAE's weights, noise and order come from
-    /// a seed derived from it. A cancelled token stops between steps with <see cref="OperationCanceledException"/>.
+    /// a seed derived from it. A cancelled token stops between steps with <see cref="OperationCanceledException"/>;
+    /// <paramref name="say"/> gets the pre-training epochs' progress.
     /// </summary>
-    public static Cdl Fit(CsrMatrix train, CsrMatrix content, CdlHyper hyper, ulong seed = 0, Action<CdlIteration>? onIteration = null, CancellationToken cancel = default)
+    public static Cdl Fit(CsrMatrix train, CsrMatrix content, CdlHyper hyper, ulong seed = 0, Action<CdlIteration>? onIteration = null, CancellationToken cancel = default, Action<string>? say = null)
     {
         hyper.Validate();
         if (content.Rows != train.Columns) throw new ArgumentException($"content has {content.Rows} rows, the training matrix {train.Columns} items");
@@ -60,7 +61,12 @@ public sealed class Cdl : IRecommender
         var step = hyper.UserStep();
         double itemLambda = hyper.LambdaV / hyper.NegativeConfidence;
         using var sdae = new ContentSdae(content.Columns, hyper, seed ^ 0x9E3779B97F4A7C15UL);
-        for (int e = 0; e < hyper.PretrainEpochs; e++) sdae.Epoch(content, null, cancel);
+        for (int e = 1; e <= hyper.PretrainEpochs; e++)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            double loss = sdae.Epoch(content, null, cancel);
+            say?.Invoke($"CDL pre-training epoch {e}/{hyper.PretrainEpochs}: {clock.Elapsed.TotalSeconds:F1} s, SDAE loss {loss:G6} per item");
+        }
         var v = Wmf.Wmf.InitialFactors(items, hyper.Factors, hyper.InitScale, seed);
         Tensor? u = null;
         try

@@ -49,8 +49,8 @@ internal sealed class ContentSdae : IDisposable
 
     public int Vocabulary { get; }
 
-    /// <summary>Rows of <paramref name="content"/> as a dense batch; with corruption, each stored entry is zeroed with that probability (masking noise).</summary>
-    private Tensor Dense(CsrMatrix content, ReadOnlySpan<int> rows, double corruption)
+    /// <summary>Rows of <paramref name="content"/> as a dense batch (the reconstruction's target).</summary>
+    private Tensor Dense(CsrMatrix content, ReadOnlySpan<int> rows)
     {
         var dense = new float[(long)rows.Length * Vocabulary];
         for (int r = 0; r < rows.Length; r++)
@@ -59,7 +59,6 @@ internal sealed class ContentSdae : IDisposable
             var values = content.Values is null ? default : content.RowValues(rows[r]);
             for (int a = 0; a < columns.Length; a++)
             {
-                if (corruption > 0 && _random.NextDouble() < corruption) continue;
                 dense[(long)r * Vocabulary + columns[a]] = values.IsEmpty ? 1f : values[a];
             }
         }
@@ -75,18 +74,51 @@ internal sealed class ContentSdae : IDisposable
         return tensor(mask, new long[] { rows, width });
     }
 
-    /// <summary>The middle layer f_e and the reconstruction f_r of <paramref name="x"/>; dropout on the hidden-width layers when training.</summary>
-    private (Tensor Code, Tensor Reconstruction) Forward(Tensor x, bool training)
+    /// <summary>
+    /// The first layer's pre-activation x W_1 + b_1 of the rows' content with masking noise, from the
+    /// stored entries only (a sum of W_1's rows, as an embedding bag): a dense product would cost
+    /// rows x S x hidden where the content holds a few terms per item.
+    /// </summary>
+    private Tensor FirstLayer(CsrMatrix content, ReadOnlySpan<int> rows, double corruption)
     {
-        var h = x;
-        Tensor code = x;
-        for (int l = 0; l < _layers.Count; l++)
+        var terms = new List<long>();
+        var rowOf = new List<long>();
+        var weights = new List<float>();
+        for (int r = 0; r < rows.Length; r++)
+        {
+            var columns = content.Row(rows[r]);
+            var values = content.Values is null ? default : content.RowValues(rows[r]);
+            for (int a = 0; a < columns.Length; a++)
+            {
+                if (corruption > 0 && _random.NextDouble() < corruption) continue;
+                terms.Add(columns[a]);
+                rowOf.Add(r);
+                weights.Add(values.IsEmpty ? 1f : values[a]);
+            }
+        }
+        var (w, b) = _layers[0];
+        var sum = zeros(rows.Length, w.shape[1], ScalarType.Float32);
+        if (terms.Count > 0)
+        {
+            var picked = w.index_select(0, tensor(terms.ToArray())).mul(tensor(weights.ToArray()).unsqueeze(1));
+            sum = sum.index_add(0, tensor(rowOf.ToArray()), picked, One);
+        }
+        return sum.add(b, One);
+    }
+
+    /// <summary>The middle layer f_e and the reconstruction f_r of the rows' content; masking noise and dropout on the hidden-width layers when training.</summary>
+    private (Tensor Code, Tensor Reconstruction) Forward(CsrMatrix content, ReadOnlySpan<int> rows, bool training)
+    {
+        var h = FirstLayer(content, rows, training ? _hyper.Corruption : 0).sigmoid_();
+        if (training && _hyper.Dropout > 0) h = h.mul(DropoutMask((int)h.shape[0], (int)h.shape[1]));
+        Tensor code = h;
+        for (int l = 1; l < _layers.Count; l++)
         {
             var (w, b) = _layers[l];
             h = h.matmul(w).add_(b, One).sigmoid_();
             if (l == 1) code = h;
             // Layers 0 and 2 are the hidden-width ones ([S, hidden] and [K, hidden]).
-            if (training && _hyper.Dropout > 0 && (l == 0 || l == 2)) h = h.mul(DropoutMask((int)h.shape[0], (int)h.shape[1]));
+            if (training && _hyper.Dropout > 0 && l == 2) h = h.mul(DropoutMask((int)h.shape[0], (int)h.shape[1]));
         }
         return (code, h);
     }
@@ -102,7 +134,7 @@ internal sealed class ContentSdae : IDisposable
             using var scope = NewDisposeScope();
             int count = Math.Min(chunk, content.Rows - first);
             var rows = Enumerable.Range(first, count).ToArray();
-            var (code, _) = Forward(Dense(content, rows, 0), training: false);
+            var (code, _) = Forward(content, rows, training: false);
             result.narrow(0, first, count).copy_(code);
         }
         return result;
@@ -130,8 +162,8 @@ internal sealed class ContentSdae : IDisposable
             int count = Math.Min(_hyper.BatchSize, items - first);
             var rows = order.AsSpan(first, count).ToArray();
             using var weightShare = (_hyper.LambdaW / 2 * count / items).ToScalar();
-            var clean = Dense(content, rows, 0);
-            var (code, reconstruction) = Forward(Dense(content, rows, _hyper.Corruption), training: true);
+            var clean = Dense(content, rows);
+            var (code, reconstruction) = Forward(content, rows, training: true);
             var loss = reconstruction.add(clean, MinusOne).square().sum().mul(_halfLambdaN);
             if (itemFactors is not null && _hyper.LambdaV > 0)
             {
