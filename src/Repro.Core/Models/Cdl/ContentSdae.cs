@@ -19,6 +19,9 @@ internal sealed class ContentSdae : IDisposable
 {
     private static readonly Scalar One = 1.0.ToScalar();
     private static readonly Scalar MinusOne = (-1.0).ToScalar();
+    // square() converts its exponent 2 implicitly, and such a Scalar can be finalised while libtorch
+    // reads it ("INTERNAL ASSERT FAILED at Scalar.h"): pow with this held one instead.
+    private static readonly Scalar Two = 2.0.ToScalar();
 
     private readonly CdlHyper _hyper;
     private readonly List<(Parameter Weight, Parameter Bias)> _layers = [];
@@ -164,14 +167,14 @@ internal sealed class ContentSdae : IDisposable
             using var weightShare = (_hyper.LambdaW / 2 * count / items).ToScalar();
             var clean = Dense(content, rows);
             var (code, reconstruction) = Forward(content, rows, training: true);
-            var loss = reconstruction.add(clean, MinusOne).square().sum().mul(_halfLambdaN);
+            var loss = reconstruction.add(clean, MinusOne).pow(Two).sum().mul(_halfLambdaN);
             if (itemFactors is not null && _hyper.LambdaV > 0)
             {
                 var v = itemFactors.index_select(0, tensor(rows.Select(r => (long)r).ToArray()));
-                loss = loss.add(v.add(code, MinusOne).square().sum().mul(_halfLambdaV), One);
+                loss = loss.add(v.add(code, MinusOne).pow(Two).sum().mul(_halfLambdaV), One);
             }
             if (_hyper.LambdaW > 0)
-                foreach (var (w, b) in _layers) loss = loss.add(w.square().sum().add(b.square().sum(), One).mul(weightShare), One);
+                foreach (var (w, b) in _layers) loss = loss.add(w.pow(Two).sum().add(b.pow(Two).sum(), One).mul(weightShare), One);
             using var perItem = (1.0 / count).ToScalar();
             loss = loss.mul(perItem);
             _adam.zero_grad();
