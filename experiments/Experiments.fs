@@ -291,7 +291,7 @@ let private cdlSplit (trainingItems: int) =
           // 1000), CiteULike-a's tags as its content (docs/models/cdl.md), and WMF at its lambda_u = 1
           // (lambda = lambda_u / b = 100 in WMF's terms, on V too): CDL with its content removed.
           arm (cdl.With(cdlAtCdlSplit))
-          arm (wmf.With(WmfHyper(Factors = 50, Confidence = 99.0, Lambda = 100.0))) ]
+          { Group = "WMF (lambda_u = lambda_v = 1)"; Model = wmf.With(WmfHyper(Factors = 50, Confidence = 99.0, Lambda = 100.0)) } ]
       Metrics = [ for m in 50 .. 50 .. 300 -> sprintf "RecallLightGcn@%d" m ] @ [ "AveragePrecision@500" ]
       Seeds = 1 }
 
