@@ -172,3 +172,27 @@ let howToGet (dataDir: string) (d: Dataset) =
     | Catalog entry -> entry.ByHandInstructions dataDir
     | ByHand text -> text.Replace("<data-dir>", dataDir)
     | Generated -> ""
+
+/// Datasets with item content, by name: the reader of the side files in the dataset's folder.
+/// CiteULike-a's articles' words (mult.dat) are not in the shared data; its tags stand in for them
+/// (item-tag.dat, tags.dat; docs/models/cdl.md).
+let itemContent : Map<string, string -> ItemTags> =
+    Map [ "citeulike-a", fun folder -> ItemTagReader.Read folder ]
+
+/// Why a dataset has no item content.
+let noContent (name: string) : Result<Repro.Core.Sparse.CsrMatrix, string> =
+    Error(sprintf "%s has no item content (datasets with content: %s)" name (String.concat ", " (Map.keys itemContent)))
+
+/// The item content of <paramref name="d"/> over a vocabulary of S terms, one row per entry of
+/// <paramref name="itemIds"/>, read from the data dir when a model first asks; Error says why there is none.
+let contentOf (dataDir: string) (d: Dataset) (itemIds: string[]) : int -> Result<Repro.Core.Sparse.CsrMatrix, string> =
+    match Map.tryFind d.Name itemContent with
+    | None -> fun _ -> noContent d.Name
+    | Some read ->
+        let tags = lazy (read (folderOf dataDir d))
+        fun vocabulary ->
+            try Ok(tags.Force().Content(itemIds, vocabulary))
+            with
+            | :? Repro.Core.Data.DataFormatException as e -> Error e.Message
+            | :? IOException as e -> Error e.Message
+            | :? ArgumentException as e -> Error e.Message

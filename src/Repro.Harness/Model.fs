@@ -19,7 +19,10 @@ type FitContext =
       /// Steps of a long fit (WMF's sweeps, SLIM's columns), for progress bars.
       Progress: IProgress<TrainingProgress>
       /// Fires when the user stops the run; a long fit stops at its next step boundary.
-      Cancel: CancellationToken }
+      Cancel: CancellationToken
+      /// The dataset's item content for a vocabulary of S terms (one row per item column of Train;
+      /// CiteULike-a's tags), for the models that read it (CDL); Error says why there is none.
+      ItemContent: int -> Result<CsrMatrix, string> }
 
 /// How a model comes to be. Hyper records travel as obj here; `Models.fs` wraps each model's typed
 /// functions.

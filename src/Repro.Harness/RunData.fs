@@ -33,18 +33,24 @@ type RunData =
       Protocol: string
       TestMetrics: MetricSpec list
       /// The dataset's label for run.json.
-      DatasetLabel: string }
+      DatasetLabel: string
+      /// The dataset's item content over S terms, aligned with ItemIds (FitContext.ItemContent).
+      ItemContent: int -> Result<CsrMatrix, string> }
 
 /// The data of each protocol, loaded once per command.
 [<RequireQualifiedAccess; CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
 module RunData =
+    /// No item content: what every dataset but those in `Datasets.itemContent` has.
+    let noContent (label: string) (_: int) : Result<CsrMatrix, string> = Datasets.noContent label
+
     /// The paper's protocol: held-out users' fold-in predicts their targets.
     let strong (label: string) (split: StrongGeneralizationSplit) =
         { Train = split.Train; Validation = split.Validation; TestFoldIn = split.TestFoldIn; TestTarget = split.TestTarget
           ItemIds = split.ItemIds
           Protocol = sprintf "strong generalisation, %d validation + %d test users" split.Validation.Users split.Test.Users
           TestMetrics = List.ofSeq MetricSpec.Paper
-          DatasetLabel = label }
+          DatasetLabel = label
+          ItemContent = noContent label }
 
     /// LightGCN's protocol on a fixed split: every user trains; 10% of each training row is carved out
     /// for model selection, so test items are never looked at before test; test input is the whole
@@ -54,7 +60,8 @@ module RunData =
         { Train = carved.Fit; Validation = carved.Validation; TestFoldIn = split.Train; TestTarget = split.Test; ItemIds = itemIds
           Protocol = "weak generalisation (fixed train/test split; validation carved from 10% of training rows)"
           TestMetrics = [ MetricSpec.RecallLightGcn 20; MetricSpec.NdcgLightGcn 20 ] @ List.ofSeq MetricSpec.Paper
-          DatasetLabel = label }
+          DatasetLabel = label
+          ItemContent = noContent label }
 
     /// LOCA's leave-last-by-time split (spec seed-models 1.3) without its test-set selection: every
     /// user trains on the training part and is validated on the 5 events before the last 5 (input:
@@ -68,7 +75,8 @@ module RunData =
           TestFoldIn = split.TestFoldIn; TestTarget = split.TestTarget; ItemIds = split.ItemIds
           Protocol = sprintf "leave-5-by-time (LOCA's split; users >= 10 events; last 5 by time test; the 5 before validation), %d users, %d items, %d events" split.Users split.Items split.Events
           TestMetrics = [ for k in [ 10; 20; 50; 100 ] -> MetricSpec.RecallLightGcn k ] @ [ for k in [ 10; 20; 50; 100 ] -> MetricSpec.NdcgLightGcn k ]
-          DatasetLabel = label }
+          DatasetLabel = label
+          ItemContent = noContent label }
 
     /// CDL's protocol on its own split (Wang, Wang, Yeung 2015, section 5.1): P training items per user,
     /// the rest test, every user trains on all P and is tested with them as input; recall@M = hits /
@@ -83,7 +91,8 @@ module RunData =
         { Train = split.Train; Validation = carved.Validation; TestFoldIn = split.Train; TestTarget = split.Test; ItemIds = train.ItemIds
           Protocol = sprintf "%s (CDL's split: %d training item(s) per user, the rest test; every user trains; validation carved from the training rows, not used to select)" (CdlSplit trainingItems).Name trainingItems
           TestMetrics = [ for m in 50 .. 50 .. 300 -> MetricSpec.RecallLightGcn m ] @ [ MetricSpec.AveragePrecision 500 ]
-          DatasetLabel = label }
+          DatasetLabel = label
+          ItemContent = noContent label }
 
     /// The data for the request's protocol, from a pro_sg folder or the dataset registry.
     /// <paramref name="say"/> gets progress messages.
@@ -99,35 +108,38 @@ module RunData =
         | None ->
             Datasets.find request.Dataset
             |> Result.bind (fun d ->
-                match request.Protocol with
-                | Strong ->
-                    Prepare.prepare dataDir (Prepare.cacheDir dataDir) d request.Heldout say
-                    |> Result.map (fun p -> strong d.Name p.Split)
-                | LeaveLastByTime ->
-                    match Map.tryFind d.Name Datasets.timed, Datasets.locate dataDir d with
-                    | None, _ -> Error(sprintf "%s keeps no timestamps; --protocol leave-5-by-time needs them (amusic has)" d.Name)
-                    | _, Error why -> Error why
-                    | Some read, Ok _ ->
-                        try
-                            say (sprintf "%s: leave-5-by-time split" d.Name)
-                            Ok(leaveLastByTime d.Name (LeaveLastByTimeSplit.Build(read (Datasets.folderOf dataDir d))))
-                        with :? Repro.Core.Data.DataFormatException as e -> Error e.Message
-                | CdlSplit p ->
-                    match d.Name, Datasets.locate dataDir d with
-                    | "citeulike-a", Ok _ ->
-                        let folder = Path.Combine(Datasets.folderOf dataDir d, "cdl-splits")
-                        try
-                            say (sprintf "%s: CDL's split, %d training item(s) per user (%s)" d.Name p folder)
-                            Ok(cdl d.Name p (Repro.Core.Data.Readers.CdlSplitReader.Read(folder, p)))
-                        with
-                        | :? Repro.Core.Data.DataFormatException as e -> Error e.Message
-                        | :? IOException as e -> Error(sprintf "%s (CDL's splits come from js05212/CollaborativeDeepLearning-TensorFlow, data/citeulike-a/; put cf-train-%d-users.dat and cf-test-%d-users.dat in %s)" e.Message p p folder)
-                    | "citeulike-a", Error why -> Error why
-                    | name, _ -> Error(sprintf "--protocol %s is CDL's split of citeulike-a; %s has none" (CdlSplit p).Name name)
-                | Weak | WeakRefit ->
-                    match d.FixedSplit, Datasets.locate dataDir d with
-                    | None, _ -> Error(sprintf "%s has no fixed train/test split; --protocol weak needs one (gowalla has)" d.Name)
-                    | _, Error why -> Error why
-                    | Some read, Ok _ ->
-                        let split, itemIds = read (Datasets.folderOf dataDir d)
-                        Ok(weak d.Name split itemIds))
+                let withContent (data: RunData) = { data with ItemContent = Datasets.contentOf dataDir d data.ItemIds }
+                let loaded =
+                    match request.Protocol with
+                    | Strong ->
+                        Prepare.prepare dataDir (Prepare.cacheDir dataDir) d request.Heldout say
+                        |> Result.map (fun p -> strong d.Name p.Split)
+                    | LeaveLastByTime ->
+                        match Map.tryFind d.Name Datasets.timed, Datasets.locate dataDir d with
+                        | None, _ -> Error(sprintf "%s keeps no timestamps; --protocol leave-5-by-time needs them (amusic has)" d.Name)
+                        | _, Error why -> Error why
+                        | Some read, Ok _ ->
+                            try
+                                say (sprintf "%s: leave-5-by-time split" d.Name)
+                                Ok(leaveLastByTime d.Name (LeaveLastByTimeSplit.Build(read (Datasets.folderOf dataDir d))))
+                            with :? Repro.Core.Data.DataFormatException as e -> Error e.Message
+                    | CdlSplit p ->
+                        match d.Name, Datasets.locate dataDir d with
+                        | "citeulike-a", Ok _ ->
+                            let folder = Path.Combine(Datasets.folderOf dataDir d, "cdl-splits")
+                            try
+                                say (sprintf "%s: CDL's split, %d training item(s) per user (%s)" d.Name p folder)
+                                Ok(cdl d.Name p (Repro.Core.Data.Readers.CdlSplitReader.Read(folder, p)))
+                            with
+                            | :? Repro.Core.Data.DataFormatException as e -> Error e.Message
+                            | :? IOException as e -> Error(sprintf "%s (CDL's splits come from js05212/CollaborativeDeepLearning-TensorFlow, data/citeulike-a/; put cf-train-%d-users.dat and cf-test-%d-users.dat in %s)" e.Message p p folder)
+                        | "citeulike-a", Error why -> Error why
+                        | name, _ -> Error(sprintf "--protocol %s is CDL's split of citeulike-a; %s has none" (CdlSplit p).Name name)
+                    | Weak | WeakRefit ->
+                        match d.FixedSplit, Datasets.locate dataDir d with
+                        | None, _ -> Error(sprintf "%s has no fixed train/test split; --protocol weak needs one (gowalla has)" d.Name)
+                        | _, Error why -> Error why
+                        | Some read, Ok _ ->
+                            let split, itemIds = read (Datasets.folderOf dataDir d)
+                            Ok(weak d.Name split itemIds)
+                loaded |> Result.map withContent)

@@ -32,3 +32,12 @@ let validation =
     let foldIn = rows |> List.map (List.indexed >> List.filter (fun (k, _) -> k % 3 <> 0) >> List.map snd)
     let target = rows |> List.map (List.indexed >> List.filter (fun (k, _) -> k % 3 = 0) >> List.map snd)
     HeldOutSet(csr items foldIn, csr items target, 0, [| 0 .. 59 |], null)
+
+/// Item content for the structured items (a model that reads content, CDL, gets it): each item
+/// carries 3 of its taste group's 8 terms and one random term, over a vocabulary of that many terms.
+let content (vocabulary: int) =
+    let rnd = Random(3)
+    csr vocabulary [ for i in 0 .. items - 1 ->
+                        let g = i / 16
+                        [ for r in 0 .. 7 do if rnd.NextDouble() < 0.4 || r = i % 8 then (g * 8 + r) % vocabulary ] @ [ rnd.Next vocabulary ]
+                        |> List.distinct |> List.sort ]

@@ -21,7 +21,7 @@ let private quiet = { new IProgress<TrainingProgress> with member _.Report _ = (
 
 /// Trains (the shared driver, best weights restored and left in dir) or fits (saved to dir's
 /// model.bin) <paramref name="spec"/> on <paramref name="train"/>, one thread, this seed.
-let private build (spec: ModelSpec) (train: CsrMatrix) (validation: HeldOutSet) (dir: string) (seed: uint64) : IRecommender =
+let private buildWith (content: int -> Result<CsrMatrix, string>) (spec: ModelSpec) (train: CsrMatrix) (validation: HeldOutSet) (dir: string) (seed: uint64) : IRecommender =
     TorchRuntime.EnsureLoaded 1
     Directory.CreateDirectory dir |> ignore
     match spec.Entry.Making with
@@ -32,9 +32,12 @@ let private build (spec: ModelSpec) (train: CsrMatrix) (validation: HeldOutSet) 
         TrainingDriver.LoadBest(model, dir)
         model :> IRecommender
     | Fitted(fit, _) ->
-        let model = fit { Train = train; Seed = seed; Threads = 1; Say = ignore; Progress = quiet; Cancel = CancellationToken.None } spec.Hyper
+        let model = fit { Train = train; Seed = seed; Threads = 1; Say = ignore; Progress = quiet; Cancel = CancellationToken.None; ItemContent = content } spec.Hyper
         model.Save(Path.Combine(dir, Execution.FittedModelFileName))
         model
+
+/// <see cref="buildWith"/> on the structured fixture, whose items have content (StructuredData.content).
+let private build spec train validation dir seed = buildWith (StructuredData.content >> Ok) spec train validation dir seed
 
 /// Every row's scores, rows x items.
 let private scores (model: IRecommender) (foldIn: CsrMatrix) =
@@ -134,7 +137,12 @@ let private contract (e: ModelEntry) =
             let paper = { Entry = e; Hyper = e.Paper }
             let spec = if e.IsFitted then paper else ModelSpec.withEpochs (min 50 (Settings.describe e.Paper |> List.find (fst >> (=) "epochs") |> snd |> int)) paper |> Result.defaultWith failwith
             withFolder (fun run ->
-                use model = build spec split.Train split.Validation run 98765UL
+                // ML-100K has no item content: a model that needs it (CDL) must refuse, saying so.
+                match (try Ok(buildWith (fun _ -> Datasets.noContent "ml-100k") spec split.Train split.Validation run 98765UL)
+                       with :? InvalidOperationException as ex when ex.Message.Contains "item content" -> Error ex.Message) with
+                | Error why -> Expect.stringContains why "ml-100k has no item content" (sprintf "%s says which dataset lacks content" e.Name)
+                | Ok model ->
+                use model = model
                 let mine = ndcg100 model split.TestFoldIn split.TestTarget
                 let pop = popularityNdcg split.Train split.Test
                 if e.Name = Models.popularity.Entry.Name then Expect.floatClose Accuracy.veryHigh mine pop "popularity is the reference"

@@ -9,12 +9,15 @@ internal ref struct SpaceSeparatedIds
 {
     private readonly LineSource _source;
     private readonly ReadOnlySpan<byte> _line;
+    private readonly string _idName;
     private int _end;
 
     /// <param name="headName">What the first field is, for the error message ("an integer user id").</param>
-    public SpaceSeparatedIds(LineSource source, ReadOnlySpan<byte> line, string headName)
+    /// <param name="idName">What the other fields are, for the error message ("item id", "tag id").</param>
+    public SpaceSeparatedIds(LineSource source, ReadOnlySpan<byte> line, string headName, string idName = "item id")
     {
         _source = source;
+        _idName = idName;
         _line = line;
         _end = line.IndexOf((byte)' ');
         if (_end < 0) _end = line.Length;
@@ -34,8 +37,8 @@ internal ref struct SpaceSeparatedIds
         _end = length < 0 ? _line.Length : start + length;
         if (!Ascii.TryParseId(_line[start.._end], out item))
             throw _source.Error(start == _end
-                ? $"expected an integer item id after the space at column {start}, found {(_end == _line.Length ? "the end of the line" : "another space")}"
-                : $"expected an integer item id, found {Ascii.Show(_line[start.._end])}");
+                ? $"expected an integer {_idName} after the space at column {start}, found {(_end == _line.Length ? "the end of the line" : "another space")}"
+                : $"expected an integer {_idName}, found {Ascii.Show(_line[start.._end])}");
         return true;
     }
 }

@@ -57,15 +57,7 @@ public sealed class Wmf : IRecommender
         TorchRuntime.EnsureLoaded();
         int k = hyper.Factors, items = train.Columns;
         var byItem = SparseProducts.Transpose(train);
-        var rng = new Random(unchecked((int)seed ^ (int)(seed >> 32)));
-        var init = new double[(long)items * k];
-        for (long a = 0; a < init.LongLength; a++)
-        {
-            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
-            init[a] = hyper.InitScale * Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
-        }
-        Tensor y;
-        using (var start = tensor(init, new long[] { items, k })) y = start.to(ScalarType.Float32);
+        var y = InitialFactors(items, k, hyper.InitScale, seed);
         Tensor? x = null;
         try
         {
@@ -73,11 +65,11 @@ public sealed class Wmf : IRecommender
             {
                 cancel.ThrowIfCancellationRequested();
                 var clock = System.Diagnostics.Stopwatch.StartNew();
-                var newX = Solve(train, y, hyper, ScalarType.Float32);
+                var newX = Solve(train, y, hyper.Confidence, hyper.Lambda, null, ScalarType.Float32);
                 x?.Dispose();
                 x = newX;
                 cancel.ThrowIfCancellationRequested();
-                var newY = Solve(byItem, x, hyper, ScalarType.Float32);
+                var newY = Solve(byItem, x, hyper.Confidence, hyper.Lambda, null, ScalarType.Float32);
                 y.Dispose();
                 y = newY;
                 clock.Stop();
@@ -99,6 +91,34 @@ public sealed class Wmf : IRecommender
     }
 
     /// <summary>
+    /// A WMF scorer over given item factors (Items x K, row-major): a held-out user is solved against
+    /// them as against WMF's own. CDL's item factors score this way (its u_i step is WMF's).
+    /// </summary>
+    internal static Wmf FromItemFactors(WmfHyper hyper, int items, float[] itemFactors)
+    {
+        hyper.Validate();
+        if (itemFactors.LongLength != (long)items * hyper.Factors) throw new ArgumentException($"{itemFactors.LongLength} item factors, expected {items} x {hyper.Factors}");
+        return new Wmf(hyper, items, itemFactors);
+    }
+
+    /// <summary>
+    /// Initial factors, rows x K float32, N(0, scale^2) from <paramref name="seed"/> (Box-Muller on
+    /// System.Random, so the same seed gives the same start on every platform).
+    /// </summary>
+    internal static Tensor InitialFactors(int rows, int k, double scale, ulong seed)
+    {
+        var rng = new Random(unchecked((int)seed ^ (int)(seed >> 32)));
+        var init = new double[(long)rows * k];
+        for (long a = 0; a < init.LongLength; a++)
+        {
+            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
+            init[a] = scale * Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+        }
+        using var start = tensor(init, new long[] { rows, k });
+        return start.to(ScalarType.Float32);
+    }
+
+    /// <summary>
     /// The factors of the users in <paramref name="rows"/> of <paramref name="foldIn"/>, rows.Length x K
     /// (row-major, float64): one exact least-squares solve each with the item factors fixed.
     /// </summary>
@@ -108,7 +128,7 @@ public sealed class Wmf : IRecommender
         var selected = SparseProducts.SelectRows(foldIn, rows);
         using var scope = NewDisposeScope();
         var y = tensor(_itemFactors, new long[] { Items, Hyper.Factors }).to(ScalarType.Float64);
-        var x = Solve(selected, y, Hyper, ScalarType.Float64);
+        var x = Solve(selected, y, Hyper.Confidence, Hyper.Lambda, null, ScalarType.Float64);
         var result = new double[(long)rows.Length * Hyper.Factors];
         x.contiguous().data<double>().CopyTo(result, 0);
         return result;
@@ -126,18 +146,22 @@ public sealed class Wmf : IRecommender
 
     /// <summary>
     /// For every row r of <paramref name="data"/> (users, or items when transposed), solves
-    /// (F^T F + c F_r^T F_r + lambda I) z_r = (1 + c) F_r^T 1, where F_r are the rows of
-    /// <paramref name="fixedFactors"/> at row r's stored columns. Returns a tensor rows x K of <paramref name="dtype"/>.
+    /// (F^T F + c F_r^T F_r + lambda I) z_r = (1 + c) F_r^T 1 + lambda m_r, where F_r are the rows of
+    /// <paramref name="fixedFactors"/> at row r's stored columns and m_r is row r of
+    /// <paramref name="prior"/> (the mean the penalty pulls z_r to; zero when null: WMF's own case; CDL's
+    /// item step passes its encoder's output). lambda may be 0 when F^T F is positive definite.
+    /// Returns a tensor rows x K of <paramref name="dtype"/>.
     /// </summary>
-    private static Tensor Solve(CsrMatrix data, Tensor fixedFactors, WmfHyper hyper, ScalarType dtype)
+    internal static Tensor Solve(CsrMatrix data, Tensor fixedFactors, double confidence, double lambda, Tensor? prior, ScalarType dtype)
     {
-        int k = hyper.Factors, rows = data.Rows, m = data.Columns;
+        int k = (int)fixedFactors.shape[1], rows = data.Rows, m = data.Columns;
+        if (prior is not null && (prior.shape[0] != rows || prior.shape[1] != k)) throw new ArgumentException($"prior is {prior.shape[0]} x {prior.shape[1]}, expected {rows} x {k}");
         if (data.Values != null) throw new ArgumentException("WMF takes binary data (values must be null)");
         var result = zeros(rows, k, dtype);
         using var outer = NewDisposeScope();
         var f = fixedFactors.to(dtype);
         var gram = f.t().matmul(f);
-        gram.diagonal().add_(hyper.Lambda);
+        using (var ridge = lambda.ToScalar()) gram.diagonal().add_(ridge);
         var padded = cat(new[] { f, zeros(1, k, dtype) }, 0); // row m is the padding
 
         // Rows in order of length, so that a batch pads little.
@@ -167,15 +191,18 @@ public sealed class Wmf : IRecommender
             }
             var gathered = padded.index_select(0, tensor(index)).view(count, width, k);
             // Scalars held and alphas named: an implicitly converted Scalar can be finalised while libtorch reads it.
-            using var confidence = hyper.Confidence.ToScalar();
-            using var positiveWeight = (1 + hyper.Confidence).ToScalar();
+            using var confidenceScalar = confidence.ToScalar();
+            using var positiveWeight = (1 + confidence).ToScalar();
             using var one = 1.0.ToScalar();
-            var a_ = gathered.transpose(1, 2).bmm(gathered).mul_(confidence).add_(gram, one);
-            var rhs = gathered.sum(1).mul_(positiveWeight).unsqueeze(-1);
+            using var priorWeight = lambda.ToScalar();
+            var a_ = gathered.transpose(1, 2).bmm(gathered).mul_(confidenceScalar).add_(gram, one);
+            var where = tensor(order.AsSpan(first, count).ToArray().Select(o => (long)o).ToArray());
+            var rhs = gathered.sum(1).mul_(positiveWeight);
+            if (prior is not null) rhs = rhs.add_(prior.index_select(0, where).to(dtype), priorWeight);
+            rhs = rhs.unsqueeze(-1);
             // The systems are symmetric positive definite (lambda > 0), so Cholesky: half the work
             // of LU, and libtorch's batched LU solve fails with 2 threads here ("pivots must be >= 1").
             var z = cholesky_solve(rhs, linalg.cholesky(a_)).squeeze(-1);
-            var where = tensor(order.AsSpan(first, count).ToArray().Select(o => (long)o).ToArray());
             result.index_copy_(0, where, z);
             first += count;
         }
