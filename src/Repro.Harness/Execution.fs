@@ -75,10 +75,12 @@ let private writeBoth folder (data: RunData) (model: IRecommender) threads (test
     RunFolder.writeMetrics folder "validation" validation data.Validation.FoldIn []
     RunFolder.writeMetrics folder "test" test data.TestFoldIn testExtras
 
-/// run.json (unless a resumed run wrote it) and items.txt.
-let private begin' (folder: string) (description: RunFolder.RunDescription) (data: RunData) =
+/// run.json and items.txt. A run that resumes keeps the run.json of the attempt whose state it
+/// continues; any other attempt starts over, so it writes its own (a failed attempt's run.json would
+/// name that attempt's commit and start time).
+let private begin' (folder: string) (description: RunFolder.RunDescription) (data: RunData) (resuming: bool) =
     Directory.CreateDirectory folder |> ignore
-    if not (File.Exists(Path.Combine(folder, "run.json"))) then RunFolder.describe folder description
+    if not (resuming && File.Exists(Path.Combine(folder, "run.json"))) then RunFolder.describe folder description
     File.WriteAllLines(Path.Combine(folder, "items.txt"), data.ItemIds)
 
 /// The line that tells the user a call continues an interrupted run in folder (a saved state.bin),
@@ -105,7 +107,7 @@ type Selected = { Epoch: int; ValidationNdcg: float }
 /// (a refit, <paramref name="refit"/> = the selection's choice: its last epoch's weights).
 let trained (folder: string) (description: RunFolder.RunDescription) (data: RunData) (model: ITrainableRecommender)
             (threads: int) (refit: Selected option) (progress: IProgress<TrainingProgress>) (cancel: Threading.CancellationToken) : RunResult =
-    begin' folder description data
+    begin' folder description data (File.Exists(Path.Combine(folder, TrainingDriver.StateFileName)))
     let options = TrainingOptions(RunDirectory = folder, Seed = description.Seed, Threads = threads, KeepLastEpoch = refit.IsSome)
     let outcome = TrainingDriver.Run(model, data.Train, data.Validation, options, progress, cancel)
     if outcome.Status = TrainingStatus.Completed then
@@ -126,7 +128,7 @@ let trained (folder: string) (description: RunFolder.RunDescription) (data: RunD
 let fitted (folder: string) (description: RunFolder.RunDescription) (data: RunData) (spec: ModelSpec)
            (fit: FitContext -> obj -> IRecommender) (seed: uint64) (threads: int) (say: string -> unit)
            (progress: IProgress<TrainingProgress>) (cancel: Threading.CancellationToken) : RunResult =
-    begin' folder description data
+    begin' folder description data false // a fit never resumes
     try
         let clock = Diagnostics.Stopwatch.StartNew()
         Repro.Core.TorchRuntime.EnsureLoaded threads

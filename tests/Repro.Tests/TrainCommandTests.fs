@@ -116,6 +116,25 @@ let fittedTests =
                 Expect.stringContains err "--epochs applies to trained models" "says why"
                 Expect.isFalse (Directory.Exists out) "nothing written")
 
+        testCase "a fit made again in a folder of an unfinished attempt records its own commit and start, not the attempt's" <| fun () ->
+            withFolder (fun dir ->
+                let out = Path.Combine(dir, "run")
+                let code, _, err = fitted dir out "popularity" []
+                Expect.equal code 0 (sprintf "first fit; stderr: %s" err)
+                // Make it an unfinished earlier attempt: no metrics, a run.json from another commit and time.
+                File.Delete(Path.Combine(out, "metrics.json"))
+                let runJson = Path.Combine(out, "run.json")
+                let node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText runJson)
+                node.["commit"] <- System.Text.Json.Nodes.JsonValue.Create "0000000000000000000000000000000000000000"
+                node.["started"] <- System.Text.Json.Nodes.JsonValue.Create "2000-01-01T00:00:00+00:00"
+                File.WriteAllText(runJson, node.ToJsonString())
+                let code, _, err = fitted dir out "popularity" []
+                Expect.equal code 0 (sprintf "second fit; stderr: %s" err)
+                use run = JsonDocument.Parse(File.ReadAllText runJson)
+                Expect.notEqual (run.RootElement.GetProperty("commit").GetString()) "0000000000000000000000000000000000000000" "this attempt's commit"
+                Expect.isFalse (run.RootElement.GetProperty("started").GetString().StartsWith "2000") "this attempt's start"
+                Expect.isTrue (Repro.Harness.RunFolder.isFinished out) "finished")
+
         testCase "a cancelled fit leaves no metrics.json, so the folder never looks finished" <| fun () ->
             withFolder (fun dir ->
                 let out = Path.Combine(dir, "run")
