@@ -76,7 +76,7 @@ let private writeBoth folder (data: RunData) (model: IRecommender) threads (test
     RunFolder.writeMetrics folder "test" test data.TestFoldIn testExtras
 
 /// run.json (unless a resumed run wrote it) and items.txt.
-let private begin' (folder: string) (description: RunFolder.RunDescription) (data: RunData) =
+let begin' (folder: string) (description: RunFolder.RunDescription) (data: RunData) =
     Directory.CreateDirectory folder |> ignore
     if not (File.Exists(Path.Combine(folder, "run.json"))) then RunFolder.describe folder description
     File.WriteAllLines(Path.Combine(folder, "items.txt"), data.ItemIds)
@@ -147,14 +147,16 @@ let fitted (folder: string) (description: RunFolder.RunDescription) (data: RunDa
     with :? OperationCanceledException ->
         { Status = TrainingStatus.Interrupted; Message = Some "cancelled during the fit; the same command fits again"; Training = None; Skipped = false }
 
+/// The model's own randomness: a fixed derivation of the run's seed.
+let modelSeed (runSeed: uint64) = TrainingDriver.DeriveSeed(runSeed, ReadOnlySpan [| 1UL |])
+
 /// <paramref name="request"/>'s model on <paramref name="data"/> into <paramref name="folder"/>:
 /// trained (resuming a run found there) or fitted, then evaluated. Errors in the request come back
 /// as Error.
 let once (folder: string) (request: RunRequest) (data: RunData) (refit: Selected option) (say: string -> unit)
          (progress: IProgress<TrainingProgress>) (cancel: Threading.CancellationToken) : Result<RunResult, string> =
     let spec = request.Model
-    // The model's own randomness is a fixed derivation of the run's seed.
-    let seed = TrainingDriver.DeriveSeed(request.Seed, ReadOnlySpan [| 1UL |])
+    let seed = modelSeed request.Seed
     let description : RunFolder.RunDescription =
         { Dataset = data.DatasetLabel; Model = spec.Name; Settings = spec.Settings; Seed = request.Seed; Protocol = data.Protocol; Command = request.Command }
     say (sprintf "%s on %s (%s): %d training users, %d items; run folder %s" spec.Name data.DatasetLabel data.Protocol data.Train.Rows data.ItemIds.Length folder)
