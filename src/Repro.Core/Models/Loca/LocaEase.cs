@@ -148,13 +148,8 @@ public sealed class LocaEase : ILocaLocalModels
 
     public void Score(CsrMatrix foldIn, ReadOnlySpan<int> rows, Span<float> output)
     {
-        var rowArray = rows.ToArray();
         var clock = Stopwatch.StartNew();
-        output.Slice(0, rowArray.Length * Items).Clear();
-        var weightSum = new double[rowArray.Length];
-        int fitted = AccumulateLocal(foldIn, rowArray, 0, _groups.Length, output, weightSum);
-        int fallbacks = FinishScores(foldIn, rowArray, output, weightSum);
-        int b = rowArray.Length;
+        var (b, fallbacks, fitted) = this.ScoreAll(foldIn, rows, output);
         ScoredUsers += b;
         FallbackUsers += fallbacks;
         Log?.Invoke($"LOCA-EASE scored {b} users: {fallbacks} fell back to the global EASE ({100.0 * fallbacks / Math.Max(1, b):0.0}%; {100.0 * FallbackUsers / Math.Max(1, ScoredUsers):0.0}% of {ScoredUsers} so far); {fitted} local models in {clock.Elapsed.TotalSeconds:0.0} s ({clock.Elapsed.TotalSeconds / Math.Max(1, fitted):0.00} s each)");

@@ -34,6 +34,21 @@ public interface ILocaLocalModels : IRecommender
     int FinishScores(CsrMatrix foldIn, int[] rows, Span<float> output, double[] weightSum);
 }
 
+/// <summary>Scoring a whole LOCA model: every group's local models, then the finish.</summary>
+public static class LocaLocalModelsExtensions
+{
+    /// <summary>The scores of <paramref name="rows"/> (<see cref="IRecommender.Score"/>) from every local model and the global fallback.</summary>
+    public static LocaCombined ScoreAll(this ILocaLocalModels model, CsrMatrix foldIn, ReadOnlySpan<int> rows, Span<float> output)
+    {
+        var rowArray = rows.ToArray();
+        output.Slice(0, rowArray.Length * model.Items).Clear();
+        var weightSum = new double[rowArray.Length];
+        int used = model.AccumulateLocal(foldIn, rowArray, 0, model.Groups.Count, output, weightSum);
+        int fallbacks = model.FinishScores(foldIn, rowArray, output, weightSum);
+        return new LocaCombined(rowArray.Length, fallbacks, used);
+    }
+}
+
 /// <summary>
 /// One part's weighted sums for one scored set (all rows of a fold-in matrix): sum_j w_uj M_j(x_u)
 /// (rows x items) and sum_j w_uj per row, over the part's local models. A part file stores only the

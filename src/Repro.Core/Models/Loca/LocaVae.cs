@@ -166,14 +166,10 @@ public sealed class LocaVae : ILocaLocalModels
     public void Score(CsrMatrix foldIn, ReadOnlySpan<int> rows, Span<float> output)
     {
         var clock = Stopwatch.StartNew();
-        var rowArray = rows.ToArray();
-        output.Slice(0, rowArray.Length * Items).Clear();
-        var weightSum = new double[rowArray.Length];
-        int used = AccumulateLocal(foldIn, rowArray, 0, _groups.Length, output, weightSum);
-        int fallbacks = FinishScores(foldIn, rowArray, output, weightSum);
-        ScoredUsers += rowArray.Length;
+        var (b, fallbacks, used) = this.ScoreAll(foldIn, rows, output);
+        ScoredUsers += b;
         FallbackUsers += fallbacks;
-        Log?.Invoke($"LOCA-VAE scored {rowArray.Length} users: {fallbacks} fell back to the global Mult-VAE ({100.0 * fallbacks / Math.Max(1, rowArray.Length):0.0}%; {100.0 * FallbackUsers / Math.Max(1, ScoredUsers):0.0}% of {ScoredUsers} so far); {used} local models in {clock.Elapsed.TotalSeconds:0.0} s");
+        Log?.Invoke($"LOCA-VAE scored {b} users: {fallbacks} fell back to the global Mult-VAE ({100.0 * fallbacks / Math.Max(1, b):0.0}%; {100.0 * FallbackUsers / Math.Max(1, ScoredUsers):0.0}% of {ScoredUsers} so far); {used} local models in {clock.Elapsed.TotalSeconds:0.0} s");
     }
 
     /// <summary>Adds the weighted logits of the trained local Mult-VAEs of groups [first, first + count) (<see cref="LocaCombination.Accumulate"/>).</summary>
