@@ -16,9 +16,11 @@ type RunArgs =
     | Seeds of count: int
     | Results of dir: string
     | Threads of count: int
+    | Part of step: string
     interface IArgParserTemplate with
         member a.Usage =
             match a with
+            | Part _ -> "one step of a LOCA run (loca-ease, loca-vae) split into parts, each its own process: 'global' (the global model, embeddings and anchors), then 'K/N' (the local models of the K-th of N ranges of anchors; parts run in any order or at once), then 'combine' (adds the parts and writes the run's metrics). 'repro plan --parts N' writes the steps as Slurm jobs."
             | Experiment_Id _ -> "the experiment (see 'repro experiments')."
             | Only _ -> "only runs whose id (DATASET/MODEL-HASH-sSEED) matches: a prefix such as 'ml-100k' or 'ml-100k/mult-vae', an exact id, or a glob with '*'; comma-separated for several."
             | Dry_Run -> "list the runs, their state and estimated cost; run nothing."
@@ -35,9 +37,11 @@ type PlanArgs =
     | Results of dir: string
     | Threads of count: int
     | Repro of command: string
+    | Parts of count: int
     interface IArgParserTemplate with
         member a.Usage =
             match a with
+            | Parts _ -> "split each LOCA run (loca-ease, loca-vae) into this many parts: its global step, then one job (Slurm: an array task) per part, then a combine job that waits for them ('repro run --part')."
             | Experiment_Id _ -> "the experiment (see 'repro experiments')."
             | Format _ -> "slurm (a job-array script, one task per pending run) or shell (one command per pending run, for GNU parallel)."
             | Output _ -> "write the plan to this file (default: print it)."

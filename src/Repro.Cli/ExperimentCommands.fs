@@ -194,7 +194,25 @@ let run (dataDir: string) (args: ParseResults<RunArgs>) =
         printDryRun o e
         0
     else
-    runWith o e
+    match args.TryGetResult RunArgs.Part with
+    | None -> runWith o e
+    | Some text ->
+    match LocaParts.parse text with
+    | Error why -> Validation.usage why
+    | Ok step ->
+    match Runner.selected o e with
+    | [] -> fail (sprintf "no run of '%s' matches --only %s" e.Id (defaultArg o.Only ""))
+    | chosen ->
+        use stop = StopRequests.listen "Stopping the step (Ctrl-C again to kill)..."
+        let failures =
+            [ for r in chosen do
+                printfn "%s (%s), step %O -> %s" r.Id r.Group step (r.Folder o.Results)
+                match LocaParts.run o r step (printfn "  %s") stop.Token with
+                | Ok() -> ()
+                | Error why ->
+                    eprintfn "error: %s: %s" r.Id why
+                    yield r.Id ]
+        if failures.IsEmpty then 0 else 1
 
 
 /// `repro plan`: the pending runs as a Slurm job array or a command list.
@@ -209,11 +227,15 @@ let plan (dataDir: string) (args: ParseResults<PlanArgs>) =
           Runner = options dataDir (args.TryGetResult PlanArgs.Results) (args.TryGetResult PlanArgs.Only) (args.TryGetResult PlanArgs.Seeds) (Some threads)
           Repro = args.GetResult(PlanArgs.Repro, defaultValue = Plan.defaultRepro)
           Threads = threads }
+    let parts = args.TryGetResult PlanArgs.Parts
+    Validation.atLeastOne "--parts" parts
     let text =
-        match args.GetResult PlanArgs.Format with
-        | "slurm" -> Ok(Plan.slurm p)
-        | "shell" -> Ok(Plan.shell p)
-        | other -> Validation.usage (sprintf "--format takes slurm or shell; got '%s'" other)
+        match args.GetResult PlanArgs.Format, parts with
+        | "slurm", None -> Ok(Plan.slurm p)
+        | "shell", None -> Ok(Plan.shell p)
+        | "slurm", Some n -> Plan.slurmParts p n
+        | "shell", Some n -> Plan.shellParts p n
+        | other, _ -> Validation.usage (sprintf "--format takes slurm or shell; got '%s'" other)
     match text with
     | Error why -> fail why
     | Ok text ->

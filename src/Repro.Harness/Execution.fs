@@ -78,7 +78,7 @@ let private writeBoth folder (data: RunData) (model: IRecommender) threads (test
 /// run.json and items.txt. A run that resumes keeps the run.json of the attempt whose state it
 /// continues; any other attempt starts over, so it writes its own (a failed attempt's run.json would
 /// name that attempt's commit and start time).
-let private begin' (folder: string) (description: RunFolder.RunDescription) (data: RunData) (resuming: bool) =
+let begin' (folder: string) (description: RunFolder.RunDescription) (data: RunData) (resuming: bool) =
     Directory.CreateDirectory folder |> ignore
     if not (resuming && File.Exists(Path.Combine(folder, "run.json"))) then RunFolder.describe folder description
     File.WriteAllLines(Path.Combine(folder, "items.txt"), data.ItemIds)
@@ -149,14 +149,16 @@ let fitted (folder: string) (description: RunFolder.RunDescription) (data: RunDa
     with :? OperationCanceledException ->
         { Status = TrainingStatus.Interrupted; Message = Some "cancelled during the fit; the same command fits again"; Training = None; Skipped = false }
 
+/// The model's own randomness: a fixed derivation of the run's seed.
+let modelSeed (runSeed: uint64) = TrainingDriver.DeriveSeed(runSeed, ReadOnlySpan [| 1UL |])
+
 /// <paramref name="request"/>'s model on <paramref name="data"/> into <paramref name="folder"/>:
 /// trained (resuming a run found there) or fitted, then evaluated. Errors in the request come back
 /// as Error.
 let once (folder: string) (request: RunRequest) (data: RunData) (refit: Selected option) (say: string -> unit)
          (progress: IProgress<TrainingProgress>) (cancel: Threading.CancellationToken) : Result<RunResult, string> =
     let spec = request.Model
-    // The model's own randomness is a fixed derivation of the run's seed.
-    let seed = TrainingDriver.DeriveSeed(request.Seed, ReadOnlySpan [| 1UL |])
+    let seed = modelSeed request.Seed
     let description : RunFolder.RunDescription =
         { Dataset = data.DatasetLabel; Model = spec.Name; Settings = spec.Settings; Seed = request.Seed; Protocol = data.Protocol; Command = request.Command }
     say (sprintf "%s on %s (%s): %d training users, %d items; run folder %s" spec.Name data.DatasetLabel data.Protocol data.Train.Rows data.ItemIds.Length folder)

@@ -334,6 +334,30 @@ let tests =
                         | _ -> failtest "a line chart"
                     | _, problems -> failtestf "no figure: %A" problems)
 
+            testCase "accuracy against q: one line per model over its (q = N) rows in q order with s.e. bars, base models flat across the q range" <| fun () ->
+                withFolder (fun dir ->
+                    for group, hash, value in [ "LOCA-EASE (q = 50)", "c3c3c3c3", 0.45; "LOCA-EASE (q = 1)", "a1a1a1a1", 0.40; "LOCA-EASE (q = 10)", "b2b2b2b2", 0.43 ] do
+                        write dir { fixture with Experiment = Some "loca-q"; Model = "loca-ease"; Group = group; Hash = hash; Test = ndcg value 0.02; Validation = Some value
+                                                 Users = [ for r in 0 .. 3 -> r, r + 1, Some(value + 0.01 * float r) ] } |> ignore
+                    write dir { fixture with Experiment = Some "loca-q"; Model = "ease"; Group = "EASE"; Hash = "d4d4d4d4"; Test = ndcg 0.44 0.02; Validation = Some 0.44
+                                             Users = [ for r in 0 .. 3 -> r, r + 1, Some(0.44 + 0.02 * float (r % 2)) ] } |> ignore
+                    let table = tablesOf dir |> List.exactlyOne
+                    match Figures.anchorCurve table with
+                    | Some { Chart = Charts.Lines l } ->
+                        let series name = l.Series |> List.find (fun s -> s.Name = name)
+                        Expect.equal ((series "LOCA-EASE").Points |> List.map (fun p -> p.X, p.Y, p.Error)) [ 1.0, 0.40, Some 0.02; 10.0, 0.43, Some 0.02; 50.0, 0.45, Some 0.02 ] "q in order, NDCG@100 and s.e."
+                        Expect.equal ((series "EASE (no local models)").Points |> List.map (fun p -> p.X, p.Y)) [ 1.0, 0.44; 50.0, 0.44 ] "EASE flat from q = 1 to 50"
+                        Expect.equal l.Series.Length 2 "nothing else"
+                    | _ -> failtest "a line chart"
+                    Expect.equal (Figures.localModelsOf "LOCA-VAE (q = 300)") (Some("LOCA-VAE", 300)) "parses the row label"
+                    Expect.equal (Figures.localModelsOf "LOCA-VAE") None "a row without q"
+                    let one = tablesOf dir |> List.exactlyOne
+                    Expect.equal (Figures.anchorCurve { one with Rows = one.Rows |> List.filter (fun r -> r.Group <> "LOCA-EASE (q = 10)" && r.Group <> "LOCA-EASE (q = 50)") }) None "no figure from one q"
+                    let t = row table "LOCA-EASE (q = 10)"
+                    match t.Versus with
+                    | Tables.TestedAgainst("EASE", _) -> ()
+                    | other -> failtestf "a (q = N) row of LOCA-EASE is compared with EASE, got %A" other)
+
             testCase "NDCG@100 by activity quintile: Core's quintiles of fold-in counts, mean and standard error per model" <| fun () ->
                 withFolder (fun dir ->
                     // Users 0..9 with 1..10 fold-in items: quintiles {0,1} {2,3} ... {8,9}.

@@ -137,6 +137,39 @@ let mainBars (table: Table) : Figure =
                                    Reference = c.Published |> Option.map _.Value })) } ]
                ReferenceLabel = "published" } }
 
+/// A row of one number of local models: "LOCA-EASE (q = 50)" is ("LOCA-EASE", 50) (experiment loca-q).
+let localModelsOf (group: string) =
+    let m = Text.RegularExpressions.Regex.Match(group, @"^(.+) \(q = (\d+)\)$")
+    if m.Success then Some(m.Groups.[1].Value, int m.Groups.[2].Value) else None
+
+/// Test NDCG@100 against the number of local models q, as the LOCA slides plot it: one line per model
+/// over its "MODEL (q = N)" rows with one-standard-error bars (over test users), and each row
+/// without q (the base models) as a flat line across the q range. None unless a model has two q.
+let anchorCurve (table: Table) : Figure option =
+    let ndcg (row: Row) = row.Cells |> List.tryPick (fun (m, c) -> if m = "Ndcg@100" then c else None)
+    let withQ = table.Rows |> List.choose (fun row -> localModelsOf row.Group |> Option.map (fun (model, q) -> model, q, row))
+    let models = withQ |> List.groupBy (fun (model, _, _) -> model)
+    if models |> List.forall (fun (_, rows) -> rows.Length < 2) then None
+    else
+    let qs = withQ |> List.map (fun (_, q, _) -> float q)
+    let lo, hi = List.min qs, List.max qs
+    let curves =
+        [ for model, rows in models ->
+            { Name = model
+              Points =
+                rows |> List.sortBy (fun (_, q, _) -> q) |> List.choose (fun (_, q, row) ->
+                    ndcg row |> Option.map (fun c -> { X = float q; Y = c.Mean; Error = (if Double.IsNaN c.StandardError then None else Some c.StandardError) })) } ]
+    let flats =
+        [ for row in table.Rows do
+            if (localModelsOf row.Group).IsNone then
+                match ndcg row with
+                | Some c -> yield { Name = row.Group + " (no local models)"; Points = [ { X = lo; Y = c.Mean; Error = None }; { X = hi; Y = c.Mean; Error = None } ] }
+                | None -> () ]
+    Some { FileName = stem table + "-q.svg"
+           Caption = sprintf "Test NDCG@100 against the number of local models q, %s: one line per model (± one standard error over test users), the base models as flat lines" (titleOf table)
+           Chart = Lines { Title = sprintf "Test NDCG@100 against q — %s" table.Title
+                           XLabel = "local models q (anchors picked)"; YLabel = "test NDCG@100"; Series = curves @ flats } }
+
 /// The quintile table under the activity figure.
 let quintileCells (quintiles: Quintile list) : string list * string list list =
     let groups = quintiles.Head.Summaries |> List.map fst

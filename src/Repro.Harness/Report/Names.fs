@@ -64,6 +64,7 @@ let experiments =
       { Id = "beyond"; Title = "EASE, RecVAE and mixture-prior Mult-VAE^PR on ML-20M, Netflix and MSD"; Place = BeyondThePaper }
       { Id = "loca"; Title = "LOCA (Choi et al. 2021) on AMusic, LOCA's leave-5-by-time split"; Place = BeyondThePaper }
       { Id = "loca-strong"; Title = "LOCA-VAE and LOCA-EASE against their base models, strong generalisation"; Place = BeyondThePaper }
+      { Id = "loca-q"; Title = "LOCA-EASE and LOCA-VAE against the number of local models q, strong generalisation"; Place = BeyondThePaper }
       { Id = "cdl-p1"; Title = "CDL's CiteULike-a split, one training item per user (sparse)"; Place = BeyondThePaper }
       { Id = "cdl-p10"; Title = "CDL's CiteULike-a split, ten training items per user (dense)"; Place = BeyondThePaper }
       { Id = "smoke"; Title = "CI smoke run on MovieLens-100K"; Place = BeyondThePaper }

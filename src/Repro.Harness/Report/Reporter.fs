@@ -43,7 +43,8 @@ let private tableBlocks (options: Options) (level: int) (table: Table) : Block l
     let bars = Figures.mainBars table
     let curves, curveProblems = Figures.validationCurves table
     let activity, activityProblems = Figures.activity table
-    let figures = [ yield bars; yield! Option.toList curves; yield! activity |> Option.map fst |> Option.toList ]
+    let anchors = Figures.anchorCurve table
+    let figures = [ yield bars; yield! Option.toList curves; yield! activity |> Option.map fst |> Option.toList; yield! Option.toList anchors ]
     let runs = table.Rows |> List.collect (fun r -> r.GridPoints |> List.collect _.Runs)
     let commits = runs |> List.map (fun r -> Names.shortCommit r.Commit) |> List.distinct |> List.sort
     let blocks =

@@ -46,6 +46,9 @@ let baseGroup (group: string) (groups: string list) =
         match group with
         | "LOCA-VAE" -> [ "Mult-VAE [I-200-I]"; referenceGroup ]
         | "LOCA-EASE" -> [ "EASE" ]
+        // A row of one number of local models (experiment loca-q) is tested as its model's row.
+        | g when g.StartsWith "LOCA-VAE (q = " -> [ "Mult-VAE [I-200-I]"; referenceGroup ]
+        | g when g.StartsWith "LOCA-EASE (q = " -> [ "EASE" ]
         | _ -> []
     wanted |> List.tryFind (fun g -> List.contains g groups)
 

@@ -23,7 +23,7 @@ namespace Repro.Core.Models.Loca;
 /// so their B entries are exactly zero), and adds w x B into the batch's output, which is the score
 /// accumulator. Coverage is a bitset per candidate over the users.
 /// </summary>
-public sealed class LocaEase : IRecommender
+public sealed class LocaEase : ILocaLocalModels
 {
     private const string ArchiveKind = "loca-ease";
     private const int ArchiveVersion = 1;
@@ -44,12 +44,17 @@ public sealed class LocaEase : IRecommender
         _anchors = anchors;
         _global = global;
         _latent = hyper.EmbeddingLatent;
+        _groups = LocaCombination.Groups(anchors);
     }
+
+    private readonly LocaAnchorGroup[] _groups;
 
     public LocaEaseHyper Hyper { get; }
     public int Items => _train.Columns;
     /// <summary>The anchor users (training rows), in selection order; repeats possible when faithful.</summary>
     public IReadOnlyList<int> Anchors => _anchors;
+    /// <summary>The local models: distinct anchors with their multiplicities, in order of first pick.</summary>
+    public IReadOnlyList<LocaAnchorGroup> Groups => _groups;
     /// <summary>Training users' embeddings (rows x <see cref="LocaEaseHyper.EmbeddingLatent"/>).</summary>
     public ReadOnlySpan<float> TrainEmbeddings => _trainEmbeddings;
 
@@ -143,13 +148,25 @@ public sealed class LocaEase : IRecommender
 
     public void Score(CsrMatrix foldIn, ReadOnlySpan<int> rows, Span<float> output)
     {
+        var clock = Stopwatch.StartNew();
+        var (b, fallbacks, fitted) = this.ScoreAll(foldIn, rows, output);
+        ScoredUsers += b;
+        FallbackUsers += fallbacks;
+        Log?.Invoke($"LOCA-EASE scored {b} users: {fallbacks} fell back to the global EASE ({100.0 * fallbacks / Math.Max(1, b):0.0}%; {100.0 * FallbackUsers / Math.Max(1, ScoredUsers):0.0}% of {ScoredUsers} so far); {fitted} local models in {clock.Elapsed.TotalSeconds:0.0} s ({clock.Elapsed.TotalSeconds / Math.Max(1, fitted):0.00} s each)");
+    }
+
+    /// <summary>LOCA-EASE fits its local models while scoring: nothing to prepare.</summary>
+    public void PrepareLocal(CsrMatrix train, int first, int count, ulong seed, Action<string>? say, CancellationToken cancel) { }
+
+    /// <summary>Fits the local EASE of each group in [first, first + count) that covers one of the rows and adds its weighted scores (<see cref="LocaCombination.Accumulate"/>).</summary>
+    public int AccumulateLocal(CsrMatrix foldIn, int[] rows, int first, int count, Span<float> output, double[] weightSum)
+    {
         if (foldIn.Columns != Items) throw new ArgumentException($"fold-in has {foldIn.Columns} items, the model {Items}");
         int n = Items;
-        var rowArray = rows.ToArray();
-        var embeddings = new float[(long)rowArray.Length * _latent];
-        _embedder.Encode(foldIn, rowArray, embeddings);
+        var embeddings = new float[(long)rows.Length * _latent];
+        _embedder.Encode(foldIn, rows, embeddings);
         var clock = Stopwatch.StartNew();
-        var combined = LocaCombination.Combine(_anchors, _trainEmbeddings, embeddings, _latent, n, Hyper.TestBandwidth, output,
+        int fitted = LocaCombination.Accumulate(_groups.Skip(first).Take(count), _trainEmbeddings, embeddings, _latent, n, Hyper.TestBandwidth, output, weightSum,
             (anchor, positions, scores) =>
             {
                 using var local = FitLocal(_train, TrainingWeights(anchor), Hyper.LocalLambda, out var items);
@@ -163,21 +180,21 @@ public sealed class LocaEase : IRecommender
                 for (int p = 0; p < positions.Length; p++)
                 {
                     Array.Clear(row);
-                    foreach (int i in foldIn.Row(rowArray[positions[p]]))
+                    foreach (int i in foldIn.Row(rows[positions[p]]))
                         if (localOf[i] >= 0) System.Numerics.Tensors.TensorPrimitives.Add(row, weights.Slice(localOf[i] * m, m), row);
                     var target = scores.AsSpan(p * n, n);
                     for (int c = 0; c < m; c++) target[items[c]] = row[c];
                 }
                 return true;
-            },
-            (positions, scores) => _global.Score(foldIn, positions.Select(r => rowArray[r]).ToArray(), scores));
-        int fitted = combined.LocalModels, b = combined.Rows;
-        ScoredUsers += b;
-        FallbackUsers += combined.Fallbacks;
+            });
         LocalModelsFitted += fitted;
         LocalFitSeconds += clock.Elapsed.TotalSeconds;
-        Log?.Invoke($"LOCA-EASE scored {b} users: {combined.Fallbacks} fell back to the global EASE ({100.0 * combined.Fallbacks / Math.Max(1, b):0.0}%; {100.0 * FallbackUsers / Math.Max(1, ScoredUsers):0.0}% of {ScoredUsers} so far); {fitted} local models in {clock.Elapsed.TotalSeconds:0.0} s ({clock.Elapsed.TotalSeconds / Math.Max(1, fitted):0.00} s each)");
+        return fitted;
     }
+
+    /// <summary>Weighted means, and the global EASE's scores for rows no anchor covers (<see cref="LocaCombination.Finish"/>).</summary>
+    public int FinishScores(CsrMatrix foldIn, int[] rows, Span<float> output, double[] weightSum) =>
+        LocaCombination.Finish(Items, output, weightSum, (positions, scores) => _global.Score(foldIn, positions.Select(r => rows[r]).ToArray(), scores));
 
     // ---------------------------------------------------------------- save and load
 

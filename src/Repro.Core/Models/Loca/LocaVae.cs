@@ -20,7 +20,7 @@ namespace Repro.Core.Models.Loca;
 /// (q x parameters x 4 bytes: 28 MB each at AMusic's 11,797 items); scoring loads them one at a time
 /// into one network and adds w M_j(x) into the batch's output (<see cref="LocaCombination"/>).
 /// </summary>
-public sealed class LocaVae : IRecommender
+public sealed class LocaVae : ILocaLocalModels
 {
     private const string ArchiveKind = "loca-vae";
     private const int ArchiveVersion = 1;
@@ -40,12 +40,19 @@ public sealed class LocaVae : IRecommender
         _anchors = anchors;
         _local = local;
         _scratch = new MultVaeModel(items, LocalHyper(hyper), 0);
+        _groups = LocaCombination.Groups(anchors);
     }
+
+    private readonly LocaAnchorGroup[] _groups;
 
     public LocaVaeHyper Hyper { get; }
     public int Items { get; }
     /// <summary>The anchor users (training rows), in selection order; repeats possible when faithful.</summary>
     public IReadOnlyList<int> Anchors => _anchors;
+    /// <summary>The local models: distinct anchors with their multiplicities, in order of first pick.</summary>
+    public IReadOnlyList<LocaAnchorGroup> Groups => _groups;
+    /// <summary>Anchors whose local Mult-VAE is trained (all after <see cref="Fit"/>; a part's after <see cref="PrepareLocal"/>).</summary>
+    public int LocalModels => _local.Count;
     /// <summary>Training users' embeddings (rows x <see cref="LocaVaeHyper.Latent"/>).</summary>
     public ReadOnlySpan<float> TrainEmbeddings => _trainEmbeddings;
 
@@ -105,6 +112,19 @@ public sealed class LocaVae : IRecommender
     /// </summary>
     public static LocaVae Fit(CsrMatrix train, LocaVaeHyper hyper, ulong seed, Action<string>? say = null, CancellationToken cancel = default)
     {
+        var clock = Stopwatch.StartNew();
+        var model = FitGlobal(train, hyper, seed, say, cancel);
+        model.PrepareLocal(train, 0, model._groups.Length, seed, say, cancel);
+        say?.Invoke($"LOCA-VAE fitted in {clock.Elapsed.TotalSeconds:0.0} s");
+        return model;
+    }
+
+    /// <summary>
+    /// The global part of <see cref="Fit"/>: the global Mult-VAE, the training users' embeddings and
+    /// the anchors, no local model yet (a run split into parts fits this once and saves it).
+    /// </summary>
+    public static LocaVae FitGlobal(CsrMatrix train, LocaVaeHyper hyper, ulong seed, Action<string>? say = null, CancellationToken cancel = default)
+    {
         hyper.Validate();
         TorchRuntime.EnsureLoaded();
         var clock = Stopwatch.StartNew();
@@ -112,50 +132,66 @@ public sealed class LocaVae : IRecommender
         var embeddings = LocaEmbedding.Embed(global, train, hyper.Faithful ? LocaEmbedding.Keep : 1.0);
         var anchors = LocaAnchors.Select(train, embeddings, hyper.Latent, hyper.Anchors, hyper.AnchorSelection, hyper.TestBandwidth, hyper.Faithful, seed);
         int covered = LocaAnchors.Covered(anchors, embeddings, embeddings, hyper.Latent, hyper.TestBandwidth);
-        var distinct = anchors.Distinct().ToArray();
-        say?.Invoke($"LOCA-VAE: {anchors.Length} anchors ({distinct.Length} distinct, {hyper.AnchorSelection}), {covered} of {train.Rows} training users covered by the inference kernel; global model and anchors in {clock.Elapsed.TotalSeconds:0.0} s");
-        var local = new Dictionary<int, float[]>();
+        say?.Invoke($"LOCA-VAE: {anchors.Length} anchors ({anchors.Distinct().Count()} distinct, {hyper.AnchorSelection}), {covered} of {train.Rows} training users covered by the inference kernel; global model and anchors in {clock.Elapsed.TotalSeconds:0.0} s");
+        return new LocaVae(hyper, train.Columns, global, embeddings, anchors, new Dictionary<int, float[]>()) { Log = say };
+    }
+
+    /// <summary>Trains the local Mult-VAE of each group in [first, first + count) not trained yet, seeded from <paramref name="seed"/> and its anchor.</summary>
+    public void PrepareLocal(CsrMatrix train, int first, int count, ulong seed, Action<string>? say, CancellationToken cancel)
+    {
+        if (train.Columns != Items) throw new ArgumentException($"training matrix has {train.Columns} items, the model {Items}");
+        int k = Hyper.Latent;
         var localClock = Stopwatch.StartNew();
         long userEpochs = 0;
-        for (int j = 0; j < distinct.Length; j++)
+        int trained = 0;
+        for (int j = first; j < first + count; j++)
         {
-            int anchor = distinct[j];
-            var t = LocaKernel.Weights(embeddings.AsSpan(anchor * hyper.Latent, hyper.Latent), embeddings, hyper.Latent, hyper.TrainBandwidth);
+            int anchor = _groups[j].Anchor;
+            if (_local.ContainsKey(anchor)) continue;
+            var t = LocaKernel.Weights(_trainEmbeddings.AsSpan(anchor * k, k), _trainEmbeddings, k, Hyper.TrainBandwidth);
             var started = localClock.Elapsed.TotalSeconds;
-            using var vae = TrainLocal(train, t, hyper, LocalSeed(seed, anchor), cancel);
+            using var vae = TrainLocal(train, t, Hyper, LocalSeed(seed, anchor), cancel);
             if (vae is null) continue;
-            local[anchor] = (float[])vae.Network.Parameters.Data.Clone();
+            _local[anchor] = (float[])vae.Network.Parameters.Data.Clone();
+            trained++;
             int users = t.Count(w => w > 0);
-            userEpochs += (long)users * hyper.LocalEpochs;
-            say?.Invoke($"LOCA-VAE local model {j + 1}/{distinct.Length} (anchor {anchor}, {users} weighted users): {hyper.LocalEpochs} epochs in {localClock.Elapsed.TotalSeconds - started:0.0} s ({(localClock.Elapsed.TotalSeconds - started) / hyper.LocalEpochs:0.000} s per epoch); {localClock.Elapsed.TotalSeconds:0} s so far");
+            userEpochs += (long)users * Hyper.LocalEpochs;
+            say?.Invoke($"LOCA-VAE local model {j + 1}/{_groups.Length} (anchor {anchor}, {users} weighted users): {Hyper.LocalEpochs} epochs in {localClock.Elapsed.TotalSeconds - started:0.0} s ({(localClock.Elapsed.TotalSeconds - started) / Hyper.LocalEpochs:0.000} s per epoch); {localClock.Elapsed.TotalSeconds:0} s so far");
         }
-        say?.Invoke($"LOCA-VAE: {local.Count} local models in {localClock.Elapsed.TotalSeconds:0.0} s ({localClock.Elapsed.TotalSeconds / Math.Max(1, local.Count * hyper.LocalEpochs):0.000} s per local model-epoch, {userEpochs} user-epochs); fitted in {clock.Elapsed.TotalSeconds:0.0} s");
-        return new LocaVae(hyper, train.Columns, global, embeddings, anchors, local) { Log = say };
+        say?.Invoke($"LOCA-VAE: {trained} local models in {localClock.Elapsed.TotalSeconds:0.0} s ({localClock.Elapsed.TotalSeconds / Math.Max(1, trained * Hyper.LocalEpochs):0.000} s per local model-epoch, {userEpochs} user-epochs)");
     }
 
     // ---------------------------------------------------------------- score
 
     public void Score(CsrMatrix foldIn, ReadOnlySpan<int> rows, Span<float> output)
     {
-        if (foldIn.Columns != Items) throw new ArgumentException($"fold-in has {foldIn.Columns} items, the model {Items}");
         var clock = Stopwatch.StartNew();
-        var rowArray = rows.ToArray();
+        var (b, fallbacks, used) = this.ScoreAll(foldIn, rows, output);
+        ScoredUsers += b;
+        FallbackUsers += fallbacks;
+        Log?.Invoke($"LOCA-VAE scored {b} users: {fallbacks} fell back to the global Mult-VAE ({100.0 * fallbacks / Math.Max(1, b):0.0}%; {100.0 * FallbackUsers / Math.Max(1, ScoredUsers):0.0}% of {ScoredUsers} so far); {used} local models in {clock.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    /// <summary>Adds the weighted logits of the trained local Mult-VAEs of groups [first, first + count) (<see cref="LocaCombination.Accumulate"/>).</summary>
+    public int AccumulateLocal(CsrMatrix foldIn, int[] rows, int first, int count, Span<float> output, double[] weightSum)
+    {
+        if (foldIn.Columns != Items) throw new ArgumentException($"fold-in has {foldIn.Columns} items, the model {Items}");
         int k = Hyper.Latent;
-        var embeddings = new float[(long)rowArray.Length * k];
-        _global.Encode(foldIn, rowArray, embeddings);
-        var combined = LocaCombination.Combine(_anchors, _trainEmbeddings, embeddings, k, Items, Hyper.TestBandwidth, output,
+        var embeddings = new float[(long)rows.Length * k];
+        _global.Encode(foldIn, rows, embeddings);
+        return LocaCombination.Accumulate(_groups.Skip(first).Take(count), _trainEmbeddings, embeddings, k, Items, Hyper.TestBandwidth, output, weightSum,
             (anchor, positions, scores) =>
             {
                 if (!_local.TryGetValue(anchor, out var parameters)) return false;
                 parameters.CopyTo(_scratch.Network.Parameters.Data, 0);
-                _scratch.Score(foldIn, positions.Select(p => rowArray[p]).ToArray(), scores);
+                _scratch.Score(foldIn, positions.Select(p => rows[p]).ToArray(), scores);
                 return true;
-            },
-            (positions, scores) => _global.Score(foldIn, positions.Select(p => rowArray[p]).ToArray(), scores));
-        ScoredUsers += combined.Rows;
-        FallbackUsers += combined.Fallbacks;
-        Log?.Invoke($"LOCA-VAE scored {combined.Rows} users: {combined.Fallbacks} fell back to the global Mult-VAE ({100.0 * combined.Fallbacks / Math.Max(1, combined.Rows):0.0}%; {100.0 * FallbackUsers / Math.Max(1, ScoredUsers):0.0}% of {ScoredUsers} so far); {combined.LocalModels} local models in {clock.Elapsed.TotalSeconds:0.0} s");
+            });
     }
+
+    /// <summary>Weighted means, and the global Mult-VAE's logits for rows no anchor covers (<see cref="LocaCombination.Finish"/>).</summary>
+    public int FinishScores(CsrMatrix foldIn, int[] rows, Span<float> output, double[] weightSum) =>
+        LocaCombination.Finish(Items, output, weightSum, (positions, scores) => _global.Score(foldIn, positions.Select(p => rows[p]).ToArray(), scores));
 
     // ---------------------------------------------------------------- save and load
 

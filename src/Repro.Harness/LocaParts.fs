@@ -1,0 +1,210 @@
+/// A LOCA run split into parts (docs/models/loca.md, "A run in parts"). The local models are
+/// independent, so `repro run --part` does a run in three kinds of step, each its own process:
+/// `global` fits the global model, the training users' embeddings and the anchors once into
+/// parts/global.bin; `K/N` fits the local models of the K-th of N ranges of anchor groups and writes
+/// their weighted score sums over the validation and test users to parts/part-K-of-N.bin (parts run
+/// in any order, at the same time); `combine` adds the N parts' sums, divides by the weights, gives
+/// users no anchor covers the global model's scores (LocaCombination) and writes the run's metrics as
+/// a one-process run does. A finished step is not done again.
+module Repro.Harness.LocaParts
+
+open System
+open System.IO
+open System.Security.Cryptography
+open System.Text.RegularExpressions
+open Repro.Core.Metrics
+open Repro.Core.Models
+open Repro.Core.Models.Loca
+open Repro.Harness.Experiment
+
+/// One step of a run split into parts.
+type Step =
+    /// The global model, the embeddings and the anchors into parts/global.bin.
+    | Global
+    /// Part K of N (1-based): the local models of the K-th range of anchor groups and their sums.
+    | Part of part: int * parts: int
+    /// The parts' sums combined into the run's metrics.
+    | Combine
+
+    /// The step as `--part` takes it.
+    override s.ToString() =
+        match s with
+        | Global -> "global"
+        | Part(k, n) -> sprintf "%d/%d" k n
+        | Combine -> "combine"
+
+/// `--part`'s value: global, K/N with 1 <= K <= N, or combine.
+let parse (text: string) : Result<Step, string> =
+    let bad () = Error(sprintf "--part takes global, K/N (part K of N, 1 <= K <= N) or combine; got '%s'" text)
+    match text.Trim().ToLowerInvariant() with
+    | "global" -> Ok Global
+    | "combine" -> Ok Combine
+    | t ->
+        match t.Split '/' with
+        | [| k; n |] ->
+            match Int32.TryParse k, Int32.TryParse n with
+            | (true, k), (true, n) when n >= 1 && k >= 1 && k <= n -> Ok(Part(k, n))
+            | _ -> bad ()
+        | _ -> bad ()
+
+/// The folder inside a run folder that holds the steps' files (gitignored: *.bin).
+let [<Literal>] FolderName = "parts"
+
+let globalFile (folder: string) = Path.Combine(folder, FolderName, "global.bin")
+let partFile (folder: string) (part: int) (parts: int) = Path.Combine(folder, FolderName, sprintf "part-%d-of-%d.bin" part parts)
+
+/// The part files in a run folder: (K, N, path), in order.
+let present (folder: string) =
+    let dir = Path.Combine(folder, FolderName)
+    if not (Directory.Exists dir) then []
+    else
+        [ for path in Directory.GetFiles(dir, "part-*-of-*.bin") do
+            let m = Regex.Match(Path.GetFileName path, @"^part-(\d+)-of-(\d+)\.bin$")
+            if m.Success then yield int m.Groups.[1].Value, int m.Groups.[2].Value, path ]
+        |> List.sort
+
+/// Whether the model's runs can be split (LOCA-EASE and LOCA-VAE); else why not.
+let splittable (spec: ModelSpec) =
+    match spec.Hyper with
+    | :? LocaEaseHyper | :? LocaVaeHyper -> Ok()
+    | _ -> Error(sprintf "%s has no local models to split into parts: --part applies to runs of loca-ease and loca-vae" spec.Name)
+
+/// The fitted global state: LOCA-EASE's whole fit (its local models are fitted while scoring),
+/// LOCA-VAE's global Mult-VAE, embeddings and anchors without local models.
+let private fitGlobal (spec: ModelSpec) (data: RunData) (seed: uint64) (say: string -> unit) cancel : IRecommender =
+    match spec.Hyper with
+    | :? LocaEaseHyper as h -> LocaEase.Fit(data.Train, h, seed, Action<string> say, cancel)
+    | :? LocaVaeHyper as h -> LocaVae.FitGlobal(data.Train, h, seed, Action<string> say, cancel)
+    | _ -> invalidArg "spec" (sprintf "%s cannot be split into parts" spec.Name)
+
+/// The global state saved by the global step, through the catalogue's loader.
+let private loadGlobal (spec: ModelSpec) (folder: string) : ILocaLocalModels =
+    match spec.Entry.Making with
+    | Fitted(_, load) ->
+        match load (globalFile folder) with
+        | :? ILocaLocalModels as m -> m
+        | other ->
+            other.Dispose()
+            invalidOp (sprintf "%s does not hold a LOCA model" (globalFile folder))
+    | Trained _ -> invalidOp (sprintf "%s is trained, not fitted: it has no parts" spec.Name)
+
+/// 16 hex digits of the global file's SHA-256: the part files name the state they were computed from.
+let private fingerprint (folder: string) =
+    use stream = File.OpenRead(globalFile folder)
+    Convert.ToHexString(SHA256.HashData stream).Substring(0, 16)
+
+let private description (request: RunRequest) (data: RunData) : RunFolder.RunDescription =
+    { Dataset = data.DatasetLabel; Model = request.Model.Name; Settings = request.Model.Settings; Seed = request.Seed; Protocol = data.Protocol; Command = request.Command }
+
+let private globalStep (dataDir: string) (folder: string) (request: RunRequest) (say: string -> unit) cancel =
+    if File.Exists(globalFile folder) then
+        say (sprintf "%s exists: the global step is done" (globalFile folder))
+        Ok()
+    else
+    RunLock.exclusive folder (fun () ->
+        RunData.load dataDir request say
+        |> Result.map (fun data ->
+            Execution.begin' folder (description request data) data false // the global step starts the run
+            let clock = Diagnostics.Stopwatch.StartNew()
+            use model = fitGlobal request.Model data (Execution.modelSeed request.Seed) say cancel
+            model.Save(globalFile folder)
+            say (sprintf "global step of %s in %.1f s: %s" request.Model.Name clock.Elapsed.TotalSeconds (globalFile folder))))
+
+let private partStep (dataDir: string) (folder: string) (request: RunRequest) (part: int) (parts: int) (say: string -> unit) cancel =
+    let path = partFile folder part parts
+    if File.Exists path then
+        say (sprintf "%s exists: part %d of %d is done" path part parts)
+        Ok()
+    elif not (File.Exists(globalFile folder)) then
+        Error(sprintf "%s is missing: the global step comes first (%s --part global)" (globalFile folder) (Path.GetFileName folder))
+    else
+    // One process per part; the run folder itself stays free for the other parts.
+    RunLock.exclusive (Path.Combine(folder, FolderName, sprintf "part-%d-of-%d" part parts)) (fun () ->
+        RunData.load dataDir request say
+        |> Result.map (fun data ->
+            let clock = Diagnostics.Stopwatch.StartNew()
+            let key = fingerprint folder
+            use model = loadGlobal request.Model folder
+            let struct (first, count) = LocaCombination.PartRange(model.Groups.Count, part, parts)
+            say (sprintf "part %d of %d: anchor groups %d to %d of %d" part parts (first + 1) (first + count) model.Groups.Count)
+            model.PrepareLocal(data.Train, first, count, Execution.modelSeed request.Seed, Action<string> say, cancel)
+            let validation = LocaPartial.Accumulate(model, data.Validation.FoldIn, first, count)
+            let test = LocaPartial.Accumulate(model, data.TestFoldIn, first, count)
+            LocaPartial.Save(path, key, part, parts, [| struct ("validation", validation); struct ("test", test) |])
+            say (sprintf "part %d of %d in %.1f s (%d local model(s) used scoring validation and test): %s" part parts clock.Elapsed.TotalSeconds (validation.LocalModels + test.LocalModels) path)))
+
+/// The scores of one set from the parts' sums, and the rows that fell back to the global model.
+let private finished (model: ILocaLocalModels) (sets: (string * LocaPartial) list list) (name: string) (foldIn: Repro.Core.Sparse.CsrMatrix) =
+    let sums = LocaPartial.Sum [| for part in sets -> part |> List.find (fun (n, _) -> n = name) |> snd |]
+    let fallbacks = sums.Finish(model, foldIn)
+    sums, fallbacks
+
+let private combineStep (dataDir: string) (folder: string) (request: RunRequest) (say: string -> unit) =
+    if RunFolder.isFinished folder then
+        say (sprintf "%s is finished (metrics.json has a test part); not combined again" folder)
+        Ok()
+    else
+    RunLock.exclusive folder (fun () ->
+        match present folder |> List.map (fun (_, n, _) -> n) |> List.distinct with
+        | [] -> Error(sprintf "no part files in %s: run the parts first (--part K/N)" (Path.Combine(folder, FolderName)))
+        | _ :: _ :: _ as counts ->
+            Error(sprintf "%s holds parts of splits into %s parts: remove the files of the split you do not want" (Path.Combine(folder, FolderName)) (counts |> List.map string |> String.concat " and "))
+        | [ parts ] ->
+        let have = present folder |> List.map (fun (k, _, _) -> k) |> Set.ofList
+        match [ 1 .. parts ] |> List.filter (fun k -> not (have.Contains k)) with
+        | _ :: _ as missing ->
+            Error(sprintf "part(s) %s of %d are missing in %s: run --part K/%d for each" (missing |> List.map string |> String.concat ", ") parts (Path.Combine(folder, FolderName)) parts)
+        | [] ->
+        if not (File.Exists(globalFile folder)) then Error(sprintf "%s is missing: the global step's file is needed to combine" (globalFile folder))
+        else
+        match RunData.load dataDir request say with
+        | Error why -> Error why
+        | Ok data ->
+        try
+            let key = fingerprint folder
+            use model = loadGlobal request.Model folder
+            let sets = [ for k in 1 .. parts -> LocaPartial.Load(partFile folder k parts, key, k, parts) |> Seq.map (fun struct (n, s) -> n, s) |> Seq.toList ]
+            let validation, _ = finished model sets "validation" data.Validation.FoldIn
+            let test, fallbacks = finished model sets "test" data.TestFoldIn
+            let evaluate (sums: LocaPartial) foldIn target =
+                Evaluator.Evaluate(sums.AsBatchScorer(), foldIn, target, Array.ofList data.TestMetrics, maxDegreeOfParallelism = request.Threads)
+            RunFolder.writeMetrics folder "validation" (evaluate validation data.Validation.FoldIn data.Validation.Target) data.Validation.FoldIn []
+            RunFolder.writeMetrics folder "test" (evaluate test data.TestFoldIn data.TestTarget) data.TestFoldIn
+                [ "parts", float parts; "localModelsUsed", float test.LocalModels; "fallbackUsers", float fallbacks ]
+            say (sprintf "combined %d parts: %d of %d test users fell back to the global model; metrics in %s" parts fallbacks data.TestFoldIn.Rows folder)
+            Ok()
+        with :? Repro.Core.Data.Cache.StaleCacheException as e ->
+            Error(sprintf "%s (a part of another global step: run that part again after removing its file)" e.Message))
+
+/// Does <paramref name="step"/> of <paramref name="request"/>'s run into <paramref name="folder"/>.
+let execute (dataDir: string) (folder: string) (request: RunRequest) (step: Step) (say: string -> unit) (cancel: Threading.CancellationToken) =
+    match splittable request.Model with
+    | Error why -> Error why
+    | Ok() ->
+    Repro.Core.TorchRuntime.EnsureLoaded request.Threads
+    try
+        match step with
+        | Global -> globalStep dataDir folder request say cancel
+        | Part(k, n) -> partStep dataDir folder request k n say cancel
+        | Combine -> combineStep dataDir folder request say
+    with
+    | :? OperationCanceledException -> Error "stopped; the same command does the step again"
+    | :? ArgumentException as e -> Error e.Message
+
+/// The command that does <paramref name="step"/> of run <paramref name="r"/>.
+let command (r: Run) (step: Step) = sprintf "%s --part %O" (Runner.command r) step
+
+/// Does <paramref name="step"/> of an experiment's run (experiment.json first, so the report files it).
+let run (options: Runner.Options) (r: Run) (step: Step) (say: string -> unit) (cancel: Threading.CancellationToken) =
+    match Runner.missingDataset options.DataDir r.Setup.Dataset with
+    | Some why -> Error why
+    | None ->
+    let folder = r.Folder options.Results
+    match step with
+    | Global | Combine -> Runner.writeExperimentJson folder r
+    | Part _ -> ()
+    let request : RunRequest =
+        { Dataset = r.Setup.Dataset; Split = None; Protocol = r.Setup.Protocol; Heldout = r.Setup.Heldout
+          Model = r.Model; Seed = r.Seed; Threads = options.Threads
+          Command = sprintf "%s (split into parts: --part global, then --part K/N for K = 1 to N, then --part combine)" (Runner.command r) }
+    execute options.DataDir folder request step say cancel

@@ -1,0 +1,213 @@
+module Repro.Tests.Models.LocaPartsTests
+
+open System
+open System.IO
+open System.Text.Json
+open System.Threading
+open Expecto
+open FsCheck
+open Repro.Core.Models
+open Repro.Core.Models.Loca
+open Repro.Harness
+open Repro.Harness.Experiment
+open Repro.Tests.StructuredData
+open Repro.Tests.TempFiles
+
+let private close tol (a: float32) (b: float32) msg =
+    if Single.IsNegativeInfinity b then Expect.isTrue (Single.IsNegativeInfinity a) msg
+    else Expect.floatClose { absolute = tol; relative = tol } (float a) (float b) msg
+
+/// The one-process scores of every validation user (one batch, as the evaluator scores them).
+let private wholeScores (model: IRecommender) =
+    let rows = [| 0 .. validation.FoldIn.Rows - 1 |]
+    let out = Array.zeroCreate<float32> (rows.Length * model.Items)
+    model.Score(validation.FoldIn, ReadOnlySpan rows, Span out)
+    out
+
+/// The scores of the same users from <paramref name="models"/>.[k] doing part k + 1 of models.Length
+/// (each model a separate copy, as separate processes hold), then summed and finished by <paramref name="combiner"/>.
+let private partScores (models: ILocaLocalModels list) (combiner: ILocaLocalModels) =
+    let n = models.Length
+    let sums =
+        models |> List.mapi (fun k m ->
+            let struct (first, count) = LocaCombination.PartRange(m.Groups.Count, k + 1, n)
+            LocaPartial.Accumulate(m, validation.FoldIn, first, count))
+    let total = LocaPartial.Sum(Array.ofList sums)
+    total.Finish(combiner, validation.FoldIn) |> ignore
+    total.Scores
+
+let private easeHyper = LocaEaseHyper(Anchors = 12, EmbeddingLatent = 4, EmbeddingEpochs = 5, EmbeddingBatchSize = 32, EmbeddingLearningRate = 1e-2,
+                                      LocalLambda = 10.0, GlobalLambda = 20.0, TestBandwidth = 0.6, TrainBandwidth = 0.8)
+let private vaeHyper = LocaVaeHyper(Anchors = 6, Latent = 4, GlobalEpochs = 3, LocalEpochs = 2, BatchSize = 32, LearningRate = 1e-2, TestBandwidth = 0.6, TrainBandwidth = 0.8)
+
+[<Tests>]
+let coreTests =
+    testSequenced <| testList "Models.LocaParts" [
+        testProperty "part ranges are contiguous, cover every group once, and differ in size by at most one" <| fun (PositiveInt groups0) (PositiveInt parts0) ->
+            let groups, parts = groups0 % 400, 1 + parts0 % 40
+            let ranges = [ for k in 1 .. parts -> let struct (f, c) = LocaCombination.PartRange(groups, k, parts) in f, c ]
+            let struct1 = ranges |> List.map (fun (f, c) -> f, c)
+            let starts = struct1 |> List.map fst
+            let counts = struct1 |> List.map snd
+            starts.Head = 0
+            && List.forall2 (fun (f, c) f' -> f + c = f') struct1.[.. parts - 2] starts.Tail
+            && List.sum counts = groups
+            && List.max counts - List.min counts <= 1
+
+        testCase "a part outside 1..N, or no parts, is refused naming the value" <| fun () ->
+            let e = Expect.throwsT<ArgumentOutOfRangeException> (fun () -> LocaCombination.PartRange(10, 0, 3) |> ignore) "part 0"
+            ignore e
+            Expect.throwsT<ArgumentOutOfRangeException> (fun () -> LocaCombination.PartRange(10, 4, 3) |> ignore) "part 4 of 3"
+            Expect.throwsT<ArgumentOutOfRangeException> (fun () -> LocaCombination.PartRange(10, 1, 0) |> ignore) "0 parts"
+
+        testCase "LOCA-EASE in 3 parts gives the one-process scores within float rounding (1e-5 relative); in 1 part bit for bit" <| fun () ->
+            Repro.Core.TorchRuntime.EnsureLoaded 1
+            use model = LocaEase.Fit(train, easeHyper, 5UL)
+            Expect.isGreaterThan model.Groups.Count 3 "more local models than parts"
+            let whole = wholeScores model
+            Expect.isGreaterThan model.LocalModelsFitted 3 "local models took part in the one-process scores"
+            Expect.isLessThan model.FallbackUsers (int64 validation.FoldIn.Rows) "some users are covered"
+            let three = partScores [ model; model; model ] model
+            for k in 0 .. whole.Length - 1 do close 1e-5 three.[k] whole.[k] (sprintf "3 parts, score %d" k)
+            let one = partScores [ model ] model
+            Expect.sequenceEqual one whole "1 part: the same floats"
+
+        testCase "LOCA-VAE in 3 parts, each training only its own local models on a copy of the global step, gives the one-process scores within 1e-5" <| fun () ->
+            Repro.Core.TorchRuntime.EnsureLoaded 1
+            withFolder (fun dir ->
+                use whole = LocaVae.Fit(train, vaeHyper, 9UL)
+                let expected = wholeScores whole
+                Expect.isGreaterThan whole.Groups.Count 2 "at least 3 local models"
+                let path = Path.Combine(dir, "global.bin")
+                do
+                    use g = LocaVae.FitGlobal(train, vaeHyper, 9UL)
+                    Expect.equal g.LocalModels 0 "the global step trains no local model"
+                    g.Save path
+                let parts = [ for _ in 1 .. 3 -> LocaVae.Load path ]
+                parts |> List.iteri (fun k m ->
+                    let struct (first, count) = LocaCombination.PartRange(m.Groups.Count, k + 1, 3)
+                    m.PrepareLocal(train, first, count, 9UL, null, CancellationToken.None)
+                    Expect.equal m.LocalModels count (sprintf "part %d trains its %d local models only" (k + 1) count))
+                use combiner = LocaVae.Load path
+                let got = partScores (parts |> List.map (fun m -> m :> ILocaLocalModels)) combiner
+                for m in parts do m.Dispose()
+                for k in 0 .. expected.Length - 1 do close 1e-5 got.[k] expected.[k] (sprintf "score %d" k))
+
+        testCase "a part file keeps only covered rows, reads back equal, and is refused for another global state or part" <| fun () ->
+            withFolder (fun dir ->
+                let p = LocaPartial(3, 2)
+                p.WeightSum.[0] <- 0.5
+                p.WeightSum.[2] <- 1.25
+                Array.blit [| 1.0f; -2.0f; 0.0f; 0.0f; Single.NegativeInfinity; 4.0f |] 0 p.Scores 0 6
+                let path = Path.Combine(dir, "part-2-of-3.bin")
+                LocaPartial.Save(path, "abc", 2, 3, [| struct ("test", p) |])
+                let struct (name, back) = (LocaPartial.Load(path, "abc", 2, 3)).[0]
+                Expect.equal name "test" "set name"
+                Expect.sequenceEqual back.WeightSum p.WeightSum "weights"
+                Expect.sequenceEqual back.Scores p.Scores "scores"
+                let other = Expect.throwsT<Repro.Core.Data.Cache.StaleCacheException> (fun () -> LocaPartial.Load(path, "xyz", 2, 3) |> ignore) "another key"
+                ignore other
+                let wrongPart = try LocaPartial.Load(path, "abc", 1, 3) |> ignore; "" with :? Repro.Core.Data.Cache.StaleCacheException as e -> e.Message
+                Expect.stringContains wrongPart path "names the file"
+                Expect.stringContains wrongPart "part 2 of 3, expected part 1 of 3" "says which part it holds")
+    ]
+
+// ---------------------------------------------------------------- the harness's steps and plans
+
+let private tinyEase = Models.locaEase.With(LocaEaseHyper(Anchors = 8, EmbeddingLatent = 4, EmbeddingEpochs = 5, EmbeddingBatchSize = 32, EmbeddingLearningRate = 1e-2, LocalLambda = 10.0, GlobalLambda = 20.0))
+let private tinyVae = Models.locaVae.With(LocaVaeHyper(Anchors = 4, Latent = 4, GlobalEpochs = 3, LocalEpochs = 2, BatchSize = 32, LearningRate = 1e-2))
+
+let private experiment (models: ModelSpec list) =
+    { Id = "tiny"; Title = "test"
+      Datasets = [ { Dataset = "synthetic-tiny"; Protocol = Strong; Heldout = None; Epochs = 3 } ]
+      Models = fun _ -> models |> List.map arm
+      Metrics = paperMetrics; Seeds = 1 }
+
+let private options (dir: string) (results: string) : Runner.Options =
+    { Results = Path.Combine(dir, results); DataDir = Path.Combine(dir, "data"); Only = None; Seeds = None; Threads = 1 }
+
+/// (metric, mean) of metrics.json's test part, and test-users.tsv's lines.
+let private outcome (folder: string) =
+    use doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "metrics.json")))
+    let test = doc.RootElement.GetProperty "test"
+    [ for p in test.EnumerateObject() do if p.Value.ValueKind = JsonValueKind.Object then p.Name, p.Value.GetProperty("mean").GetDouble() ],
+    File.ReadAllLines(Path.Combine(folder, "test-users.tsv"))
+
+[<Tests>]
+let harnessTests =
+    testSequenced <| testList "Harness.LocaParts" [
+        testCase "--part takes global, K/N and combine, and refuses anything else naming the value" <| fun () ->
+            Expect.equal (LocaParts.parse "global") (Ok LocaParts.Global) "global"
+            Expect.equal (LocaParts.parse "3/8") (Ok(LocaParts.Part(3, 8))) "3/8"
+            Expect.equal (LocaParts.parse "combine") (Ok LocaParts.Combine) "combine"
+            for bad in [ "0/8"; "9/8"; "3"; "a/b"; "" ] do
+                match LocaParts.parse bad with
+                | Ok s -> failtestf "'%s' parsed as %O" bad s
+                | Error why -> Expect.stringContains why (sprintf "got '%s'" bad) "names the value"
+
+        for spec in [ tinyEase; tinyVae ] do
+            testCase (sprintf "%s in 3 parts (global, 1/3..3/3 in reverse order, combine) writes the one-process run's metrics and per-user values" spec.Name) <| fun () ->
+                withFolder (fun dir ->
+                    let e = experiment [ spec ]
+                    let whole, split = options dir "whole", options dir "split"
+                    let summary = Runner.execute whole e ignore CancellationToken.None
+                    Expect.equal summary.Completed 1 "the one-process run"
+                    let r = (runs None e).Head
+                    let step s = LocaParts.run split r s ignore CancellationToken.None
+                    match step (LocaParts.Part(1, 3)) with
+                    | Ok() -> failtest "a part before the global step"
+                    | Error why -> Expect.stringContains why "--part global" "says the global step comes first"
+                    Expect.equal (step LocaParts.Global) (Ok()) "global"
+                    for k in [ 3; 2 ] do Expect.equal (step (LocaParts.Part(k, 3))) (Ok()) (sprintf "part %d" k)
+                    match step LocaParts.Combine with
+                    | Ok() -> failtest "combined without part 1"
+                    | Error why -> Expect.stringContains why "part(s) 1 of 3 are missing" "names the missing part"
+                    Expect.equal (step (LocaParts.Part(1, 3))) (Ok()) "part 1"
+                    Expect.equal (step LocaParts.Combine) (Ok()) "combine"
+                    Expect.isTrue (Runner.isFinished (r.Folder split.Results)) "the split run is finished"
+                    let wholeMetrics, wholeUsers = outcome (r.Folder whole.Results)
+                    let splitMetrics, splitUsers = outcome (r.Folder split.Results)
+                    Expect.equal (List.map fst splitMetrics) (List.map fst wholeMetrics) "the same metrics"
+                    for (m, a), (_, b) in List.zip splitMetrics wholeMetrics do
+                        Expect.floatClose { absolute = 1e-9; relative = 1e-9 } a b m
+                    Expect.sequenceEqual splitUsers wholeUsers "per-user values"
+                    use doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(r.Folder split.Results, "metrics.json")))
+                    let test = doc.RootElement.GetProperty "test"
+                    Expect.equal (test.GetProperty("parts").GetDouble()) 3.0 "records the parts"
+                    Expect.isGreaterThan (test.GetProperty("localModelsUsed").GetDouble()) 1.0 "local models scored test users"
+                    Expect.isLessThan (test.GetProperty("fallbackUsers").GetDouble()) (float (splitUsers.Length - 1)) "not every test user fell back")
+
+        testCase "a run of another model is refused by --part and by a plan in parts, naming it" <| fun () ->
+            withFolder (fun dir ->
+                let e = experiment [ Models.popularity.Spec ]
+                let r = (runs None e).Head
+                match LocaParts.run (options dir "r") r LocaParts.Global ignore CancellationToken.None with
+                | Ok() -> failtest "popularity split"
+                | Error why -> Expect.stringContains why "popularity has no local models" "names the model"
+                let p : Plan.PlanOptions = { Experiment = e; Runner = options dir "r"; Repro = "repro"; Threads = 2 }
+                match Plan.slurmParts p 4 with
+                | Ok _ -> failtest "planned popularity in parts"
+                | Error why -> Expect.stringContains why r.Id "names the run")
+
+        testCase "the Slurm plan in parts submits the global step, an array of N parts after it, and a combine job after the array" <| fun () ->
+            withFolder (fun dir ->
+                let e = experiment [ tinyEase ]
+                let r = (runs None e).Head
+                let p : Plan.PlanOptions = { Experiment = e; Runner = options dir "r"; Repro = "repro"; Threads = 2 }
+                let text = match Plan.slurmParts p 8 with Ok t -> t | Error why -> failtest why
+                let lines = text.Split('\n')
+                let find (prefix: string) = lines |> Array.filter (fun l -> l.StartsWith prefix)
+                let g, parts, combine = find "GLOBAL=$(sbatch", find "PARTS=$(sbatch", find "COMBINE=$(sbatch"
+                Expect.equal (g.Length, parts.Length, combine.Length) (1, 1, 1) "one job of each per run"
+                Expect.stringContains g.[0] (sprintf "--only '%s'" r.Id) "the run"
+                Expect.stringContains g.[0] "--part global\")" "global step"
+                Expect.isFalse (g.[0].Contains "--dependency") "the global step waits for nothing"
+                Expect.stringContains parts.[0] "--dependency=afterok:$GLOBAL --array=1-8" "8 tasks after the global step"
+                Expect.stringContains parts.[0] "--part \\${SLURM_ARRAY_TASK_ID}/8\")" "task K does part K of 8, expanded when the task runs"
+                Expect.stringContains combine.[0] "--dependency=afterok:$PARTS" "after every task"
+                Expect.stringContains combine.[0] "--part combine\")" "combine step"
+                Expect.stringContains parts.[0] "--cpus-per-task=2" "threads"
+                let shell = match Plan.shellParts p 3 with Ok t -> t | Error why -> failtest why
+                let commands = shell.Split('\n') |> Array.filter (fun l -> l.StartsWith "repro ") |> Array.map (fun l -> l.Substring(l.LastIndexOf "--part "))
+                Expect.equal (List.ofArray commands) [ "--part global"; "--part 1/3"; "--part 2/3"; "--part 3/3"; "--part combine" ] "the steps in order")
+    ]
