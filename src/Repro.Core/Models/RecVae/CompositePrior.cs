@@ -32,7 +32,7 @@ public sealed class CompositePrior
     /// <summary>log N(x; mu, exp(logVar)) elementwise (model.py log_norm_pdf): -0.5 (logVar + log 2 pi + (x - mu)^2 / exp(logVar)).</summary>
     public static Tensor LogNormal(Tensor x, Tensor mu, Tensor logVar) =>
         logVar.add(RecVaeScalars.Log2Pi, RecVaeScalars.One)
-            .add(x.add(mu, RecVaeScalars.MinusOne).square().div(logVar.exp()), RecVaeScalars.One)
+            .add(x.add(mu, RecVaeScalars.MinusOne).pow(RecVaeScalars.Two).div(logVar.exp()), RecVaeScalars.One)
             .mul(RecVaeScalars.MinusHalf);
 
     /// <summary>log N(x; mu, exp(logVar)) elementwise for a constant mean and log variance.</summary>
@@ -41,7 +41,7 @@ public sealed class CompositePrior
         using var minusMu = (-mu).ToScalar();
         using var variance = Math.Exp(logVar).ToScalar();
         using var constant = (logVar + Log2Pi).ToScalar();
-        return x.add(minusMu, RecVaeScalars.One).square().div(variance).add(constant, RecVaeScalars.One).mul(RecVaeScalars.MinusHalf);
+        return x.add(minusMu, RecVaeScalars.One).pow(RecVaeScalars.Two).div(variance).add(constant, RecVaeScalars.One).mul(RecVaeScalars.MinusHalf);
     }
 
     /// <summary>

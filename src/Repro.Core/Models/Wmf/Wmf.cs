@@ -222,6 +222,7 @@ public sealed class Wmf : IRecommender
         using var confidence = hyper.Confidence.ToScalar();
         using var one = 1.0.ToScalar();
         using var minusTwo = (-2.0).ToScalar();
+        using var two = 2.0.ToScalar(); // square() would be pow(2) with an implicit Scalar
         var users = new long[train.NonZeros];
         for (int u = 0; u < train.Rows; u++)
             for (int a = train.RowStart[u]; a < train.RowStart[u + 1]; a++) users[a] = u;
@@ -233,9 +234,9 @@ public sealed class Wmf : IRecommender
             var ii = tensor(train.ColumnIndex.AsSpan(start, len).ToArray().Select(i => (long)i).ToArray());
             var s = (x.index_select(0, ui) * y.index_select(0, ii)).sum(1);
             // c (1 - s)^2 + 1 - 2 s, with held Scalars
-            observed += s.neg().add(one, one).square().mul(confidence).add(one, one).add(s, minusTwo).sum().item<double>();
+            observed += s.neg().add(one, one).pow(two).mul(confidence).add(one, one).add(s, minusTwo).sum().item<double>();
         }
-        double penalty = hyper.Lambda * (x.square().sum().item<double>() + y.square().sum().item<double>());
+        double penalty = hyper.Lambda * (x.pow(two).sum().item<double>() + y.pow(two).sum().item<double>());
         return all + observed + penalty;
     }
 
