@@ -128,7 +128,8 @@ public sealed class AutoRecTopN : IRecommender
         Array.Fill(penalty, lambda / 2, 0, k); // the bias b_v is not decayed, as in AutoRec's loss
         using var scope = NewDisposeScope();
         var h = tensor(augmented, new long[] { items, k + 1 });
-        var system = h.t().matmul(h).add(diag(tensor(penalty)));
+        using var one = 1.0.ToScalar(); // alpha named: an implicit Scalar can be finalised while libtorch reads it
+        var system = h.t().matmul(h).add(diag(tensor(penalty)), one);
         var (factor, info) = linalg.cholesky_ex(system);
         if (info.item<int>() != 0)
             throw new InvalidOperationException($"I-AutoRec's fold-in system (k + 1 = {k + 1} unknowns, {items} items, lambda {lambda}) is singular: lambda must be > 0 or the item codes of full rank");

@@ -33,6 +33,15 @@ public sealed class Ease : IRecommender
     /// <summary>B, Items x Items, row-major: B[i, j] is item i's weight in item j's score.</summary>
     public ReadOnlySpan<float> Weights => _weights;
 
+    /// <summary>g's diagonal += lambda, with the Scalars held: an implicit one (the value, or the alpha 1
+    /// TorchSharp adds) can be finalised while libtorch reads it ("Unknown scalar type", "toDouble").</summary>
+    private static void AddToDiagonal(Tensor g, double lambda)
+    {
+        using var value = lambda.ToScalar();
+        using var one = 1.0.ToScalar();
+        g.diagonal().add_(value, one);
+    }
+
     /// <summary>
     /// Solves for B with a Cholesky factorisation of G (libtorch), float64 up to <see cref="Float64Limit"/> items.
     /// A cancelled token stops the fit between its steps (Gram, factorisation, inverse) with <see cref="OperationCanceledException"/>.
@@ -50,7 +59,7 @@ public sealed class Ease : IRecommender
         {
             var g = tensor(weights, new long[] { n, n });
             if (dtype == ScalarType.Float64) g = g.to(dtype);
-            g.diagonal().add_(hyper.Lambda);
+            AddToDiagonal(g, hyper.Lambda);
             var factor = linalg.cholesky(g);
             g.Dispose();
             cancel.ThrowIfCancellationRequested();
@@ -92,7 +101,7 @@ public sealed class Ease : IRecommender
             // These arrays are gigabytes: give each back before the next is allocated (peak memory).
             gram = null!;
             GC.Collect();
-            g.diagonal().add_(hyper.Lambda);
+            AddToDiagonal(g, hyper.Lambda);
             var factor = linalg.cholesky(g);
             g.Dispose();
             cancel.ThrowIfCancellationRequested();

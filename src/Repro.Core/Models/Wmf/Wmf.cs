@@ -161,7 +161,7 @@ public sealed class Wmf : IRecommender
         using var outer = NewDisposeScope();
         var f = fixedFactors.to(dtype);
         var gram = f.t().matmul(f);
-        using (var ridge = lambda.ToScalar()) gram.diagonal().add_(ridge);
+        using (var ridge = lambda.ToScalar()) using (var unit = 1.0.ToScalar()) gram.diagonal().add_(ridge, unit); // alpha named: an implicit Scalar can be finalised early
         var padded = cat(new[] { f, zeros(1, k, dtype) }, 0); // row m is the padding
 
         // Rows in order of length, so that a batch pads little.
