@@ -213,7 +213,8 @@ let autoencoderTests =
                 Expect.isTrue (e :? PlatformNotSupportedException) (sprintf "a PlatformNotSupportedException, got %s" (e.GetType().Name))
                 Expect.stringContains e.Message "precision=fp32" "says what to use instead"
 
-        testCase "CDAE trained 10 epochs from the same seed: bf16's last losses within 2% of fp32's, fold-in scores within 5% of the largest, and not identical" <| fun () ->
+        // Measured here: last losses 0.003% (CDAE) and 0.02% (RecVAE) apart, largest score gaps 1.2% and 2.9%.
+        testCase "CDAE trained 10 epochs from the same seed: bf16's last losses within 0.2% of fp32's, fold-in scores within 5% of the largest, and not identical" <| fun () ->
             needsBf16 ()
             let data = fixture ()
             use fp32 = new Cdae(items, cdaeHyper ProductPrecision.Fp32, 21UL)
@@ -221,12 +222,12 @@ let autoencoderTests =
             let la, lb = trainCdae fp32 data 10, trainCdae bf16 data 10
             Expect.isLessThan (List.last la) (0.9 * List.head la) "fp32 learnt something, so the comparison means something"
             let tail (l: float list) = List.skip (l.Length - 4) l |> List.average
-            Expect.floatClose { absolute = 0.0; relative = 0.02 } (tail lb) (tail la) "mean loss of the last epoch's batches"
+            Expect.floatClose { absolute = 0.0; relative = 0.002 } (tail lb) (tail la) "mean loss of the last epoch's batches"
             let gap = relativeGap (scoresOf fp32 data) (scoresOf bf16 data)
             Expect.isLessThan gap 0.05 "max |bf16 - fp32| score against the largest |fp32 score|"
             Expect.isGreaterThan gap 0.0 "bf16 products round their operands, so some score differs"
 
-        testCase "RecVAE trained 5 epochs from the same seed: bf16's last losses within 2% of fp32's, scores within 5% of the largest, and not identical" <| fun () ->
+        testCase "RecVAE trained 5 epochs from the same seed: bf16's last losses within 0.2% of fp32's, scores within 5% of the largest, and not identical" <| fun () ->
             needsBf16 ()
             let data = fixture ()
             use fp32 = new RecVae(items, recVaeHyper ProductPrecision.Fp32, 21UL)
@@ -234,7 +235,7 @@ let autoencoderTests =
             let la, lb = trainRecVae fp32 data 5, trainRecVae bf16 data 5
             Expect.isLessThan (List.last la) (0.9 * List.head la) "fp32 learnt something, so the comparison means something"
             let tail (l: float list) = List.skip (l.Length - 4) l |> List.average
-            Expect.floatClose { absolute = 0.0; relative = 0.02 } (tail lb) (tail la) "mean loss of the last decoder pass"
+            Expect.floatClose { absolute = 0.0; relative = 0.002 } (tail lb) (tail la) "mean loss of the last decoder pass"
             let gap = relativeGap (scoresOf fp32 data) (scoresOf bf16 data)
             Expect.isLessThan gap 0.05 "max |bf16 - fp32| score against the largest |fp32 score|"
             Expect.isGreaterThan gap 0.0 "bf16 products round their operands, so some score differs"
