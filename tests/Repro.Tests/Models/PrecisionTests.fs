@@ -180,29 +180,46 @@ let private relativeGap (a: float32[]) (b: float32[]) =
     let diff = Array.map2 (fun (x: float32) y -> abs (float x - float y)) a b |> Array.max
     diff / (a |> Array.map (fun x -> abs (float x)) |> Array.max)
 
+/// Runs f with libtorch on one thread (the encoder's reductions round by thread count; other tests change it).
+let private onOneTorchThread f =
+    let before = TorchSharp.torch.get_num_threads ()
+    TorchSharp.torch.set_num_threads 1
+    try f () finally TorchSharp.torch.set_num_threads before
+
+/// Losses <paramref name="a"/> (default settings) and <paramref name="b"/> (Precision = Fp32 set) agree
+/// bit for bit, and a's first and last are the values pinned from the code before the setting existed.
+let private expectPinnedFp32 (a: float list) (b: float list) first last =
+    Expect.sequenceEqual b a "explicit fp32 is the default"
+    Expect.floatClose { absolute = 0.0; relative = 1e-12 } (List.head a) first "first batch loss"
+    Expect.floatClose { absolute = 0.0; relative = 1e-12 } (List.last a) last "last batch loss"
+
+/// Same-seed training losses and scores of a bf16 model against the fp32 one: close, but not identical.
+let private expectBf16NearFp32 (la: float list) (lb: float list) (fp32: IRecommender) (bf16: IRecommender) data =
+    Expect.isLessThan (List.last la) (0.9 * List.head la) "fp32 learnt something, so the comparison means something"
+    let tail (l: float list) = List.skip (l.Length - 4) l |> List.average
+    Expect.floatClose { absolute = 0.0; relative = 0.002 } (tail lb) (tail la) "mean loss of the last 4 batches"
+    let gap = relativeGap (scoresOf fp32 data) (scoresOf bf16 data)
+    Expect.isLessThan gap 0.05 "max |bf16 - fp32| score against the largest |fp32 score|"
+    Expect.isGreaterThan gap 0.0 "bf16 products round their operands, so some score differs"
+
 [<Tests>]
 let autoencoderTests =
     testSequenced <| testList "Models.Precision" [
         // The first and last losses of these runs as the fp32 code gave them before the precision setting
-        // existed (the output layer's products in plain addmm_): fp32 must stay bit for bit what it was.
-        testCase "CDAE at fp32, default or set explicitly, trains the losses it trained before the setting existed" <| fun () ->
+        // existed (the output layer's products in plain addmm_), on one libtorch thread: fp32 must stay bit for bit what it was.
+        testCase "CDAE at fp32, default or set explicitly, trains the losses it trained before the setting existed" <| fun () -> onOneTorchThread <| fun () ->
             let data = fixture ()
             use byDefault = new Cdae(items, CdaeHyper(Hidden = 16, BatchSize = 40, LearningRate = 1e-2, FoldInSteps = 5), 13UL)
             use explicitFp32 = new Cdae(items, cdaeHyper ProductPrecision.Fp32, 13UL)
-            let a, b = trainCdae byDefault data 3, trainCdae explicitFp32 data 3
-            Expect.sequenceEqual b a "explicit fp32 is the default"
-            Expect.floatClose { absolute = 0.0; relative = 1e-12 } (List.head a) 53.053511075304655 "first batch loss"
-            Expect.floatClose { absolute = 0.0; relative = 1e-12 } (List.last a) 31.407993096933485 "last batch loss"
+            expectPinnedFp32 (trainCdae byDefault data 3) (trainCdae explicitFp32 data 3) 53.053511075304655 31.407993096933485
             Expect.sequenceEqual (scoresOf explicitFp32 data) (scoresOf byDefault data) "scores after fold-in"
 
-        testCase "RecVAE at fp32, default or set explicitly, trains the losses it trained before the setting existed" <| fun () ->
+        testCase "RecVAE at fp32, default or set explicitly, trains the losses it trained before the setting existed" <| fun () -> onOneTorchThread <| fun () ->
             let data = fixture ()
             use byDefault = new RecVae(items, RecVaeHyper(Hidden = 32, Latent = 8, BatchSize = 40, LearningRate = 1e-2), 13UL)
             use explicitFp32 = new RecVae(items, recVaeHyper ProductPrecision.Fp32, 13UL)
-            let a, b = trainRecVae byDefault data 2, trainRecVae explicitFp32 data 2
-            Expect.sequenceEqual b a "explicit fp32 is the default"
-            Expect.floatClose { absolute = 0.0; relative = 1e-12 } (List.head a) 61.12314233556883 "first batch loss (an encoder pass)"
-            Expect.floatClose { absolute = 0.0; relative = 1e-12 } (List.last a) 52.49496143300787 "last batch loss (a decoder pass)"
+            // first loss from an encoder pass, last from a decoder pass
+            expectPinnedFp32 (trainRecVae byDefault data 2) (trainRecVae explicitFp32 data 2) 61.12314233556883 52.494961401708586
             Expect.sequenceEqual (scoresOf explicitFp32 data) (scoresOf byDefault data) "scores"
 
         testCase "on a processor without avx512_bf16, bf16 CDAE and RecVAE refuse to build, naming precision=fp32" <| fun () ->
@@ -220,12 +237,7 @@ let autoencoderTests =
             use fp32 = new Cdae(items, cdaeHyper ProductPrecision.Fp32, 21UL)
             use bf16 = new Cdae(items, cdaeHyper ProductPrecision.Bf16, 21UL)
             let la, lb = trainCdae fp32 data 10, trainCdae bf16 data 10
-            Expect.isLessThan (List.last la) (0.9 * List.head la) "fp32 learnt something, so the comparison means something"
-            let tail (l: float list) = List.skip (l.Length - 4) l |> List.average
-            Expect.floatClose { absolute = 0.0; relative = 0.002 } (tail lb) (tail la) "mean loss of the last epoch's batches"
-            let gap = relativeGap (scoresOf fp32 data) (scoresOf bf16 data)
-            Expect.isLessThan gap 0.05 "max |bf16 - fp32| score against the largest |fp32 score|"
-            Expect.isGreaterThan gap 0.0 "bf16 products round their operands, so some score differs"
+            expectBf16NearFp32 la lb fp32 bf16 data
 
         testCase "RecVAE trained 5 epochs from the same seed: bf16's last losses within 0.2% of fp32's, scores within 5% of the largest, and not identical" <| fun () ->
             needsBf16 ()
@@ -233,10 +245,5 @@ let autoencoderTests =
             use fp32 = new RecVae(items, recVaeHyper ProductPrecision.Fp32, 21UL)
             use bf16 = new RecVae(items, recVaeHyper ProductPrecision.Bf16, 21UL)
             let la, lb = trainRecVae fp32 data 5, trainRecVae bf16 data 5
-            Expect.isLessThan (List.last la) (0.9 * List.head la) "fp32 learnt something, so the comparison means something"
-            let tail (l: float list) = List.skip (l.Length - 4) l |> List.average
-            Expect.floatClose { absolute = 0.0; relative = 0.002 } (tail lb) (tail la) "mean loss of the last decoder pass"
-            let gap = relativeGap (scoresOf fp32 data) (scoresOf bf16 data)
-            Expect.isLessThan gap 0.05 "max |bf16 - fp32| score against the largest |fp32 score|"
-            Expect.isGreaterThan gap 0.0 "bf16 products round their operands, so some score differs"
+            expectBf16NearFp32 la lb fp32 bf16 data
     ]
