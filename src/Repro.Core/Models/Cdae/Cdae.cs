@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using Repro.Core.Data.Cache;
+using Repro.Core.Networks;
 using Repro.Core.Sparse;
 using Repro.Core.Training;
 using TorchSharp;
@@ -48,6 +49,7 @@ public sealed class Cdae : TrainedModel<CdaeHyper>
     private int _hiddenAt, _dHiddenAt, _outAt; // where the 64-byte-aligned part of each buffer starts
     private float[] _nodes = [], _nodeM = [], _nodeV = [];
     private Tensor? _hiddenT, _dHiddenT, _outT;
+    private readonly Bf16OutputLayer? _bf16; // the output layer's products at precision bf16
 
     /// <param name="items">Item columns of every matrix the model sees.</param>
     /// <param name="seed">Fixes the initial weights and the dropout masks.</param>
@@ -55,6 +57,7 @@ public sealed class Cdae : TrainedModel<CdaeHyper>
     public Cdae(int items, CdaeHyper hyper, ulong seed, int trainingUsers = 0) : base(hyper)
     {
         hyper.Validate();
+        Bf16Support.Require(hyper.Precision);
         if (items <= 0) throw new ArgumentOutOfRangeException(nameof(items), $"items must be > 0, got {items}");
         if (trainingUsers < 0) throw new ArgumentOutOfRangeException(nameof(trainingUsers), $"training users must be >= 0, got {trainingUsers}");
         Items = items;
@@ -64,6 +67,7 @@ public sealed class Cdae : TrainedModel<CdaeHyper>
         Gradients = Parameters.SameLayout();
         Optimizer = new TfAdam(Parameters, Gradients, hyper.LearningRate);
         _firstLayerGradient = new SparseRowGradient(items, _k);
+        if (hyper.Precision == ProductPrecision.Bf16) _bf16 = new Bf16OutputLayer(items, _k, _k, items);
 
         // Same initialisation as the Mult models (spec 2.1 "Init"): Glorot-uniform weights, truncated N(0, 0.001^2) biases.
         var init = new SeededRandom(seed);
@@ -297,14 +301,17 @@ public sealed class Cdae : TrainedModel<CdaeHyper>
         });
     }
 
-    /// <summary>h = tanh(_base + _nodes); _out = h W'^T (without b').</summary>
+    /// <summary>h = tanh(_base + _nodes); _out = h W'^T (without b'), the product in fp32 or bf16 (<see cref="CdaeHyper.Precision"/>).</summary>
     private void HiddenAndOutput(int b)
     {
         int width = b * _k;
         var hidden = _hidden.AsSpan(_hiddenAt, width);
         TensorPrimitives.Add(_base.AsSpan(0, width), _nodes.AsSpan(0, width), hidden);
         TensorPrimitives.Tanh(hidden, hidden);
-        _outT!.narrow(0, 0, b).addmm_(_hiddenT!.narrow(0, 0, b), Parameters.Tensor(OutW).t(), 0f, 1f);
+        var output = _outT!.narrow(0, 0, b);
+        var hiddenRows = _hiddenT!.narrow(0, 0, b);
+        if (_bf16 is { } bf) bf.Forward(output, hiddenRows, Parameters.Tensor(OutW), outByIn: true, b);
+        else output.addmm_(hiddenRows, Parameters.Tensor(OutW).t(), 0f, 1f);
     }
 
     /// <summary>
@@ -356,11 +363,19 @@ public sealed class Cdae : TrainedModel<CdaeHyper>
     {
         using var scope = torch.NewDisposeScope();
         var dA = _outT!.narrow(0, 0, b);
-        if (weightGradient)
+        var dHidden = _dHiddenT!.narrow(0, 0, b);
+        if (_bf16 is { } bf)
         {
-            Gradients.Tensor(OutW).addmm_(dA.t(), _hiddenT!.narrow(0, 0, b), 0f, 1f);
+            // operands as HiddenAndOutput left them in bf16 for this batch
+            if (weightGradient) bf.WeightGradient(Gradients.Tensor(OutW), dA, outByIn: true, b);
+            else bf.HoldGradient(dA, b);
+            bf.InputGradient(dHidden, outByIn: true, b);
         }
-        _dHiddenT!.narrow(0, 0, b).addmm_(dA, Parameters.Tensor(OutW), 0f, 1f);
+        else
+        {
+            if (weightGradient) Gradients.Tensor(OutW).addmm_(dA.t(), _hiddenT!.narrow(0, 0, b), 0f, 1f);
+            dHidden.addmm_(dA, Parameters.Tensor(OutW), 0f, 1f);
+        }
         var dSpan = _dHidden.AsSpan(_dHiddenAt, b * _k);
         var hSpan = _hidden.AsSpan(_hiddenAt, b * _k);
         var d = MemoryMarshal.Cast<float, Vector<float>>(dSpan);
@@ -505,6 +520,7 @@ public sealed class Cdae : TrainedModel<CdaeHyper>
     public override void Dispose()
     {
         DisposeBuffers();
+        _bf16?.Dispose();
         Parameters.Dispose();
         Gradients.Dispose();
     }

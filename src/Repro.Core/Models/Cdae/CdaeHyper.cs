@@ -1,3 +1,5 @@
+using Repro.Core.Networks;
+
 namespace Repro.Core.Models.Cdae;
 
 /// <summary>
@@ -61,6 +63,15 @@ public sealed record CdaeHyper : ITrainingSchedule
 
     /// <summary>Adam's step size when fitting a held-out user's node (see <see cref="FoldInSteps"/>). Our choice: 0.01.</summary>
     public double FoldInLearningRate { get; init; } = 0.01;
+
+    /// <summary>
+    /// Number format of the output layer's three large matrix products (forward logits, weight gradient, hidden gradient): fp32 (the paper's
+    /// arithmetic) or bf16 (bfloat16 operands accumulated in fp32; weights, the tanh square loss and Adam stay fp32;
+    /// needs AVX-512 BF16). Our addition, default fp32 (docs/models/cdae.md gives bf16's accuracy).
+    /// Left out of run records at fp32, so runs recorded before the setting existed keep their ids.
+    /// </summary>
+    [OmittedAtDefault("Fp32")]
+    public ProductPrecision Precision { get; init; } = ProductPrecision.Fp32;
 
     public static CdaeHyper Paper { get; } = new();
 

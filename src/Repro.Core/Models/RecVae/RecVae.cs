@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using Repro.Core.Data.Cache;
+using Repro.Core.Networks;
 using Repro.Core.Sparse;
 using Repro.Core.Training;
 using TorchSharp;
@@ -48,6 +49,7 @@ public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch
     private AlignedBuffer? _logits, _dz, _eps, _klWeight;
     private readonly Tensor _decoderWeight;          // aligned libtorch copy of dec.W for the products
     private readonly Tensor _decoderWeightGradient;  // aligned, copied into the flat gradient
+    private readonly Bf16OutputLayer? _bf16;          // the decoder's products at precision bf16
     private int _pass;
 
     /// <param name="items">Item columns of every matrix the model will see.</param>
@@ -55,6 +57,7 @@ public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch
     public RecVae(int items, RecVaeHyper hyper, ulong seed) : base(hyper)
     {
         hyper.Validate();
+        Bf16Support.Require(hyper.Precision);
         if (items <= 0) throw new ArgumentOutOfRangeException(nameof(items), $"items must be > 0, got {items}");
         Items = items;
         var init = new SeededRandom(seed);
@@ -65,6 +68,7 @@ public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch
         _decoderGradients = _decoder.SameLayout();
         _decoderWeight = torch.empty(items, hyper.Latent, ScalarType.Float32).DetachFromDisposeScope();
         _decoderWeightGradient = torch.empty(items, hyper.Latent, ScalarType.Float32).DetachFromDisposeScope();
+        if (hyper.Precision == ProductPrecision.Bf16) _bf16 = new Bf16OutputLayer(items, hyper.Latent, hyper.Latent, items);
         double bound = 1 / Math.Sqrt(hyper.Latent); // nn.Linear(latent, items): U(-1/sqrt(latent), 1/sqrt(latent))
         var d = _decoder.Data;
         for (int k = 0; k < d.Length; k++) d[k] = (float)((2 * init.NextDouble() - 1) * bound);
@@ -187,25 +191,33 @@ public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch
         var weightedKl = klPerUser.mul(klWeight).mean();
         long t4 = Stopwatch.GetTimestamp();
 
-        // Decoder and multinomial likelihood by hand; the logits rows become d nll / d logits.
+        // Decoder and multinomial likelihood by hand; the logits rows become d nll / d logits. The three
+        // products run in fp32 or bf16 (RecVaeHyper.Precision); the likelihood stays fp32.
         var zValues = z.detach();
         var weight = _decoderWeight;
         weight.copy_(_decoder.Tensor(DecoderWeight)); // the optimiser updates the flat buffer
         var logits = _logits!.Tensor.narrow(0, 0, b);
-        logits.addmm_(zValues, weight.t(), 0f, 1f);
+        if (_bf16 is { } bf) bf.Forward(logits, zValues, weight, outByIn: true, b);
+        else logits.addmm_(zValues, weight.t(), 0f, 1f);
         double nll = LikelihoodPass(b) / b;
         long t5 = Stopwatch.GetTimestamp();
 
         if (encoderPass)
         {
             var dz = _dz!.Tensor.narrow(0, 0, b);
-            dz.addmm_(logits, weight, 0f, 1f);
+            if (_bf16 is { } bf16)
+            {
+                bf16.HoldGradient(logits, b);
+                bf16.InputGradient(dz, outByIn: true, b);
+            }
+            else dz.addmm_(logits, weight, 0f, 1f);
             var loss = weightedKl.add(z.mul(dz).sum(), RecVaeScalars.One);
             _encoder.Backward(loss);
         }
         else
         {
-            _decoderWeightGradient.addmm_(logits.t(), zValues, 0f, 1f);
+            if (_bf16 is { } bf16) bf16.WeightGradient(_decoderWeightGradient, logits, outByIn: true, b);
+            else _decoderWeightGradient.addmm_(logits.t(), zValues, 0f, 1f);
             _decoderGradients.Tensor(DecoderWeight).copy_(_decoderWeightGradient);
         }
         long t6 = Stopwatch.GetTimestamp();
@@ -255,7 +267,9 @@ public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch
             using (torch.no_grad())
             {
                 var (mu, _) = _encoder.Forward(_batch, gradient: false);
-                _logits!.Tensor.narrow(0, 0, chunk.Length).addmm_(mu, _decoderWeight.t(), 0f, 1f);
+                var logits = _logits!.Tensor.narrow(0, 0, chunk.Length);
+                if (_bf16 is { } bf) bf.Forward(logits, mu, _decoderWeight, outByIn: true, chunk.Length);
+                else logits.addmm_(mu, _decoderWeight.t(), 0f, 1f);
             }
             for (int u = 0; u < chunk.Length; u++)
             {
@@ -387,6 +401,7 @@ public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch
         _decoderGradients.Dispose();
         _decoderWeight.Dispose();
         _decoderWeightGradient.Dispose();
+        _bf16?.Dispose();
     }
 }
 

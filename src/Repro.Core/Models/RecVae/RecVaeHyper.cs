@@ -1,3 +1,5 @@
+using Repro.Core.Networks;
+
 namespace Repro.Core.Models.RecVae;
 
 /// <summary>
@@ -49,6 +51,15 @@ public sealed record RecVaeHyper : ITrainingSchedule
 
     /// <summary>Log variance of the wide prior component. Paper: 10 (RM logvar_uniform_prior.fill_(10)).</summary>
     public double WidePriorLogVariance { get; init; } = 10;
+
+    /// <summary>
+    /// Number format of the output layer's three large matrix products (the decoder's logits, its weight gradient and d loss / d z): fp32 (the paper's
+    /// arithmetic) or bf16 (bfloat16 operands accumulated in fp32; weights, softmax, loss and Adam stay fp32;
+    /// needs AVX-512 BF16). Our addition, default fp32 (docs/models/recvae.md gives bf16's accuracy).
+    /// Left out of run records at fp32, so runs recorded before the setting existed keep their ids.
+    /// </summary>
+    [OmittedAtDefault("Fp32")]
+    public ProductPrecision Precision { get; init; } = ProductPrecision.Fp32;
 
     public static RecVaeHyper Paper { get; } = new();
 
