@@ -70,10 +70,18 @@ let skipped = { Status = TrainingStatus.Completed; Message = None; Training = No
 /// Validation and test metrics (the test metric list on both, so NDCG@100, the selection metric, is
 /// always there); "validation" first, since the "test" part is what marks the folder finished.
 let private writeBoth folder (data: RunData) (model: IRecommender) threads (testExtras: (string * float) list) =
-    let validation = evaluate model data.Validation.FoldIn data.Validation.Target data.TestMetrics threads
-    let test = evaluate model data.TestFoldIn data.TestTarget data.TestMetrics threads
-    RunFolder.writeMetrics folder "validation" validation data.Validation.FoldIn []
-    RunFolder.writeMetrics folder "test" test data.TestFoldIn testExtras
+    // A model's own counts of its scoring (IScoringCounters: LOCA's fallback users), per part.
+    let counted (evaluateOne: unit -> _) =
+        match model with
+        | :? IScoringCounters as c ->
+            c.ResetScoringCounters()
+            let metrics = evaluateOne ()
+            metrics, [ for kv in c.ScoringCounters() -> kv.Key, kv.Value ]
+        | _ -> evaluateOne (), []
+    let validation, validationCounts = counted (fun () -> evaluate model data.Validation.FoldIn data.Validation.Target data.TestMetrics threads)
+    let test, testCounts = counted (fun () -> evaluate model data.TestFoldIn data.TestTarget data.TestMetrics threads)
+    RunFolder.writeMetrics folder "validation" validation data.Validation.FoldIn validationCounts
+    RunFolder.writeMetrics folder "test" test data.TestFoldIn (testExtras @ testCounts)
 
 /// run.json and items.txt. A run that resumes keeps the run.json of the attempt whose state it
 /// continues; any other attempt starts over, so it writes its own (a failed attempt's run.json would

@@ -74,6 +74,23 @@ let tests =
                 Expect.notEqual code 0 "refused"
                 Expect.stringContains err "is CDL's split of citeulike-a; ml-100k has none" "why")
 
+        SharedData.testWithData "ml-100k" "a LOCA run records per part how many users it scored and how many fell back to the global model" <| fun mlDir ->
+            withFolder (fun out ->
+                let run = Path.Combine(out, "loca")
+                let code, _, err =
+                    repro [ "--data-dir"; Path.GetDirectoryName mlDir; "train"; "--dataset"; "ml-100k"; "--model"; "loca-ease"; "--out"; run
+                            "--set"; "anchors=3"; "--set"; "embedding-latent=8"; "--set"; "embedding-epochs=3"; "--threads"; "1" ]
+                Expect.equal code 0 (sprintf "exit code (%s)" err)
+                let metrics = Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "metrics.json"))).RootElement
+                for part in [ "validation"; "test" ] do
+                    let p = metrics.GetProperty part
+                    let users = p.GetProperty("Ndcg@100").GetProperty("users").GetInt32() + p.GetProperty("Ndcg@100").GetProperty("excluded").GetInt32()
+                    // Counted afresh for each part: the test part does not carry the validation users.
+                    Expect.equal (p.GetProperty("scoredUsers").GetDouble()) (float users) (sprintf "%s: every user of the part scored once" part)
+                    let fallbacks = p.GetProperty("fallbackUsers").GetDouble()
+                    Expect.isTrue (fallbacks >= 0.0 && fallbacks <= float users) (sprintf "%s: fallbacks %g within 0..%d" part fallbacks users)
+                    Expect.isGreaterThanOrEqual (p.GetProperty("localModelsFitted").GetDouble()) 1.0 (sprintf "%s: local models fitted" part))
+
         SharedData.testWithData "ml-100k" "data prepare --export-pro-sg writes the reference split byte for byte" <| fun mlDir ->
             withFolder (fun out ->
                 let dataDir = Path.GetDirectoryName mlDir

@@ -342,6 +342,7 @@ let tests =
                     write dir { fixture with Experiment = Some "loca-q"; Model = "ease"; Group = "EASE"; Hash = "d4d4d4d4"; Test = ndcg 0.44 0.02; Validation = Some 0.44
                                              Users = [ for r in 0 .. 3 -> r, r + 1, Some(0.44 + 0.02 * float (r % 2)) ] } |> ignore
                     let table = tablesOf dir |> List.exactlyOne
+                    Expect.equal (table.Rows |> List.map _.Group) [ "EASE"; "LOCA-EASE (q = 1)"; "LOCA-EASE (q = 10)"; "LOCA-EASE (q = 50)" ] "rows of one model in q order, not text order"
                     match Figures.anchorCurve table with
                     | Some { Chart = Charts.Lines l } ->
                         let series name = l.Series |> List.find (fun s -> s.Name = name)
@@ -349,14 +350,44 @@ let tests =
                         Expect.equal ((series "EASE (no local models)").Points |> List.map (fun p -> p.X, p.Y)) [ 1.0, 0.44; 50.0, 0.44 ] "EASE flat from q = 1 to 50"
                         Expect.equal l.Series.Length 2 "nothing else"
                     | _ -> failtest "a line chart"
-                    Expect.equal (Figures.localModelsOf "LOCA-VAE (q = 300)") (Some("LOCA-VAE", 300)) "parses the row label"
-                    Expect.equal (Figures.localModelsOf "LOCA-VAE") None "a row without q"
+                    Expect.equal (Tables.localModelsOf "LOCA-VAE (q = 300)") (Some("LOCA-VAE", 300)) "parses the row label"
+                    Expect.equal (Tables.localModelsOf "LOCA-VAE") None "a row without q"
                     let one = tablesOf dir |> List.exactlyOne
                     Expect.equal (Figures.anchorCurve { one with Rows = one.Rows |> List.filter (fun r -> r.Group <> "LOCA-EASE (q = 10)" && r.Group <> "LOCA-EASE (q = 50)") }) None "no figure from one q"
                     let t = row table "LOCA-EASE (q = 10)"
                     match t.Versus with
                     | Tables.TestedAgainst("EASE", _) -> ()
                     | other -> failtestf "a (q = N) row of LOCA-EASE is compared with EASE, got %A" other)
+
+            testCase "local gain by dataset size: each LOCA row's paired Δ against its base model, its fallback share, and the slope on log10 training users" <| fun () ->
+                withFolder (fun dir ->
+                    let users values = values |> List.mapi (fun i v -> i, i + 1, Some v)
+                    // ml-100k: LOCA-EASE below EASE by 0.1 on every user but one; citeulike-a: above by 0.1 but one.
+                    for dataset, gain in [ "ml-100k", -0.1; "citeulike-a", 0.1 ] do
+                        let protocol = "strong generalisation, 100 validation + 100 test users"
+                        write dir { fixture with Experiment = Some "loca-strong"; Dataset = dataset; Protocol = protocol; Model = "ease"; Group = "EASE"; Hash = "e1e1e1e1"
+                                                 Test = ndcg 0.4 0.01; Validation = Some 0.4; Users = users [ 0.4; 0.5; 0.3; 0.4 ] } |> ignore
+                        let loca = write dir { fixture with Experiment = Some "loca-strong"; Dataset = dataset; Protocol = protocol; Model = "loca-ease"; Group = "LOCA-EASE"; Hash = "f1f1f1f1"
+                                                            Test = ndcg (0.4 + gain) 0.01; Validation = Some 0.4; Users = users [ 0.4 + gain; 0.5 + gain; 0.3 + gain; 0.4 + 2.0 * gain ] }
+                        let metrics = Path.Combine(loca, "metrics.json")
+                        File.WriteAllText(metrics, File.ReadAllText(metrics).Replace("{\"test\":{", "{\"test\":{\"scoredUsers\":4,\"fallbackUsers\":1,"))
+                    let gains = LocalGain.gains (tablesOf dir)
+                    Expect.equal (gains |> List.map (fun g -> g.Dataset, g.Model, g.Base)) [ "ml-100k", "LOCA-EASE", "EASE"; "citeulike-a", "LOCA-EASE", "EASE" ] "one gain per dataset"
+                    let small, large = gains.[0], gains.[1]
+                    Expect.floatClose Accuracy.veryHigh small.Test.MeanDifference -0.125 "paired mean of −0.1, −0.1, −0.1, −0.2"
+                    Expect.floatClose Accuracy.veryHigh large.Test.MeanDifference 0.125 "and its mirror"
+                    Expect.equal small.Fallback (Some 0.25) "1 of 4 test users fell back"
+                    Expect.equal (small.TrainingUsers, large.TrainingUsers) (Some 738, Some(4551 + 2 * (500 - 100))) "the shapes' training users at 100 held-out users per set"
+                    match LocalGain.trend "LOCA-EASE" gains with
+                    | Some t ->
+                        let dx = log10 (float large.TrainingUsers.Value) - log10 738.0
+                        Expect.floatClose Accuracy.high t.Slope (0.25 / dx) "two points: the slope through them"
+                        Expect.isLessThan t.PValue 0.05 "a gain that grows by 0.25 with s.e. 0.025 is a trend"
+                    | None -> failtest "two sizes give a slope"
+                    Expect.equal (LocalGain.trend "LOCA-EASE" [ small ]) None "one size: no slope"
+                    match LocalGain.figure "loca-strong" "t" gains with
+                    | Some { Chart = Charts.Lines l } -> Expect.equal (l.Series |> List.map _.Name) [ "LOCA-EASE − EASE"; "no gain" ] "one line per LOCA model and zero"
+                    | _ -> failtest "a line chart")
 
             testCase "NDCG@100 by activity quintile: Core's quintiles of fold-in counts, mean and standard error per model" <| fun () ->
                 withFolder (fun dir ->

@@ -137,11 +137,6 @@ let mainBars (table: Table) : Figure =
                                    Reference = c.Published |> Option.map _.Value })) } ]
                ReferenceLabel = "published" } }
 
-/// A row of one number of local models: "LOCA-EASE (q = 50)" is ("LOCA-EASE", 50) (experiment loca-q).
-let localModelsOf (group: string) =
-    let m = Text.RegularExpressions.Regex.Match(group, @"^(.+) \(q = (\d+)\)$")
-    if m.Success then Some(m.Groups.[1].Value, int m.Groups.[2].Value) else None
-
 /// Test NDCG@100 against the number of local models q, as the LOCA slides plot it: one line per model
 /// over its "MODEL (q = N)" rows with one-standard-error bars (over test users), and each row
 /// without q (the base models) as a flat line across the q range. None unless a model has two q.

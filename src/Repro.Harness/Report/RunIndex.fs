@@ -45,7 +45,9 @@ type Run =
       /// part. Never a test metric.
       SelectionNdcg: float option
       /// A weak-refit run (metrics.json records its selectedEpoch): it retrains its selection run.
-      IsRefit: bool }
+      IsRefit: bool
+      /// metrics.json "test": the numbers beside the metrics (fitSeconds, bestEpoch, LOCA's fallbackUsers, ...).
+      TestExtras: (string * float) list }
 
 type Skipped = { Folder: string; Reason: string }
 
@@ -214,7 +216,8 @@ let read (folder: string) : Result<Run, string> =
          Test = test
          Validation = validation
          SelectionNdcg = selection
-         IsRefit = isRefit }
+         IsRefit = isRefit
+         TestExtras = testExtras }
 
 /// One run's test-users.tsv: the rows of the test fold-in matrix, each user's fold-in count (absent
 /// in files older than that column) and per-metric values (None where the user had no targets).

@@ -78,6 +78,17 @@ type Table =
 
 let private ordinal (a: string) (b: string) = String.CompareOrdinal(a, b)
 
+/// A row of one number of local models: "LOCA-EASE (q = 50)" is ("LOCA-EASE", 50) (experiment loca-q).
+let localModelsOf (group: string) =
+    let m = Text.RegularExpressions.Regex.Match(group, @"^(.+) \(q = (\d+)\)$")
+    if m.Success then Some(m.Groups.[1].Value, int m.Groups.[2].Value) else None
+
+/// Row labels in table order: ordinal, except that rows of one model at several q go by q (10 before 50 before 100).
+let compareGroups (a: string) (b: string) =
+    match localModelsOf a, localModelsOf b with
+    | Some(ma, qa), Some(mb, qb) when ma = mb -> compare qa qb
+    | _ -> ordinal a b
+
 /// Runs of one group split by settings hash, in hash order.
 let gridPoints (runs: Run list) : GridPoint list =
     runs
@@ -207,7 +218,7 @@ let build (runs: Run list) : Table list =
                 match a = referenceGroup, b = referenceGroup with
                 | true, false -> -1
                 | false, true -> 1
-                | _ -> ordinal a b)
+                | _ -> compareGroups a b)
             |> List.map (fun (group, runs) -> let points = gridPoints runs in group, points, select points)
         let reference = groups |> List.tryFind (fun (g, _, _) -> g = referenceGroup) |> Option.map (fun (_, _, c) -> c)
         let rows =

@@ -23,7 +23,7 @@ namespace Repro.Core.Models.Loca;
 /// so their B entries are exactly zero), and adds w x B into the batch's output, which is the score
 /// accumulator. Coverage is a bitset per candidate over the users.
 /// </summary>
-public sealed class LocaEase : ILocaLocalModels
+public sealed class LocaEase : ILocaLocalModels, IScoringCounters
 {
     private const string ArchiveKind = "loca-ease";
     private const int ArchiveVersion = 1;
@@ -66,6 +66,12 @@ public sealed class LocaEase : ILocaLocalModels
     /// <summary>Local models fitted so far and the seconds spent fitting them.</summary>
     public int LocalModelsFitted { get; private set; }
     public double LocalFitSeconds { get; private set; }
+
+    /// <summary>Users scored, users that fell back to the global EASE, local models fitted and their seconds, since the last reset.</summary>
+    public IReadOnlyList<KeyValuePair<string, double>> ScoringCounters() =>
+        [ new("scoredUsers", ScoredUsers), new("fallbackUsers", FallbackUsers), new("localModelsFitted", LocalModelsFitted), new("localFitSeconds", LocalFitSeconds) ];
+
+    public void ResetScoringCounters() => (ScoredUsers, FallbackUsers, LocalModelsFitted, LocalFitSeconds) = (0, 0, 0, 0);
 
     // ---------------------------------------------------------------- local models
 

@@ -20,7 +20,7 @@ namespace Repro.Core.Models.Loca;
 /// (q x parameters x 4 bytes: 28 MB each at AMusic's 11,797 items); scoring loads them one at a time
 /// into one network and adds w M_j(x) into the batch's output (<see cref="LocaCombination"/>).
 /// </summary>
-public sealed class LocaVae : ILocaLocalModels
+public sealed class LocaVae : ILocaLocalModels, IScoringCounters
 {
     private const string ArchiveKind = "loca-vae";
     private const int ArchiveVersion = 1;
@@ -61,6 +61,12 @@ public sealed class LocaVae : ILocaLocalModels
     /// <summary>Users scored so far, and of those the ones no anchor covers (global fallback).</summary>
     public long ScoredUsers { get; private set; }
     public long FallbackUsers { get; private set; }
+
+    /// <summary>Users scored and users that fell back to the global Mult-VAE, since the last reset.</summary>
+    public IReadOnlyList<KeyValuePair<string, double>> ScoringCounters() =>
+        [ new("scoredUsers", ScoredUsers), new("fallbackUsers", FallbackUsers) ];
+
+    public void ResetScoringCounters() => (ScoredUsers, FallbackUsers) = (0, 0);
 
     /// <summary>The global (and each local) Mult-VAE's settings: LOCA's [I-K-I], dropout 0.2, anneal cap 0.2 over 200,000 steps.</summary>
     public static MultVaeHyper GlobalHyper(LocaVaeHyper hyper) => LocaEmbedding.Hyper(hyper.Latent, hyper.LearningRate, hyper.BatchSize, hyper.GlobalEpochs);
