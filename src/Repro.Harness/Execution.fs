@@ -48,9 +48,14 @@ let loadSaved (spec: ModelSpec) (folder: string) (items: int) : Result<IRecommen
         | :? IOException as e -> Error(sprintf "%s: %s" path e.Message)
         | :? Repro.Core.Data.Cache.StaleCacheException as e -> Error e.Message
 
-/// Scores every row of <paramref name="foldIn"/> with the model and ranks against the targets.
+/// Scores every row of <paramref name="foldIn"/> with the model and ranks against the targets; a
+/// LOCA model scores the whole set in one batch (ScoringBatchSize: its local models once per set).
 let evaluate (model: IRecommender) (foldIn: CsrMatrix) (target: CsrMatrix) (metrics: MetricSpec list) (threads: int) =
-    Evaluator.Evaluate(model.AsBatchScorer(), foldIn, target, Array.ofList metrics, maxDegreeOfParallelism = threads)
+    let batchSize =
+        match model with
+        | :? Repro.Core.Models.Loca.ILocaLocalModels -> Repro.Core.Models.Loca.LocaLocalModelsExtensions.ScoringBatchSize(foldIn.Rows, foldIn.Columns)
+        | _ -> Evaluator.NotebookBatchSize
+    Evaluator.Evaluate(model.AsBatchScorer(), foldIn, target, Array.ofList metrics, batchSize = batchSize, maxDegreeOfParallelism = threads)
 
 /// How a run ended; the numbers are in the run folder's metrics.json.
 type RunResult =

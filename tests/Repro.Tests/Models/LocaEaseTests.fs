@@ -114,6 +114,21 @@ let tests =
             model.Score(train, ReadOnlySpan [| anchor |], Span own)
             Expect.equal model.FallbackUsers (int64 rows.Length) "the anchor's row did not fall back"
 
+        testCase "a run scores a set of more than 2,000 users in one batch: each local model is fitted once per set" <| fun () ->
+            Repro.Core.TorchRuntime.EnsureLoaded 1
+            Expect.equal (LocaLocalModelsExtensions.ScoringBatchSize(3000, 40981)) 3000 "Gowalla's 3,000 test users at once"
+            Expect.equal (LocaLocalModelsExtensions.ScoringBatchSize(100, 1415)) 2000 "never below the evaluator's batch"
+            Expect.equal (LocaLocalModelsExtensions.ScoringBatchSize(1_000_000, 40000)) (Array.MaxLength / 40000) "as many rows as one array holds"
+            let hyper = LocaEaseHyper(Anchors = 2, EmbeddingLatent = 8, EmbeddingEpochs = 2, EmbeddingBatchSize = 32, TestBandwidth = 2.5, Faithful = false)
+            use model = LocaEase.Fit(train, hyper, 7UL)
+            // 2,500 users: the training rows over and over, each with a target item it does not have.
+            let rows = [ for r in 0 .. 2499 -> train.Row(r % train.Rows).ToArray() |> List.ofArray ]
+            let foldIn = csr items rows
+            let targets = csr items [ for row in rows -> [ [ 0 .. items - 1 ] |> List.find (fun i -> not (List.contains i row)) ] ]
+            Repro.Harness.Execution.evaluate model foldIn targets [ Repro.Core.Metrics.MetricSpec.Ndcg 100 ] 1 |> ignore
+            Expect.equal model.ScoredUsers 2500L "every user scored"
+            Expect.equal model.LocalModelsFitted model.Groups.Count "each local model once (in batches of 2,000: twice)"
+
         testCase "golden (spec 1.9): q = 1 and h_test > 2 cover everyone, and the score is that local model's" <| fun () ->
             Repro.Core.TorchRuntime.EnsureLoaded 1
             let hyper = LocaEaseHyper(Anchors = 1, EmbeddingLatent = 8, EmbeddingEpochs = 5, EmbeddingBatchSize = 32, TestBandwidth = 2.5, TrainBandwidth = 1.2, LocalLambda = 10.0, Faithful = false)
