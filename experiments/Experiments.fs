@@ -222,12 +222,12 @@ let loca =
 /// folder is named by experiment, dataset and model.
 let locaStrongAnchors (dataset: string) =
     match dataset with
-    // (LOCA-VAE, LOCA-EASE). A local Mult-VAE is 60 epochs over the weighted users (CiteULike-a about
-    // 9 min on one core, Gowalla about 1 h 40 min); a local EASE on CiteULike-a goes through its
-    // 4,551 users (Woodbury), on Gowalla through 23,858, about 10 min each.
-    | "citeulike-a" -> 10, 300
-    | "amusic" -> 10, 50
-    | "gowalla" -> 1, 3
+    // (LOCA-VAE, LOCA-EASE). A local Mult-VAE is 60 epochs over the weighted users (minutes on
+    // CiteULike-a and AMusic, about 40 min on Gowalla); a local EASE is fitted once per scored set
+    // (validation, test): 4 s on CiteULike-a through its 4,551 users (Woodbury), about 8 s on AMusic's
+    // items, about 10 min on Gowalla through its 23,858 users (docs/models/loca.md).
+    | "citeulike-a" | "amusic" -> 10, 300
+    | "gowalla" -> 3, 5
     | _ -> 300, 300
 
 let locaStrong =
