@@ -279,9 +279,11 @@ let slim =
 /// LOCA-EASE (Choi et al. 2021; spec seed-models 1): local EASE models around anchor users, weighted
 /// by kernels on a Mult-VAE embedding, the global EASE for users no anchor covers. Local models are
 /// fitted while scoring, one at a time (none is kept), so the cost is in the evaluation: each scored
-/// batch of 2,000 users (validation and test) fits every anchor that covers one of its users.
-/// Measured on AMusic (11,797 items, leave-5-by-time, random anchors covering ~90% of users): 8.2 s
-/// per local model on the shared 2-core machine under load (`repro run -e loca`), items^3 beyond.
+/// set (validation, test; one batch each) fits every anchor that covers one of its users. A local
+/// EASE is solved over min(items, training users) (Ease.Fit goes through the users when they are
+/// fewer): measured 4 s on CiteULike-a's 4,551 users on one thread at load 7 (about 2 s idle on two),
+/// 8.2 s on AMusic's (leave-5-by-time) under load; cubic in that size beyond, at least 1 s. Plus the
+/// embedding Mult-VAE [I-200-I] (22 s an epoch at ML-20M's shape, as `loca-vae`) and the global EASE.
 let locaEase =
     fitted "loca-ease" [ "locaease" ] "LOCA-EASE" "local EASE models around anchor users, combined by kernel weights on a Mult-VAE embedding (Choi et al. 2021)"
         LocaEaseHyper.Paper
@@ -292,8 +294,9 @@ let locaEase =
         (fun h -> [ for lambda in [ 300.0; 1000.0; 3000.0 ] -> tweak h [ "local-lambda", box lambda ] ])
         (fun s h ->
             let items = Cost.itemRatio s
-            let batches = 2.0 * ceil (float s.TrainUsers / 2000.0)
-            87.0 * items * items * items + batches * float h.Anchors * 8.2 * Math.Pow(float s.Items / 11797.0, 3.0))
+            let perFit = max 1.0 (2.0 * Math.Pow(float (min s.Items s.TrainUsers) / 4551.0, 3.0))
+            22.0 * Cost.scale s * float h.EmbeddingEpochs * float h.EmbeddingLatent / 200.0
+            + 87.0 * items * items * items + 2.0 * float h.Anchors * perFit)
 
 /// LOCA-VAE (Choi et al. 2021; spec seed-models 1): local Mult-VAEs [I-200-I] around anchor users,
 /// trained with kernel-weighted likelihoods, combined by kernel weights on the global Mult-VAE's
