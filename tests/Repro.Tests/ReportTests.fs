@@ -312,6 +312,11 @@ let tests =
                 let series name ys = { Charts.LineSeries.Name = name; Charts.LineSeries.Points = ys |> List.mapi (fun i y -> { Charts.Point.X = float (i + 1); Charts.Point.Y = y; Charts.Point.Error = None }) }
                 let svg = Svg.render (Charts.Lines { Charts.LineChart.Title = "t"; XLabel = "epoch"; YLabel = "v"; Series = [ series "a" [ 0.1; 0.2 ]; series "b" [ 0.3; 0.1 ]; series "c" [ 0.2; 0.2 ] ] })
                 Expect.equal (svgElements svg "polyline" "line") 3 "lines"
+                Expect.equal (svgElements svg "circle" "point") 0 "no marks on curves without error bars"
+                let marked = Svg.render (Charts.Lines { Charts.LineChart.Title = "t"; XLabel = "q"; YLabel = "v"
+                                                        Series = [ { Charts.LineSeries.Name = "one point"; Points = [ { Charts.Point.X = 1.0; Y = 0.1; Error = None } ] }
+                                                                   { Charts.LineSeries.Name = "measured"; Points = [ for x in 1.0 .. 3.0 -> { Charts.Point.X = x; Y = 0.2; Error = Some 0.01 } ] } ] })
+                Expect.equal (svgElements marked "circle" "point") 4 "a series' only point and every point with an error bar are marked"
                 let points = XDocument.Parse(svg).Descendants(XName.Get("polyline", "http://www.w3.org/2000/svg")) |> Seq.head
                 Expect.equal (points.Attribute(XName.Get "points").Value.Split(' ').Length) 2 "two points"
 

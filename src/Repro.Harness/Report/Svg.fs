@@ -105,6 +105,9 @@ let private lines (c: LineChart) =
             match p.Error with
             | Some e -> errorBar out f (px f p.X) p.Y e colour
             | None -> ()
+            // A measured point (with its error bar, or a series' only point) gets a mark; dense curves do not.
+            if p.Error.IsSome || s.Points.Length = 1 then
+                out.Append(sprintf "<circle class=\"point\" cx=\"%s\" cy=\"%s\" r=\"3\" fill=\"%s\"/>\n" (n (px f p.X)) (n (py f p.Y)) colour) |> ignore
         out.Append("</g>\n") |> ignore)
     legend out (c.Series |> List.mapi (fun i s -> s.Name, colour i, false))
     out.Append("</svg>\n").ToString()
