@@ -222,13 +222,11 @@ let loca =
 /// folder is named by experiment, dataset and model.
 let locaStrongAnchors (dataset: string) =
     match dataset with
-    // (LOCA-VAE, LOCA-EASE). A local model costs what its weighted users cost: on AMusic the
-    // kernels are narrow (10 coverage anchors weight 9 to 245 of 12,256 users; a local Mult-VAE
-    // takes 1 to 5 s), so q = 300 is cheap there; a local EASE on CiteULike-a takes 4 s (through
-    // its users, Woodbury), on Gowalla about 10 min (23,858 users); a local Mult-VAE on Gowalla
-    // about 40 min with every user weighted (docs/models/loca.md).
-    | "citeulike-a" -> 10, 300
-    | "amusic" -> 300, 300
+    // (LOCA-VAE, LOCA-EASE). A local model costs what its weighted users cost: on AMusic and
+    // CiteULike-a the kernels are narrow (a coverage anchor weights a few dozen to a few hundred
+    // users; a local Mult-VAE takes seconds), so q = 300 is cheap there; a local EASE on
+    // CiteULike-a takes 4 s (through its users, Woodbury), on Gowalla about 10 min (23,858 users);
+    // a local Mult-VAE on Gowalla about 40 min with every user weighted (docs/models/loca.md).
     | "gowalla" -> 3, 5
     | _ -> 300, 300
 
