@@ -390,6 +390,9 @@ let tests =
                         Expect.isLessThan t.PValue 0.05 "a gain that grows by 0.25 with s.e. 0.025 is a trend"
                     | None -> failtest "two sizes give a slope"
                     Expect.equal (LocalGain.trend "LOCA-EASE" [ small ]) None "one size: no slope"
+                    Expect.isFalse ((LocalGain.trendLines gains).Head.Contains "fall back") "a quarter falling back is not most"
+                    let mostly = LocalGain.trendLines [ small; { large with Fallback = Some 0.9 } ]
+                    Expect.stringContains mostly.Head "Most test users fall back to the global model on CiteULike-a (90%)" "where the gain is the global model's"
                     match LocalGain.figure "loca-strong" "t" gains with
                     | Some { Chart = Charts.Lines l } -> Expect.equal (l.Series |> List.map _.Name) [ "LOCA-EASE − EASE"; "no gain" ] "one line per LOCA model and zero"
                     | _ -> failtest "a line chart")

@@ -95,16 +95,26 @@ let cells (gains: Gain list) : string list * string list list =
           count g.Test.Pairs
           (match g.Fallback with Some f -> (100.0 * f).ToString("0.0", inv) + "%" | None -> "not recorded") ] ]
 
-/// The sentence under the table for each LOCA model: the slope, or why there is none.
+/// The sentence under the table for each LOCA model: the slope, or why there is none, and whether
+/// the gains are the local models' at all: where most test users fall back, a LOCA row scores them
+/// with its global model, so its Δ measures that model against the base row, not locality.
 let trendLines (gains: Gain list) =
     [ for model in gains |> List.map _.Model |> List.distinct |> List.sort ->
-        match trend model gains with
-        | Some t ->
-            sprintf "%s: slope of Δ on log10 training users %s ± %s over %d datasets (p = %s): %s" model (signed t.Slope) (f4 t.StandardError) t.Datasets (pValue t.PValue)
-                (if t.Slope > 2.0 * t.StandardError then "the gain grows with size, by more than 2 s.e."
-                 elif t.Slope < -2.0 * t.StandardError then "the gain shrinks with size, by more than 2 s.e."
-                 else "no trend within 2 s.e.")
-        | None -> sprintf "%s: fewer than two dataset sizes, no slope" model ]
+        let slope =
+            match trend model gains with
+            | Some t ->
+                sprintf "%s: slope of Δ on log10 training users %s ± %s over %d datasets (p = %s): %s" model (signed t.Slope) (f4 t.StandardError) t.Datasets (pValue t.PValue)
+                    (if t.Slope > 2.0 * t.StandardError then "the gain grows with size, by more than 2 s.e."
+                     elif t.Slope < -2.0 * t.StandardError then "the gain shrinks with size, by more than 2 s.e."
+                     else "no trend within 2 s.e.")
+            | None -> sprintf "%s: fewer than two dataset sizes, no slope" model
+        let mostlyGlobal =
+            gains |> List.filter (fun g -> g.Model = model && g.Fallback |> Option.exists (fun f -> f > 0.5))
+            |> List.map (fun g -> sprintf "%s (%s%%)" (Names.dataset g.Dataset) ((100.0 * g.Fallback.Value).ToString("0", inv)))
+        if mostlyGlobal.IsEmpty then slope
+        else
+            slope + sprintf ". Most test users fall back to the global model on %s: there the Δ is mostly the global model's against %s, not the local models'"
+                        (String.Join(", ", mostlyGlobal)) (gains |> List.find (fun g -> g.Model = model)).Base ]
 
 /// Δ NDCG@100 against log10 training users, one line per LOCA model with ± one s.e. bars, and zero.
 let figure (fileStem: string) (title: string) (gains: Gain list) : Figures.Figure option =
