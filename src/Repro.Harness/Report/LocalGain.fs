@@ -113,7 +113,7 @@ let trendLines (gains: Gain list) =
             |> List.map (fun g -> sprintf "%s (%s%%)" (Names.dataset g.Dataset) ((100.0 * g.Fallback.Value).ToString("0", inv)))
         if mostlyGlobal.IsEmpty then slope
         else
-            slope + sprintf ". Most test users fall back to the global model on %s: there the Δ is mostly the global model's against %s, not the local models'"
+            slope + sprintf "; most test users fall back to the global model on %s: there the Δ is mostly the global model's against %s, not the local models'"
                         (String.Join(", ", mostlyGlobal)) (gains |> List.find (fun g -> g.Model = model)).Base ]
 
 /// Δ NDCG@100 against log10 training users, one line per LOCA model with ± one s.e. bars, and zero.
