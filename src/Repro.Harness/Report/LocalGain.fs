@@ -76,8 +76,6 @@ let trend (model: string) (gains: Gain list) : Trend option =
         Some { Model = model; Datasets = points.Length; Slope = slope; StandardError = se; PValue = StudentT.TwoSidedPValue(slope / se, 1_000_000) }
 
 let private inv = CultureInfo.InvariantCulture
-let private f4 (x: float) = x.ToString("0.0000", inv)
-let private signed (x: float) = x.ToString("+0.0000;−0.0000", inv)
 let private count (x: int) = x.ToString("#,0", inv)
 
 /// The table: one line per dataset and LOCA model, datasets from smallest to largest.

@@ -242,8 +242,10 @@ let build (runs: Run list) : Table list =
         { Experiment = experiment; Unfiled = unfiled; Dataset = dataset; Protocol = protocol
           Title = Names.table dataset protocol; FileStem = stem; Metrics = metrics; Rows = rows })
 
-let private f4 (x: float) = if Double.IsNaN x then "n/a" else x.ToString("0.0000", Globalization.CultureInfo.InvariantCulture)
-let private signed (x: float) = (if x >= 0.0 then "+" else "−") + f4 (abs x)
+/// A number as the tables print it: 4 decimals, "n/a" for NaN.
+let f4 (x: float) = if Double.IsNaN x then "n/a" else x.ToString("0.0000", Globalization.CultureInfo.InvariantCulture)
+/// A difference as the tables print it: 4 decimals with its sign ("+0.0082", "−0.0466").
+let signed (x: float) = (if x >= 0.0 then "+" else "−") + f4 (abs x)
 
 /// How a p-value is printed: 3 decimals, or 3 significant digits below 0.001.
 let pValue (p: float) =
