@@ -108,7 +108,7 @@ let run (dataDir: string) (args: ParseResults<ModelArgs>) (commandLine: string) 
             if (RunFolder.readPart folder "validation").IsSome then
                 printfn "Validation:"
                 printPart folder "validation"
-            printfn "Test%s:" (if model.IsFitted then "" elif request.Protocol = WeakRefit then " (last epoch's weights)" else " (best-validation weights)")
+            printfn "Test%s:" (if model.IsFitted then "" elif request.Protocol.SelectedUnder.IsSome then " (last epoch's weights)" else " (best-validation weights)")
             printPart folder "test"
             printfn "Recorded in %s (run.json, metrics.json, test-users.tsv, %s)." folder
                 (if model.IsFitted then Execution.FittedModelFileName else "epochs.tsv, best.weights")

@@ -17,9 +17,10 @@ let run (dataDir: string) (args: ParseResults<ModelArgs>) (commandLine: string) 
               |> Result.bind (Grids.withFixed gridName request.Model)
               |> Result.map (fun grid -> request, grid)) with
     | Error why -> Validation.usage why
-    | Ok(request, _) when request.Protocol = WeakRefit ->
+    | Ok(request, _) when request.Protocol.SelectedUnder.IsSome ->
         // A refit's validation numbers score items it trains on, so they cannot choose a grid point.
-        Validation.usage "tune selects on validation, which a refit no longer holds out: tune with --protocol weak, then refit the chosen point with 'repro train --protocol weak-refit'"
+        let under = request.Protocol.SelectedUnder.Value.Name
+        Validation.usage (sprintf "tune selects on validation, which a refit no longer holds out: tune with --protocol %s, then refit the chosen point with 'repro train --protocol %s'" under request.Protocol.Name)
     | Ok(request, grid) ->
     let spec = request.Model
     let out = Path.GetFullPath(args.GetResult Out)

@@ -111,9 +111,14 @@ let resumeNote (folder: string) (plannedEpochs: int) =
             Some(sprintf "resuming the run saved in %s: %d epoch(s) done (%s); training goes on from its saved state" folder logged TrainingDriver.StateFileName)
     else None
 
-/// What a refit records in place of a best epoch: the epoch count selected on the carve and that
-/// run's best validation NDCG@100.
-type Selected = { Epoch: int; ValidationNdcg: float }
+/// What a refit records in place of a best epoch: the epoch count its selection run chose (None for
+/// a fitted model, which has none) and that run's validation NDCG@100.
+type Selected = { Epoch: int option; ValidationNdcg: float }
+
+/// The test part's extras that say a run is a refit and what its selection run chose.
+let refitExtras (s: Selected) =
+    [ yield! s.Epoch |> Option.map (fun e -> "selectedEpoch", float e) |> Option.toList
+      yield "selectionValidationNdcg@100", s.ValidationNdcg ]
 
 /// Trains <paramref name="model"/> into <paramref name="folder"/> (resuming a run found there) and,
 /// when training completes, evaluates its best-validation weights on the validation and test users
@@ -133,13 +138,14 @@ let trained (folder: string) (description: RunFolder.RunDescription) (data: RunD
         writeBoth folder data model threads
             ((match refit with
               | None -> [ "bestEpoch", float outcome.BestEpoch; "bestValidationNdcg@100", outcome.BestValidationNdcg ]
-              | Some s -> [ "selectedEpoch", float s.Epoch; "selectionValidationNdcg@100", s.ValidationNdcg ]) @ own)
+              | Some s -> refitExtras s) @ own)
     { Status = outcome.Status; Message = Option.ofObj outcome.Message; Training = Some outcome; Skipped = false }
 
 /// Fits <paramref name="spec"/> into <paramref name="folder"/>: run.json, items.txt, model.bin, then
-/// metrics.json and the per-user files. Cancelled: no metrics.json part is written.
+/// metrics.json and the per-user files (a refit's with what its selection run chose). Cancelled: no
+/// metrics.json part is written.
 let fitted (folder: string) (description: RunFolder.RunDescription) (data: RunData) (spec: ModelSpec)
-           (fit: FitContext -> obj -> IRecommender) (seed: uint64) (threads: int) (say: string -> unit)
+           (fit: FitContext -> obj -> IRecommender) (seed: uint64) (threads: int) (refit: Selected option) (say: string -> unit)
            (progress: IProgress<TrainingProgress>) (cancel: Threading.CancellationToken) : RunResult =
     begin' folder description data false // a fit never resumes
     try
@@ -157,7 +163,7 @@ let fitted (folder: string) (description: RunFolder.RunDescription) (data: RunDa
             // The metrics stand without the file; only `repro recommend` needs it.
             say (sprintf "%s not written: %s" FittedModelFileName e.Message)
         cancel.ThrowIfCancellationRequested()
-        writeBoth folder data model threads [ "fitSeconds", clock.Elapsed.TotalSeconds ]
+        writeBoth folder data model threads (("fitSeconds", clock.Elapsed.TotalSeconds) :: (refit |> Option.map refitExtras |> Option.defaultValue []))
         { Status = TrainingStatus.Completed; Message = None; Training = None; Skipped = false }
     with :? OperationCanceledException ->
         { Status = TrainingStatus.Interrupted; Message = Some "cancelled during the fit; the same command fits again"; Training = None; Skipped = false }
@@ -177,7 +183,7 @@ let once (folder: string) (request: RunRequest) (data: RunData) (refit: Selected
     say (sprintf "%s on %s (%s): %d training users, %d items; run folder %s" spec.Name data.DatasetLabel data.Protocol data.Train.Rows data.ItemIds.Length folder)
     try
         match spec.Entry.Making with
-        | Fitted(fit, _) -> Ok(fitted folder description data spec fit seed request.Threads say progress cancel)
+        | Fitted(fit, _) -> Ok(fitted folder description data spec fit seed request.Threads refit say progress cancel)
         | Trained _ ->
             match createModel spec data.ItemIds.Length seed with
             | Error why -> Error why

@@ -114,9 +114,9 @@ module RunData =
                     | Strong ->
                         Prepare.prepare dataDir (Prepare.cacheDir dataDir) d request.Heldout say
                         |> Result.map (fun p -> strong d.Name p.Split)
-                    | LeaveLastByTime ->
+                    | LeaveLastByTime | LeaveLastByTimeRefit ->
                         match Map.tryFind d.Name Datasets.timed, Datasets.locate dataDir d with
-                        | None, _ -> Error(sprintf "%s keeps no timestamps; --protocol leave-5-by-time needs them (amusic has)" d.Name)
+                        | None, _ -> Error(sprintf "%s keeps no timestamps; --protocol %s needs them (amusic has)" d.Name request.Protocol.Name)
                         | _, Error why -> Error why
                         | Some read, Ok _ ->
                             try

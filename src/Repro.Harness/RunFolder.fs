@@ -159,6 +159,15 @@ let readPart (folder: string) (part: string) : (RecordedMetric list * (string * 
 /// A run is finished when metrics.json has a "test" part (the contract).
 let isFinished (folder: string) = (readPart folder "test").IsSome
 
+/// Selection metric of a finished folder: validation NDCG@100, or for runs older than the
+/// "validation" part the training driver's best validation NDCG@100 (contract).
+let validationNdcg (folder: string) : float option =
+    match readPart folder "validation" with
+    | Some(metrics, _) -> metrics |> List.tryFind (fun m -> m.Name = "Ndcg@100") |> Option.map (fun m -> m.Mean)
+    | None ->
+        readPart folder "test"
+        |> Option.bind (fun (_, extras) -> extras |> List.tryFind (fst >> (=) "bestValidationNdcg@100") |> Option.map snd)
+
 /// What a command asks a run folder for, in the terms run.json records.
 type RequestedRun =
     { /// A registry name or alias (`repro data list`), or the label given with Split.

@@ -1,26 +1,24 @@
 /// `repro train`'s and the runner's one entry: a request into a run folder. A finished folder is left
 /// alone; otherwise the data is loaded once and the model trained or fitted (Execution), or, under
-/// weak-refit, selected on the carve and then refitted (Refit).
+/// a refit protocol, selected and then refitted (Refit).
 module Repro.Harness.Train
 
 open System
 open System.IO
 open Repro.Core.Training
 
-/// The folder inside a weak-refit run that holds its selection run (Refit.SelectionFolderName).
+/// The folder inside a refit run that holds its selection run (Refit.SelectionFolderName).
 let [<Literal>] SelectionFolderName = Refit.SelectionFolderName
 
-let private refit (folder: string) (request: RunRequest) (data: RunData) say progress (cancel: Threading.CancellationToken) =
-    if request.Model.IsFitted then
-        Error(sprintf "--protocol weak-refit refits a trained model for its selected number of epochs; %s is fitted in one call: use --protocol weak" request.Model.Name)
-    else
+let private refit (folder: string) (request: RunRequest) (selectedUnder: Protocol) (data: RunData) say progress (cancel: Threading.CancellationToken) =
+    let name = request.Protocol.Name
     let selectionFolder = Path.Combine(folder, Refit.SelectionFolderName)
-    say (sprintf "weak-refit, step 1 of 2: selection on the carve in %s" selectionFolder)
+    say (sprintf "%s, step 1 of 2: selection under %s in %s" name selectedUnder.Name selectionFolder)
     let selection =
         if RunFolder.isFinished selectionFolder then
             say (sprintf "%s is finished (metrics.json has a test part); not run again" selectionFolder)
             Ok Execution.skipped
-        else Execution.once selectionFolder { request with Protocol = Weak } data None say progress cancel
+        else Execution.once selectionFolder { request with Protocol = selectedUnder } data None say progress cancel
     match selection with
     | Error why -> Error why
     | Ok result when result.Status <> TrainingStatus.Completed -> Ok result
@@ -28,14 +26,17 @@ let private refit (folder: string) (request: RunRequest) (data: RunData) say pro
         // The stop came while the selection run finished: it is complete; the refit starts on the next call.
         Ok { Execution.skipped with Status = TrainingStatus.Interrupted; Message = Some "stopped after the selection run; the same command runs the refit"; Skipped = false }
     | Ok result ->
-    match Refit.selected selectionFolder result with
+    match Refit.selected selectionFolder request.Model.IsFitted result with
     | Error why -> Error why
     | Ok selected ->
-    match ModelSpec.withEpochs selected.Epoch request.Model with
+    match selected.Epoch |> Option.map (fun e -> ModelSpec.withEpochs e request.Model) |> Option.defaultValue (Ok request.Model) with
     | Error why -> Error why
     | Ok model ->
-        say (sprintf "weak-refit, step 2 of 2: %d epochs (best validation NDCG@100 %.4f) on the whole training rows in %s" selected.Epoch selected.ValidationNdcg folder)
-        Execution.once folder { request with Model = model } (Refit.data data selected) (Some selected) say progress cancel
+        let rows = match request.Protocol with WeakRefit -> "the whole training rows" | _ -> "the training rows plus the validation events"
+        match selected.Epoch with
+        | Some epochs -> say (sprintf "%s, step 2 of 2: %d epochs (best validation NDCG@100 %.4f) on %s in %s" name epochs selected.ValidationNdcg rows folder)
+        | None -> say (sprintf "%s, step 2 of 2: fitted again (validation NDCG@100 %.4f) on %s in %s" name selected.ValidationNdcg rows folder)
+        Execution.once folder { request with Model = model } (Refit.data request.Protocol data selected) (Some selected) say progress cancel
 
 /// Does <paramref name="request"/> into <paramref name="folder"/>: a finished folder (metrics.json
 /// with "test") is left alone when it was made by the same request, and refused otherwise; otherwise loads its data once, then trains (resuming a run found
@@ -55,9 +56,9 @@ let execute (dataDir: string) (folder: string) (request: RunRequest) (say: strin
         match RunData.load dataDir request say with
         | Error why -> Error why
         | Ok data ->
-            match request.Protocol with
-            | WeakRefit -> refit folder request data say progress cancel
+            match request.Protocol, request.Protocol.SelectedUnder with
+            | _, Some selectedUnder -> refit folder request selectedUnder data say progress cancel
             // CDL's split leaves nothing to select on that the model does not train on: fixed settings only.
-            | CdlSplit _ when not request.Model.IsFitted ->
+            | CdlSplit _, _ when not request.Model.IsFitted ->
                 Error(sprintf "--protocol %s runs fitted models at fixed settings (its validation items are training items, so an epoch cannot be selected on them); %s is trained" request.Protocol.Name request.Model.Name)
-            | Strong | Weak | LeaveLastByTime | CdlSplit _ -> Execution.once folder request data None say progress cancel
+            | _, None -> Execution.once folder request data None say progress cancel

@@ -23,15 +23,6 @@ type Point = { Spec: ModelSpec; Folder: string; Status: PointStatus }
 /// The folder name of a grid point: model name and settings hash.
 let folderName (spec: ModelSpec) = spec.Name + "-" + ModelSpec.settingsHash spec
 
-/// Selection metric of a finished folder: validation NDCG@100, or for runs older than the
-/// "validation" part the training driver's best validation NDCG@100 (contract).
-let validationNdcg (folder: string) : float option =
-    match RunFolder.readPart folder "validation" with
-    | Some(metrics, _) -> metrics |> List.tryFind (fun m -> m.Name = "Ndcg@100") |> Option.map (fun m -> m.Mean)
-    | None ->
-        RunFolder.readPart folder "test"
-        |> Option.bind (fun (_, extras) -> extras |> List.tryFind (fst >> (=) "bestValidationNdcg@100") |> Option.map snd)
-
 /// The settings that differ between points, in the models' own order.
 let varying (points: ModelSpec list) : string list =
     match points with
@@ -69,7 +60,7 @@ let run (dataDir: string) (out: string) (request: RunRequest) (grid: ModelSpec l
                     match RunLock.exclusive folder (fun () -> Train.execute dataDir folder pointRequest say progress cancel) with
                     | Error why -> Failed why
                     | Ok r when r.Status = TrainingStatus.Completed ->
-                        match validationNdcg folder with
+                        match RunFolder.validationNdcg folder with
                         | Some v -> Finished v
                         | None -> Failed(sprintf "%s has no validation NDCG@100 in metrics.json" folder)
                     | Ok r when r.Status = TrainingStatus.Interrupted -> Interrupted

@@ -38,6 +38,18 @@ let private relative (options: Options) (path: string) =
 
 let private inv = Globalization.CultureInfo.InvariantCulture
 
+/// What a refit run's line in the run list says about how it was made.
+let private refitNote (r: RunIndex.Run) =
+    if not r.IsRefit then "" else
+    let weak = r.Protocol.StartsWith "weak"
+    let protocol, rows = if weak then "weak-refit", "the whole training rows" else "leave-5-by-time-refit", "the training rows plus the validation events"
+    if r.TestExtras |> List.exists (fst >> (=) "selectedEpoch") then
+        sprintf "; a refit (`--protocol %s`): its `selection/` run chose the epoch count %s, then it was retrained on %s; selected by the selection run's validation NDCG@100, its validation curve is the selection run's"
+            protocol (if weak then "on the carve" else "on the validation events") rows
+    else
+        sprintf "; a refit (`--protocol %s`) of a fitted model: its `selection/` run was fitted without the validation targets, then it was fitted again on %s; selected by the selection run's validation NDCG@100"
+            protocol rows
+
 /// What a table's section says: the table, how to read it, the runs behind it and its figures.
 let private tableBlocks (options: Options) (level: int) (table: Table) : Block list * Figures.Figure list =
     let bars = Figures.mainBars table
@@ -77,7 +89,7 @@ let private tableBlocks (options: Options) (level: int) (table: Table) : Block l
           Paragraph(sprintf "Runs (commit%s %s):" (if commits.Length > 1 then "s" else "") (commits |> List.map (sprintf "`%s`") |> String.concat ", "))
           Bullets [ for r in runs ->
                         sprintf "`%s`: %s, settings hash %s, seed %d, commit `%s`%s" (relative options r.Folder) r.Group r.SettingsHash r.Seed (Names.shortCommit r.Commit)
-                            (if r.IsRefit then "; a refit (`--protocol weak-refit`): its `selection/` run chose the epoch count on the carve, then it was retrained on the whole training rows; selected by the selection run's validation NDCG@100, its validation curve is the selection run's" else "") ]
+                            (refitNote r) ]
           Paragraph(sprintf "Regenerate with: `%s`" options.Command)
           for f in figures do Figure f
           match activity with

@@ -44,7 +44,8 @@ type Run =
       /// NDCG@100's mean, else the training driver's best validation NDCG@100 recorded in the test
       /// part. Never a test metric.
       SelectionNdcg: float option
-      /// A weak-refit run (metrics.json records its selectedEpoch): it retrains its selection run.
+      /// A refit run (metrics.json records its selection run's validation NDCG@100): it trains its
+      /// selection run again on the validation targets too.
       IsRefit: bool
       /// metrics.json "test": the numbers beside the metrics (fitSeconds, bestEpoch, LOCA's fallbackUsers, ...).
       TestExtras: (string * float) list }
@@ -165,7 +166,7 @@ let read (folder: string) : Result<Run, string> =
             str experimentPath e "settingsHash" >>= fun hash -> Ok(Some(id, group, hash))
     declared >>= fun declared ->
     let selection =
-        // A refit (protocol weak-refit) trained on its validation targets: its selection run's number counts.
+        // A refit (weak-refit, leave-5-by-time-refit) trained on its validation targets: its selection run's number counts.
         match testExtras |> List.tryFind (fun (n, _) -> n = "selectionValidationNdcg@100"), validation |> List.tryFind (fun (n, _) -> n = "Ndcg@100") with
         | Some(_, v), _ -> Some v
         | None, Some(_, v) -> Some v.Mean
@@ -178,7 +179,8 @@ let read (folder: string) : Result<Run, string> =
             | true, v when v.ValueKind = JsonValueKind.Number -> v.GetUInt64()
             | _ -> seed
         | None -> seed
-    let isRefit = testExtras |> List.exists (fun (n, _) -> n = "selectedEpoch")
+    // A refit records what its selection run chose (a fitted model's: no epoch count).
+    let isRefit = testExtras |> List.exists (fun (n, _) -> n = "selectionValidationNdcg@100")
     // A refit is tested on its selection run's split: it goes into the selection run's table.
     let protocol =
         let own = optStr r "protocol"
@@ -192,7 +194,7 @@ let read (folder: string) : Result<Run, string> =
         match declared with
         | Some(id, group, hash) -> id, None, group, hash
         | None ->
-            // A weak-refit run keeps its selection run in <run>/selection: both are filed with the run.
+            // A refit run keeps its selection run in <run>/selection: both are filed with the run.
             let runFolder =
                 let trimmed = folder.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar)
                 if Path.GetFileName trimmed = Repro.Harness.Train.SelectionFolderName then Path.GetDirectoryName trimmed else trimmed
