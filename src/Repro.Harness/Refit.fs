@@ -36,7 +36,7 @@ let selected (selectionFolder: string) (isFitted: bool) (result: Execution.RunRe
     | _ when isFitted ->
         match RunFolder.validationNdcg selectionFolder with
         | Some ndcg -> Ok { Epoch = None; ValidationNdcg = ndcg }
-        | None -> Error(sprintf "%s has no validation Ndcg@100: it is not a finished run of a fitted model" metricsPath)
+        | None -> Error(sprintf "%s has no validation NDCG@100: it is not a finished run of a fitted model" metricsPath)
     | _ ->
         let extras = RunFolder.readPart selectionFolder "test" |> Option.map snd |> Option.defaultValue []
         match List.tryFind (fst >> (=) "bestEpoch") extras, List.tryFind (fst >> (=) "bestValidationNdcg@100") extras with

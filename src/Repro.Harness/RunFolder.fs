@@ -159,11 +159,14 @@ let readPart (folder: string) (part: string) : (RecordedMetric list * (string * 
 /// A run is finished when metrics.json has a "test" part (the contract).
 let isFinished (folder: string) = (readPart folder "test").IsSome
 
-/// Selection metric of a finished folder: validation NDCG@100, or for runs older than the
-/// "validation" part the training driver's best validation NDCG@100 (contract).
+/// Selection metric of a finished folder: validation NDCG@100 (the paper's, else LightGCN's, which
+/// protocols with LightGCN-style metrics record alone), or for runs older than the "validation" part
+/// the training driver's best validation NDCG@100 (contract).
 let validationNdcg (folder: string) : float option =
     match readPart folder "validation" with
-    | Some(metrics, _) -> metrics |> List.tryFind (fun m -> m.Name = "Ndcg@100") |> Option.map (fun m -> m.Mean)
+    | Some(metrics, _) ->
+        let named (name: string) = metrics |> List.tryFind (fun m -> m.Name = name) |> Option.map (fun m -> m.Mean)
+        named "Ndcg@100" |> Option.orElse (named "NdcgLightGcn@100")
     | None ->
         readPart folder "test"
         |> Option.bind (fun (_, extras) -> extras |> List.tryFind (fst >> (=) "bestValidationNdcg@100") |> Option.map snd)

@@ -28,6 +28,21 @@ let tests =
             Expect.equal (rowItems split.Train) [ 110; 111 ] "training: the rest"
             Expect.equal (rowItems split.TestFoldIn) [ 105 .. 111 ] "test input: training and validation"
 
+        testCase "leave-5-by-time-refit trains again on the training rows plus the validation targets, never the test ones" <| fun () ->
+            let events = read (user7 [ for i in 0 .. 11 -> 100 + i, 1000 - i ])
+            let data = Repro.Harness.RunData.leaveLastByTime "amusic" (LeaveLastByTimeSplit.Build events)
+            let item (code: int) = int events.ItemIds.[code]
+            let rowItems (m: Repro.Core.Sparse.CsrMatrix) = rowsOf m |> List.head |> List.map item |> List.sort
+            let trained = Repro.Harness.Refit.data Repro.Harness.LeaveLastByTimeRefit data { Epoch = Some 3; ValidationNdcg = 0.5 }
+            Expect.equal (rowItems data.Train) [ 110; 111 ] "the selection run trains on the training rows"
+            Expect.equal (rowItems trained.Train) [ 105 .. 111 ] "the refit on those plus the validation targets"
+            Expect.equal (rowItems trained.TestFoldIn) [ 105 .. 111 ] "its test input is unchanged"
+            Expect.equal (rowItems trained.TestTarget) [ 100 .. 104 ] "and so are its test targets"
+            Expect.stringContains trained.Protocol "leave-5-by-time-refit, refit: trained on the training rows plus the validation events for the 3 epochs selected" "run.json says how it trained"
+            let fitted = Repro.Harness.Refit.data Repro.Harness.LeaveLastByTimeRefit data { Epoch = None; ValidationNdcg = 0.5 }
+            Expect.equal (rowItems fitted.Train) [ 105 .. 111 ] "a fitted model's refit too"
+            Expect.stringContains fitted.Protocol "fitted on the training rows plus the validation events at the settings" "without an epoch count"
+
         testCase "ties in time keep file order (a stable sort), so the later line is later" <| fun () ->
             // All 10 events at one time: file order decides; the last 5 lines are test.
             let split = LeaveLastByTimeSplit.Build(read (user7 [ for i in 0 .. 9 -> 200 + i, 5 ]))

@@ -317,15 +317,53 @@ let tests =
                 | Error why -> failtestf "unexpected error %s" why
                 Expect.isFalse (File.Exists(Path.Combine(out, "run.json"))) "the refit did not start")
 
-        testCase "weak-refit refuses a fitted model, and tune refuses weak-refit" <| fun () ->
+        testCase "a fitted model under weak-refit is fitted on the carve, then again on the whole training rows; tune refuses the refit protocols" <| fun () ->
             withFolder (fun dir ->
                 writeTinyLightGcnSplit (Path.Combine(dir, "gowalla"))
-                let code, _, err = repro (Path.Combine(dir, "cache")) [ "--data-dir"; dir; "train"; "--dataset"; "gowalla"; "--protocol"; "weak-refit"; "--model"; "ease"; "--out"; Path.Combine(dir, "run") ]
-                Expect.equal code 1 "train exit code"
-                Expect.stringContains err "use --protocol weak" "says what to use"
-                let code, _, err = repro (Path.Combine(dir, "cache")) [ "--data-dir"; dir; "tune"; "--dataset"; "gowalla"; "--protocol"; "weak-refit"; "--model"; "mult-vae"; "--out"; Path.Combine(dir, "tune") ]
-                Expect.equal code 2 "tune: a usage error"
-                Expect.stringContains err "tune with --protocol weak" "says what to do instead")
+                let out = Path.Combine(dir, "run")
+                let code, stdout, err = repro (Path.Combine(dir, "cache")) [ "--data-dir"; dir; "train"; "--dataset"; "gowalla"; "--protocol"; "weak-refit"; "--model"; "ease"; "--set"; "lambda=20"; "--threads"; "1"; "--out"; out ]
+                Expect.equal code 0 (sprintf "train exit code; stderr: %s" err)
+                let selection = Path.Combine(out, "selection")
+                let part folder name = Repro.Harness.RunFolder.readPart folder name |> Option.get
+                let metric folder name part' = fst (part folder part') |> List.find (fun m -> m.Name = name)
+                Expect.isGreaterThan (metric selection "Ndcg@100" "validation").Users 0 "the selection run is validated on the carve"
+                let extras = snd (part out "test")
+                Expect.equal (List.tryFind (fst >> (=) "selectionValidationNdcg@100") extras |> Option.map snd)
+                    (Some (metric selection "Ndcg@100" "validation").Mean) "the refit records its selection run's validation NDCG@100"
+                Expect.isFalse (extras |> List.exists (fst >> (=) "selectedEpoch")) "and no epoch count: a fitted model has none"
+                let weights folder = File.ReadAllBytes(Path.Combine(folder, "model.bin"))
+                Expect.isFalse (weights out = weights selection) "the refit saw the carve's items, so its item-item weights differ"
+                use run = JsonDocument.Parse(File.ReadAllText(Path.Combine(out, "run.json")))
+                Expect.stringContains (run.RootElement.GetProperty("protocol").GetString()) "fitted on the whole training rows" "run.json says how it was fitted"
+                Expect.stringContains stdout "step 2 of 2: fitted again" "the command says what it did"
+                for protocol, under in [ "weak-refit", "weak"; "leave-5-by-time-refit", "leave-5-by-time" ] do
+                    let code, _, err = repro (Path.Combine(dir, "cache")) [ "--data-dir"; dir; "tune"; "--dataset"; "gowalla"; "--protocol"; protocol; "--model"; "mult-vae"; "--out"; Path.Combine(dir, "tune") ]
+                    Expect.equal code 2 (sprintf "tune under %s: a usage error" protocol)
+                    Expect.stringContains err (sprintf "tune with --protocol %s, then refit the chosen point with 'repro train --protocol %s'" under protocol) "says what to do instead")
+
+        testCase "leave-5-by-time-refit selects the epoch count on the validation events, then trains that many epochs with them" <| fun () ->
+            withFolder (fun dir ->
+                // 40 users in two taste groups, 14 timed events each: 4 train, 5 validation, 5 test.
+                Directory.CreateDirectory(Path.Combine(dir, "amusic")) |> ignore
+                let rng = Random 3
+                File.WriteAllLines(Path.Combine(dir, "amusic", "amusic.rating"),
+                    [ for u in 1 .. 40 do
+                        let group = if u % 2 = 0 then [ 1 .. 16 ] else [ 17 .. 32 ]
+                        for t, item in group |> List.sortBy (fun _ -> rng.Next()) |> List.take 14 |> List.indexed -> sprintf "%d,%d,5,%d" u item (1000 + t) ])
+                let out = Path.Combine(dir, "run")
+                let code, stdout, err =
+                    repro (Path.Combine(dir, "cache"))
+                        [ "--data-dir"; dir; "train"; "--dataset"; "amusic"; "--protocol"; "leave-5-by-time-refit"; "--model"; "mult-vae"; "--seed"; "7"; "--out"; out
+                          "--set"; "hidden=0"; "--set"; "latent=8"; "--set"; "batch-size=8"; "--epochs"; "5"; "--threads"; "1" ]
+                Expect.equal code 0 (sprintf "exit code; stderr: %s" err)
+                let selection = Path.Combine(out, "selection")
+                let best = Repro.Harness.RunFolder.readPart selection "test" |> Option.get |> snd |> List.find (fst >> (=) "bestEpoch") |> snd |> int
+                Expect.equal (File.ReadAllLines(Path.Combine(out, "epochs.tsv")).Length) (best + 1) "the refit trains exactly the selected epoch count"
+                use run = JsonDocument.Parse(File.ReadAllText(Path.Combine(out, "run.json")))
+                Expect.stringContains (run.RootElement.GetProperty("protocol").GetString()) (sprintf "trained on the training rows plus the validation events for the %d epochs selected" best) "run.json says how"
+                use sel = JsonDocument.Parse(File.ReadAllText(Path.Combine(selection, "run.json")))
+                Expect.stringStarts (sel.RootElement.GetProperty("protocol").GetString()) "leave-5-by-time (LOCA's split" "the selection run holds the validation events out"
+                Expect.stringContains stdout "Test (last epoch's weights)" "the command says which weights it tested")
 
         testCase "the weak protocol needs a dataset with a fixed split" <| fun () ->
             withFolder (fun dir ->
