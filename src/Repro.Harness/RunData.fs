@@ -66,15 +66,17 @@ module RunData =
     /// LOCA's leave-last-by-time split (spec seed-models 1.3) without its test-set selection: every
     /// user trains on the training part and is validated on the 5 events before the last 5 (input:
     /// the training row); at test the input is the training row plus the validation items, as weak's
-    /// test input is the whole training row. Metrics: LOCA's Recall@k = hits / targets and NDCG@k,
-    /// k in 10, 20, 50, 100.
+    /// test input is the whole training row. Metrics, k in 10, 20, 50, 100: hits / distinct targets
+    /// and NDCG@k (LightGCN's), and LOCA's own, which count a repeated test item each time it occurs.
     let leaveLastByTime (label: string) (split: LeaveLastByTimeSplit) =
         let rows = split.Users
         { Train = split.Train
           Validation = HeldOutSet(split.Train, split.ValidationTarget, 0, Array.init rows id, split.UserIds)
           TestFoldIn = split.TestFoldIn; TestTarget = split.TestTarget; ItemIds = split.ItemIds
           Protocol = sprintf "leave-5-by-time (LOCA's split; users >= 10 events; last 5 by time test; the 5 before validation), %d users, %d items, %d events" split.Users split.Items split.Events
-          TestMetrics = [ for k in [ 10; 20; 50; 100 ] -> MetricSpec.RecallLightGcn k ] @ [ for k in [ 10; 20; 50; 100 ] -> MetricSpec.NdcgLightGcn k ]
+          TestMetrics =
+            [ for k in [ 10; 20; 50; 100 ] -> MetricSpec.RecallLightGcn k ] @ [ for k in [ 10; 20; 50; 100 ] -> MetricSpec.NdcgLightGcn k ]
+            @ [ for k in [ 10; 20; 50; 100 ] -> MetricSpec.RecallLoca k ] @ [ for k in [ 10; 20; 50; 100 ] -> MetricSpec.NdcgLoca k ]
           DatasetLabel = label
           ItemContent = noContent label }
 

@@ -5,6 +5,8 @@ open Expecto
 open Repro.Core.Data
 open Repro.Core.Data.Readers
 open Repro.Core.Protocols
+open Repro.Core.Metrics
+open Repro.Core.Models
 open Repro.Tests.StrongGeneralizationTests
 
 /// Lines "user,item,rating,time" written to a temporary amusic.rating and read.
@@ -63,6 +65,9 @@ let tests =
             Expect.equal split.Events 12 "every line counts"
             Expect.equal split.TestTarget.NonZeros 5 "items 8, 9, 10, 11, 1"
             Expect.equal split.TestEventsInFoldIn 1 "item 1 is also in the training row"
+            let repeated = LeaveLastByTimeSplit.Build(read (user7 ([ for i in 1 .. 10 -> i, i ] @ [ 10, 11; 12, 12 ])))
+            Expect.equal (repeated.TestTarget.RowLength 0) 4 "the last five events are items 8, 9, 10, 10 and 12: 4 distinct items"
+            Expect.equal (repeated.TestTarget.RowValues(0).ToArray() |> Array.sum) 5.0f "valued by events: 5, as LOCA's test list"
 
         testCase "a malformed line names the file and the line" <| fun () ->
             let e = Expect.throwsC (fun () -> read [ "1,2,5,100"; "1,x,5,100" ] |> ignore) id
@@ -82,4 +87,13 @@ let tests =
             Expect.equal split.TestEventsInFoldIn 1_193 "test entries whose item is already in the input"
             for r in 0 .. split.Users - 1 do
                 if split.TestTarget.RowLength r < 1 || split.ValidationTarget.RowLength r < 1 then failtestf "row %d lacks targets" r
+
+        SharedData.testWithData "amusic" "AMusic: EASE (lambda 100) on everything before the test events gives the authors' code's numbers under LOCA's metrics (spec 1.4)" <| fun dir ->
+            // The authors' code, run unchanged, gives NDCG@100 0.0821, Recall@20 0.0720, Recall@100 0.1507.
+            let split = LeaveLastByTimeSplit.Build(LocaRatingReader.Read(Path.Combine(dir, "amusic.rating")))
+            use model = Repro.Core.Models.Ease.Ease.FitThroughUsers(split.TestFoldIn, Repro.Core.Models.Ease.EaseHyper(Lambda = 100.0))
+            let metrics = [| MetricSpec.NdcgLoca 100; MetricSpec.RecallLoca 20; MetricSpec.RecallLoca 100 |]
+            let result = Evaluator.Evaluate(model.AsBatchScorer(), split.TestFoldIn, split.TestTarget, metrics)
+            let rounded (m: MetricSpec) = System.Math.Round(result.[m].Summary.Mean, 4)
+            Expect.equal (metrics |> Array.map rounded) [| 0.0821; 0.0720; 0.1507 |] "NDCG@100, Recall@20, Recall@100 to the 4 decimals the authors' code prints"
     ]

@@ -286,6 +286,24 @@ let tests =
                 Expect.equal (recall.Summary.UsersUsed, recall.Summary.UsersExcluded) (2, 2) "counts"
                 Expect.isFalse (result.Metrics |> Seq.exists (fun m -> m.Values |> Array.exists Double.IsNaN)) "no NaN"
 
+            testCase "LOCA's metrics count a repeated target item each time; the others count it once" <| fun () ->
+                // Targets: item 2 twice (value 2), items 3, 4 and 5 once: 4 distinct items, 5 events.
+                let foldIn = csr 1 8 [| [| 0 |] |]
+                let targets = CsrMatrix(1, 8, [| 0; 4 |], [| 2; 3; 4; 5 |], [| 2.0f; 1.0f; 1.0f; 1.0f |])
+                // Ranking 2, 6, 3, 7, 1, 4, 5: hits at ranks 1 and 3 within the top 3, all four by rank 7.
+                let scores = [| [| 0.0f; 3.0f; 9.0f; 7.0f; 2.0f; 1.0f; 8.0f; 6.0f |] |]
+                let metrics = [| MetricSpec.RecallLoca 3; MetricSpec.RecallLightGcn 3; MetricSpec.NdcgLoca 10; MetricSpec.NdcgLightGcn 10 |]
+                let result = Evaluator.Evaluate(scorerOf scores, foldIn, targets, metrics)
+                let value m = result.[m].Values.[0]
+                Expect.floatClose Accuracy.veryHigh (value (MetricSpec.RecallLoca 3)) (2.0 / 5.0) "LOCA: 2 hits / 5 events"
+                Expect.floatClose Accuracy.veryHigh (value (MetricSpec.RecallLightGcn 3)) (2.0 / 4.0) "LightGCN: 2 hits / 4 items"
+                let d r = 1.0 / Math.Log2(float r + 1.0)
+                let dcg = d 1 + d 3 + d 6 + d 7
+                Expect.floatClose Accuracy.veryHigh (value (MetricSpec.NdcgLoca 10)) (dcg / (d 1 + d 2 + d 3 + d 4 + d 5)) "LOCA: IDCG of 5 positions, so 4 distinct hits cannot reach 1"
+                Expect.floatClose Accuracy.veryHigh (value (MetricSpec.NdcgLightGcn 10)) (dcg / (d 1 + d 2 + d 3 + d 4)) "LightGCN: IDCG of 4"
+                let binary = Evaluator.Evaluate(scorerOf scores, foldIn, csr 1 8 [| [| 2; 3; 4; 5 |] |], metrics)
+                Expect.equal binary.[MetricSpec.RecallLoca 3].Values binary.[MetricSpec.RecallLightGcn 3].Values "without counts the two recalls agree"
+
             testCase "never ranks fold-in items, even when the model scores them highest" <| fun () ->
                 let foldIn = csr 1 5 [| [| 0; 1 |] |]
                 let targets = csr 1 5 [| [| 2; 3 |] |]

@@ -112,13 +112,27 @@ public static class Evaluator
                     sorted.Sort();
                     RankingMetrics.MarkRelevant(ranked.AsSpan(0, found), sorted, relevant);
 
+                    int targetEvents = TargetEvents(targets, row);
                     for (int m = 0; m < metrics.Count; m++)
-                        values[m][position] = RankingMetrics.Compute(metrics[m], relevant.AsSpan(0, found), targetRow.Length);
+                        values[m][position] = RankingMetrics.Compute(metrics[m], relevant.AsSpan(0, found), targetRow.Length, targetEvents);
                 }
             });
         }
 
         return values;
+    }
+
+    /// <summary>
+    /// A user's target events: the sum of the row's values where the target matrix counts how often
+    /// each item occurs (LOCA's test lists, <see cref="Protocols.LeaveLastByTimeSplit"/>), else its
+    /// distinct items. Only LOCA's metrics use it.
+    /// </summary>
+    static int TargetEvents(CsrMatrix targets, int row)
+    {
+        if (targets.Values is null) return targets.RowLength(row);
+        double sum = 0;
+        foreach (var v in targets.RowValues(row)) sum += v;
+        return (int)Math.Round(sum);
     }
 
     /// <summary>Floats of score buffer that <see cref="Evaluate"/> needs: min(batchSize, users) x items.</summary>

@@ -13,6 +13,10 @@ public enum MetricKind
     NdcgLightGcn,
     /// <summary>Average precision at k (CDL's mAP@500 averages it over users; see <see cref="RankingMetrics.AveragePrecision"/>).</summary>
     AveragePrecision,
+    /// <summary>LOCA's Recall@k: hits / target events, a repeated test item counted each time (see <see cref="RankingMetrics.RecallLoca"/>).</summary>
+    RecallLoca,
+    /// <summary>LOCA's NDCG@k: IDCG over min(target events, k) positions (see <see cref="RankingMetrics.NdcgLoca"/>).</summary>
+    NdcgLoca,
 }
 
 /// <summary>A metric at a cut-off, e.g. Recall@20. The paper reports Recall@20, Recall@50 and NDCG@100.</summary>
@@ -26,6 +30,8 @@ public sealed record MetricSpec(MetricKind Kind, int K)
     public static MetricSpec RecallLightGcn(int k) => new(MetricKind.RecallLightGcn, k);
     public static MetricSpec NdcgLightGcn(int k) => new(MetricKind.NdcgLightGcn, k);
     public static MetricSpec AveragePrecision(int k) => new(MetricKind.AveragePrecision, k);
+    public static MetricSpec RecallLoca(int k) => new(MetricKind.RecallLoca, k);
+    public static MetricSpec NdcgLoca(int k) => new(MetricKind.NdcgLoca, k);
 
     /// <summary>The paper's three metrics (Table 2): Recall@20, Recall@50, NDCG@100.</summary>
     public static IReadOnlyList<MetricSpec> Paper { get; } = [Recall(20), Recall(50), Ndcg(100)];

@@ -68,9 +68,36 @@ public static class RankingMetrics
         return sum / Math.Min(targetCount, k);
     }
 
-    /// <summary>The value of <paramref name="metric"/> for one user.</summary>
-    public static double Compute(MetricSpec metric, ReadOnlySpan<bool> relevant, int targetCount) => metric.Kind switch
+    /// <summary>
+    /// LOCA's Recall@k (its <c>HoldoutEvaluator</c>): hits in the top k divided by the user's target
+    /// events, <c>len(target_u)</c> of a test list that keeps an item as often as it occurs (LOCA's
+    /// AMusic has 1,130 repeated test entries). With every target item once it is <see cref="RecallLightGcn"/>.
+    /// </summary>
+    public static double RecallLoca(ReadOnlySpan<bool> relevant, int targetEvents, int k)
     {
+        Check(targetEvents, k);
+        return (double)Hits(relevant, k) / targetEvents;
+    }
+
+    /// <summary>
+    /// LOCA's NDCG@k: binary gains (an item in the test list is one hit however often it occurs)
+    /// over an ideal DCG of min(target events, k) positions, so a repeated test item lowers the
+    /// maximum below 1. With every target item once it is <see cref="Ndcg"/>.
+    /// </summary>
+    public static double NdcgLoca(ReadOnlySpan<bool> relevant, int targetEvents, int k) => Ndcg(relevant, targetEvents, k);
+
+    /// <summary>The value of <paramref name="metric"/> for one user whose targets are distinct items.</summary>
+    public static double Compute(MetricSpec metric, ReadOnlySpan<bool> relevant, int targetCount) =>
+        Compute(metric, relevant, targetCount, targetCount);
+
+    /// <summary>
+    /// The value of <paramref name="metric"/> for one user with <paramref name="targetCount"/> distinct
+    /// target items from <paramref name="targetEvents"/> target events; only LOCA's metrics count events.
+    /// </summary>
+    public static double Compute(MetricSpec metric, ReadOnlySpan<bool> relevant, int targetCount, int targetEvents) => metric.Kind switch
+    {
+        MetricKind.RecallLoca => RecallLoca(relevant, targetEvents, metric.K),
+        MetricKind.NdcgLoca => NdcgLoca(relevant, targetEvents, metric.K),
         MetricKind.Recall => Recall(relevant, targetCount, metric.K),
         MetricKind.Ndcg => Ndcg(relevant, targetCount, metric.K),
         MetricKind.RecallLightGcn => RecallLightGcn(relevant, targetCount, metric.K),

@@ -11,7 +11,9 @@ namespace Repro.Core.Protocols;
 /// the validation targets, the rest the training row. Every event is a positive. Every user trains on
 /// the training part; at test a user's input is the training row plus the validation items (what LOCA
 /// feeds: everything before the test items), excluded from the ranking. Repeated (user, item) events
-/// count for the cut and appear once in each matrix. The item space is every item of the file.
+/// count for the cut and appear once in each matrix; the target matrices' values say how many events
+/// each item stands for, which LOCA's metrics count (its test lists keep repeats). The item space is
+/// every item of the file.
 /// </summary>
 public sealed class LeaveLastByTimeSplit
 {
@@ -31,11 +33,11 @@ public sealed class LeaveLastByTimeSplit
 
     /// <summary>Each user's training items (all but the last validation + test events).</summary>
     public CsrMatrix Train { get; }
-    /// <summary>Each user's validation targets; the validation input is <see cref="Train"/>.</summary>
+    /// <summary>Each user's validation targets, valued by their events; the validation input is <see cref="Train"/>.</summary>
     public CsrMatrix ValidationTarget { get; }
     /// <summary>Training plus validation items: the test input, excluded from the test ranking.</summary>
     public CsrMatrix TestFoldIn { get; }
-    /// <summary>Each user's test targets.</summary>
+    /// <summary>Each user's test targets, each valued by how many of the user's test events it is (5 in all per user).</summary>
     public CsrMatrix TestTarget { get; }
     /// <summary>Original id of each row.</summary>
     public string[] UserIds { get; }
@@ -84,9 +86,26 @@ public sealed class LeaveLastByTimeSplit
         int items = events.ItemCount;
         var train = Distinct(kept.Length, items, trainRows, trainCols);
         var foldIn = Distinct(kept.Length, items, trainRows.Concat(valRows).ToList(), trainCols.Concat(valCols).ToList());
-        return new LeaveLastByTimeSplit(train, Distinct(kept.Length, items, valRows, valCols), foldIn,
-            Distinct(kept.Length, items, testRows, testCols),
+        return new LeaveLastByTimeSplit(train, Counted(kept.Length, items, valRows, valCols), foldIn,
+            Counted(kept.Length, items, testRows, testCols),
             kept.Select(u => events.UserIds[u]).ToArray(), events.ItemIds, total, ties, testInFoldIn);
+    }
+
+    /// <summary>The pairs' matrix, each pair once (columns of a row in first-occurrence order), valued by how often it occurs.</summary>
+    private static CsrMatrix Counted(int rows, int columns, List<int> rowOf, List<int> columnOf)
+    {
+        var binary = Distinct(rows, columns, rowOf, columnOf);
+        var count = new Dictionary<long, int>();
+        for (int k = 0; k < rowOf.Count; k++)
+        {
+            long key = (long)rowOf[k] * columns + columnOf[k];
+            count[key] = count.GetValueOrDefault(key) + 1;
+        }
+        var values = new float[binary.NonZeros];
+        for (int r = 0; r < rows; r++)
+            for (int p = binary.RowStart[r]; p < binary.RowStart[r + 1]; p++)
+                values[p] = count[(long)r * columns + binary.ColumnIndex[p]];
+        return new CsrMatrix(rows, columns, binary.RowStart, binary.ColumnIndex, values);
     }
 
     /// <summary>A binary matrix of the pairs, each pair once, columns of a row in first-occurrence order.</summary>
