@@ -14,33 +14,23 @@ namespace Repro.Core.Networks;
 /// </summary>
 public sealed partial class SparseAutoencoder
 {
-    private readonly Bf16OutputLayer? _bf16;
+    private readonly OutputLayerProducts _outputProducts;
 
     /// <summary>The number format of the output layer's products.</summary>
     public ProductPrecision Precision => _options.Precision;
 
+    /// <summary>Layer l's products: the output layer's at the network's precision, the others fp32.</summary>
+    private OutputLayerProducts ProductsOf(int l) => l == _layers.Length - 1 ? _outputProducts : OutputLayerProducts.Fp32;
+
     /// <summary>out_l[:b] = input_l[:b] W_l (before bias and activation).</summary>
-    private void LayerProduct(int l, int b)
-    {
-        var layer = _layers[l];
-        if (_bf16 is { } bf && l == _layers.Length - 1) bf.Forward(Rows(_outT[l], b), InputTensor(l, b), _weightT[l], layer.OutByIn, b);
-        else Rows(_outT[l], b).addmm_(InputTensor(l, b), layer.OutByIn ? _weightT[l].t() : _weightT[l], 0f, 1f);
-    }
+    private void LayerProduct(int l, int b) =>
+        ProductsOf(l).Forward(Rows(_outT[l], b), InputTensor(l, b), _weightT[l], _layers[l].OutByIn, b);
 
     /// <summary>d W_l = input_l^T dPre (stored as the weight is).</summary>
-    private void WeightGradientProduct(int l, int b, Tensor dPre)
-    {
-        var layer = _layers[l];
-        if (_bf16 is { } bf && l == _layers.Length - 1) bf.WeightGradient(_weightGradT[l], dPre, layer.OutByIn, b);
-        else if (layer.OutByIn) _weightGradT[l].addmm_(dPre.t(), InputTensor(l, b), 0f, 1f);
-        else _weightGradT[l].addmm_(InputTensor(l, b).t(), dPre, 0f, 1f);
-    }
+    private void WeightGradientProduct(int l, int b, Tensor dPre) =>
+        ProductsOf(l).WeightGradient(_weightGradT[l], dPre, InputTensor(l, b), _layers[l].OutByIn, b);
 
     /// <summary>target = dPre W_l^T, the gradient with respect to the layer's input.</summary>
-    private void InputGradientProduct(int l, int b, Tensor dPre, Tensor target)
-    {
-        var layer = _layers[l];
-        if (_bf16 is { } bf && l == _layers.Length - 1) bf.InputGradient(target, layer.OutByIn, b);
-        else target.addmm_(dPre, layer.OutByIn ? _weightT[l] : _weightT[l].t(), 0f, 1f);
-    }
+    private void InputGradientProduct(int l, int b, Tensor dPre, Tensor target) =>
+        ProductsOf(l).InputGradient(target, dPre, _weightT[l], _layers[l].OutByIn, b);
 }

@@ -111,11 +111,7 @@ public sealed partial class SparseAutoencoder : IDisposable
         _weightT = _layers.Select(l => Parameters.Tensor(l.Weight)).ToArray();
         _weightGradT = _layers.Select(l => Gradients.Tensor(l.Weight)).ToArray();
         _firstLayerGradient = new SparseRowGradient(Items, _layers[0].Out);
-        if (_options.Precision == ProductPrecision.Bf16)
-        {
-            var output = _layers[^1];
-            _bf16 = new Bf16OutputLayer(_weightT[^1].shape[0], _weightT[^1].shape[1], output.In, output.Out);
-        }
+        _outputProducts = OutputLayerProducts.Create(_options.Precision, _weightT[^1].shape[0], _weightT[^1].shape[1], _layers[^1].In, _layers[^1].Out);
 
         // Initialisation (spec 2.1 "Init"): Glorot-uniform weights, truncated N(0, 0.001^2) biases.
         var init = new SeededRandom(seed);
@@ -619,7 +615,7 @@ public sealed partial class SparseAutoencoder : IDisposable
     public void Dispose()
     {
         DisposeBuffers();
-        _bf16?.Dispose();
+        _outputProducts.Dispose();
         Parameters.Dispose();
         Gradients.Dispose();
     }

@@ -49,7 +49,7 @@ public sealed class Cdae : TrainedModel<CdaeHyper>
     private int _hiddenAt, _dHiddenAt, _outAt; // where the 64-byte-aligned part of each buffer starts
     private float[] _nodes = [], _nodeM = [], _nodeV = [];
     private Tensor? _hiddenT, _dHiddenT, _outT;
-    private readonly Bf16OutputLayer? _bf16; // the output layer's products at precision bf16
+    private readonly OutputLayerProducts _outputProducts; // at the model's precision
 
     /// <param name="items">Item columns of every matrix the model sees.</param>
     /// <param name="seed">Fixes the initial weights and the dropout masks.</param>
@@ -67,7 +67,7 @@ public sealed class Cdae : TrainedModel<CdaeHyper>
         Gradients = Parameters.SameLayout();
         Optimizer = new TfAdam(Parameters, Gradients, hyper.LearningRate);
         _firstLayerGradient = new SparseRowGradient(items, _k);
-        if (hyper.Precision == ProductPrecision.Bf16) _bf16 = new Bf16OutputLayer(items, _k, _k, items);
+        _outputProducts = OutputLayerProducts.Create(hyper.Precision, items, _k, _k, items);
 
         // Same initialisation as the Mult models (spec 2.1 "Init"): Glorot-uniform weights, truncated N(0, 0.001^2) biases.
         var init = new SeededRandom(seed);
@@ -310,8 +310,7 @@ public sealed class Cdae : TrainedModel<CdaeHyper>
         TensorPrimitives.Tanh(hidden, hidden);
         var output = _outT!.narrow(0, 0, b);
         var hiddenRows = _hiddenT!.narrow(0, 0, b);
-        if (_bf16 is { } bf) bf.Forward(output, hiddenRows, Parameters.Tensor(OutW), outByIn: true, b);
-        else output.addmm_(hiddenRows, Parameters.Tensor(OutW).t(), 0f, 1f);
+        _outputProducts.Forward(output, hiddenRows, Parameters.Tensor(OutW), outByIn: true, b);
     }
 
     /// <summary>
@@ -364,18 +363,8 @@ public sealed class Cdae : TrainedModel<CdaeHyper>
         using var scope = torch.NewDisposeScope();
         var dA = _outT!.narrow(0, 0, b);
         var dHidden = _dHiddenT!.narrow(0, 0, b);
-        if (_bf16 is { } bf)
-        {
-            // operands as HiddenAndOutput left them in bf16 for this batch
-            if (weightGradient) bf.WeightGradient(Gradients.Tensor(OutW), dA, outByIn: true, b);
-            else bf.HoldGradient(dA, b);
-            bf.InputGradient(dHidden, outByIn: true, b);
-        }
-        else
-        {
-            if (weightGradient) Gradients.Tensor(OutW).addmm_(dA.t(), _hiddenT!.narrow(0, 0, b), 0f, 1f);
-            dHidden.addmm_(dA, Parameters.Tensor(OutW), 0f, 1f);
-        }
+        if (weightGradient) _outputProducts.WeightGradient(Gradients.Tensor(OutW), dA, _hiddenT!.narrow(0, 0, b), outByIn: true, b);
+        _outputProducts.InputGradient(dHidden, dA, Parameters.Tensor(OutW), outByIn: true, b);
         var dSpan = _dHidden.AsSpan(_dHiddenAt, b * _k);
         var hSpan = _hidden.AsSpan(_hiddenAt, b * _k);
         var d = MemoryMarshal.Cast<float, Vector<float>>(dSpan);
@@ -520,7 +509,7 @@ public sealed class Cdae : TrainedModel<CdaeHyper>
     public override void Dispose()
     {
         DisposeBuffers();
-        _bf16?.Dispose();
+        _outputProducts.Dispose();
         Parameters.Dispose();
         Gradients.Dispose();
     }

@@ -49,7 +49,7 @@ public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch
     private AlignedBuffer? _logits, _dz, _eps, _klWeight;
     private readonly Tensor _decoderWeight;          // aligned libtorch copy of dec.W for the products
     private readonly Tensor _decoderWeightGradient;  // aligned, copied into the flat gradient
-    private readonly Bf16OutputLayer? _bf16;          // the decoder's products at precision bf16
+    private readonly OutputLayerProducts _decoderProducts; // at the model's precision
     private int _pass;
 
     /// <param name="items">Item columns of every matrix the model will see.</param>
@@ -68,7 +68,7 @@ public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch
         _decoderGradients = _decoder.SameLayout();
         _decoderWeight = torch.empty(items, hyper.Latent, ScalarType.Float32).DetachFromDisposeScope();
         _decoderWeightGradient = torch.empty(items, hyper.Latent, ScalarType.Float32).DetachFromDisposeScope();
-        if (hyper.Precision == ProductPrecision.Bf16) _bf16 = new Bf16OutputLayer(items, hyper.Latent, hyper.Latent, items);
+        _decoderProducts = OutputLayerProducts.Create(hyper.Precision, items, hyper.Latent, hyper.Latent, items);
         double bound = 1 / Math.Sqrt(hyper.Latent); // nn.Linear(latent, items): U(-1/sqrt(latent), 1/sqrt(latent))
         var d = _decoder.Data;
         for (int k = 0; k < d.Length; k++) d[k] = (float)((2 * init.NextDouble() - 1) * bound);
@@ -197,27 +197,20 @@ public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch
         var weight = _decoderWeight;
         weight.copy_(_decoder.Tensor(DecoderWeight)); // the optimiser updates the flat buffer
         var logits = _logits!.Tensor.narrow(0, 0, b);
-        if (_bf16 is { } bf) bf.Forward(logits, zValues, weight, outByIn: true, b);
-        else logits.addmm_(zValues, weight.t(), 0f, 1f);
+        _decoderProducts.Forward(logits, zValues, weight, outByIn: true, b);
         double nll = LikelihoodPass(b) / b;
         long t5 = Stopwatch.GetTimestamp();
 
         if (encoderPass)
         {
             var dz = _dz!.Tensor.narrow(0, 0, b);
-            if (_bf16 is { } bf16)
-            {
-                bf16.HoldGradient(logits, b);
-                bf16.InputGradient(dz, outByIn: true, b);
-            }
-            else dz.addmm_(logits, weight, 0f, 1f);
+            _decoderProducts.InputGradient(dz, logits, weight, outByIn: true, b);
             var loss = weightedKl.add(z.mul(dz).sum(), RecVaeScalars.One);
             _encoder.Backward(loss);
         }
         else
         {
-            if (_bf16 is { } bf16) bf16.WeightGradient(_decoderWeightGradient, logits, outByIn: true, b);
-            else _decoderWeightGradient.addmm_(logits.t(), zValues, 0f, 1f);
+            _decoderProducts.WeightGradient(_decoderWeightGradient, logits, zValues, outByIn: true, b);
             _decoderGradients.Tensor(DecoderWeight).copy_(_decoderWeightGradient);
         }
         long t6 = Stopwatch.GetTimestamp();
@@ -268,8 +261,7 @@ public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch
             {
                 var (mu, _) = _encoder.Forward(_batch, gradient: false);
                 var logits = _logits!.Tensor.narrow(0, 0, chunk.Length);
-                if (_bf16 is { } bf) bf.Forward(logits, mu, _decoderWeight, outByIn: true, chunk.Length);
-                else logits.addmm_(mu, _decoderWeight.t(), 0f, 1f);
+                _decoderProducts.Forward(logits, mu, _decoderWeight, outByIn: true, chunk.Length);
             }
             for (int u = 0; u < chunk.Length; u++)
             {
@@ -401,7 +393,7 @@ public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch
         _decoderGradients.Dispose();
         _decoderWeight.Dispose();
         _decoderWeightGradient.Dispose();
-        _bf16?.Dispose();
+        _decoderProducts.Dispose();
     }
 }
 
