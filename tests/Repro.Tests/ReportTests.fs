@@ -210,6 +210,22 @@ let tests =
                         | _ -> failtest "a line chart"
                     | _, problems -> failtestf "no curve: %A" problems)
 
+            testCase "an experiment's refit of a fitted model files its selection run in the same table, and the refit wins the tie" <| fun () ->
+                withFolder (fun dir ->
+                    // The runner writes experiment.json into the refit's folder only; selection/ has none.
+                    let refit = write dir { fixture with Model = "ease"; Group = "EASE"; Test = ndcg 0.32 0.01; Validation = Some 0.9 }
+                    let metrics = Path.Combine(refit, "metrics.json")
+                    File.WriteAllText(metrics, File.ReadAllText(metrics).Replace("{\"test\":{", "{\"test\":{\"selectionValidationNdcg@100\":0.3,"))
+                    let selection = write (Path.Combine(dir, "elsewhere")) { fixture with Experiment = None; Model = "ease"; Test = ndcg 0.30 0.01; Validation = Some 0.3 }
+                    Directory.Move(selection, Path.Combine(refit, "selection"))
+                    Directory.Delete(Path.Combine(dir, "elsewhere"), true)
+                    let runs = (RunIndex.load dir).Runs
+                    Expect.equal (runs |> List.map (fun r -> r.Experiment, r.Unfiled, r.Group) |> List.distinct) [ "exp", None, "EASE" ] "both filed under the refit's experiment and group"
+                    Expect.equal (runs |> List.filter _.IsRefit |> List.map _.Folder) [ refit ] "a fitted refit (no selectedEpoch) is a refit"
+                    let r = row (tablesOf dir |> List.exactlyOne) "EASE"
+                    Expect.equal (r.GridPoints |> List.map _.SettingsHash |> List.sort) [ "aaaaaaaa"; "aaaaaaaa-refit" ] "the selection run and the refit are two points of one row"
+                    Expect.equal (r.Chosen.Runs |> List.map _.Folder) [ refit ] "the refit wins the tie at the selection's 0.3, not its own 0.9")
+
             testCase "the published number, the difference and whether it lies within 2 standard errors" <| fun () ->
                 withFolder (fun dir ->
                     let test = [ "Recall@20", 0.400, 0.002; "Recall@50", 0.537, 0.002; "Ndcg@100", 0.429, 0.002 ]

@@ -118,7 +118,12 @@ let private (>>=) r f = Result.bind f r
 let read (folder: string) : Result<Run, string> =
     let runPath = Path.Combine(folder, "run.json")
     let metricsPath = Path.Combine(folder, "metrics.json")
-    let experimentPath = Path.Combine(folder, "experiment.json")
+    let experimentPath =
+        // A refit's selection run (<run>/selection) is filed with its run, under the run's experiment.json.
+        let own = Path.Combine(folder, "experiment.json")
+        let trimmed = folder.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar)
+        let runs = Path.Combine(defaultArg (Option.ofObj (Path.GetDirectoryName trimmed)) "", "experiment.json")
+        if not (File.Exists own) && Path.GetFileName trimmed = Repro.Harness.Train.SelectionFolderName && File.Exists runs then runs else own
     let errorPath = Path.Combine(folder, "error.txt")
     // A run is finished when metrics.json has a test part (contract); error.txt explains one that is not.
     let unfinished (why: string) =
@@ -166,11 +171,15 @@ let read (folder: string) : Result<Run, string> =
             str experimentPath e "settingsHash" >>= fun hash -> Ok(Some(id, group, hash))
     declared >>= fun declared ->
     let selection =
-        // A refit (weak-refit, leave-5-by-time-refit) trained on its validation targets: its selection run's number counts.
-        match testExtras |> List.tryFind (fun (n, _) -> n = "selectionValidationNdcg@100"), validation |> List.tryFind (fun (n, _) -> n = "Ndcg@100") with
-        | Some(_, v), _ -> Some v
-        | None, Some(_, v) -> Some v.Mean
-        | None, None -> testExtras |> List.tryFind (fun (n, _) -> n = "bestValidationNdcg@100") |> Option.map snd
+        // A refit (weak-refit, leave-5-by-time-refit) trained on its validation targets: its selection
+        // run's number counts, which is that run's own below (the same number, so the two tie).
+        let extra name = testExtras |> List.tryFind (fun (n, _) -> n = name) |> Option.map snd
+        let validated name = validation |> List.tryFind (fun (n, _) -> n = name) |> Option.map (fun (_, v) -> v.Mean)
+        extra "selectionValidationNdcg@100"
+        |> Option.orElse (validated "Ndcg@100")
+        |> Option.orElse (extra "bestValidationNdcg@100")
+        // Protocols that record LightGCN's metrics alone (LOCA's split).
+        |> Option.orElse (validated "NdcgLightGcn@100")
     // The runner's seed index (s1, s2, ...) names seeds in tables; run.json keeps the derived seed.
     let seed =
         match experimentDoc with
