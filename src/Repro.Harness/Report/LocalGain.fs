@@ -57,12 +57,18 @@ let gains (tables: Table list) : Gain list =
 
 /// Weighted least-squares slope of the gain on log10 training users (weights 1 / s.e.²), its standard
 /// error with the gains' standard errors taken as known, and the two-sided p of slope / s.e. from the
-/// normal distribution. None with fewer than two sizes.
+/// normal distribution, over the rows whose local models score most of their test users. None with
+/// fewer than two sizes.
 type Trend = { Model: string; Datasets: int; Slope: float; StandardError: float; PValue: float }
+
+/// Where more than half the test users fall back, a LOCA row scores them with its global model: its Δ
+/// measures that model against the base row, not locality. Such a row is also nearly the base row
+/// when the global model is the base model (LOCA-EASE), so its tiny s.e. would pin a weighted fit.
+let private mostlyGlobal (g: Gain) = g.Fallback |> Option.exists (fun f -> f > 0.5)
 
 let trend (model: string) (gains: Gain list) : Trend option =
     let points =
-        gains |> List.filter (fun g -> g.Model = model && g.TrainingUsers.IsSome && g.StandardError > 0.0)
+        gains |> List.filter (fun g -> g.Model = model && not (mostlyGlobal g) && g.TrainingUsers.IsSome && g.StandardError > 0.0)
         |> List.map (fun g -> log10 (float g.TrainingUsers.Value), g.Test.MeanDifference, 1.0 / (g.StandardError * g.StandardError))
     if (points |> List.map (fun (x, _, _) -> x) |> List.distinct).Length < 2 then None
     else
@@ -93,26 +99,25 @@ let cells (gains: Gain list) : string list * string list list =
           count g.Test.Pairs
           (match g.Fallback with Some f -> (100.0 * f).ToString("0.0", inv) + "%" | None -> "not recorded") ] ]
 
-/// The sentence under the table for each LOCA model: the slope, or why there is none, and whether
-/// the gains are the local models' at all: where most test users fall back, a LOCA row scores them
-/// with its global model, so its Δ measures that model against the base row, not locality.
+/// The sentence under the table for each LOCA model: the slope over the datasets where its local
+/// models score most test users, or why there is none, and which rows were left out of it and why.
 let trendLines (gains: Gain list) =
     [ for model in gains |> List.map _.Model |> List.distinct |> List.sort ->
         let slope =
             match trend model gains with
             | Some t ->
-                sprintf "%s: slope of Δ on log10 training users %s ± %s over %d datasets (p = %s): %s" model (signed t.Slope) (f4 t.StandardError) t.Datasets (pValue t.PValue)
+                sprintf "%s: slope of Δ on log10 training users %s ± %s over %d datasets where its local models score most test users (p = %s): %s" model (signed t.Slope) (f4 t.StandardError) t.Datasets (pValue t.PValue)
                     (if t.Slope > 2.0 * t.StandardError then "the gain grows with size, by more than 2 s.e."
                      elif t.Slope < -2.0 * t.StandardError then "the gain shrinks with size, by more than 2 s.e."
                      else "no trend within 2 s.e.")
-            | None -> sprintf "%s: fewer than two dataset sizes, no slope" model
-        let mostlyGlobal =
-            gains |> List.filter (fun g -> g.Model = model && g.Fallback |> Option.exists (fun f -> f > 0.5))
+            | None -> sprintf "%s: fewer than two dataset sizes where its local models score most test users, no slope" model
+        let leftOut =
+            gains |> List.filter (fun g -> g.Model = model && mostlyGlobal g)
             |> List.map (fun g -> sprintf "%s (%s%%)" (Names.dataset g.Dataset) ((100.0 * g.Fallback.Value).ToString("0", inv)))
-        if mostlyGlobal.IsEmpty then slope
+        if leftOut.IsEmpty then slope
         else
-            slope + sprintf "; most test users fall back to the global model on %s: there the Δ is mostly the global model's against %s, not the local models'"
-                        (String.Join(", ", mostlyGlobal)) (gains |> List.find (fun g -> g.Model = model)).Base ]
+            slope + sprintf "; left out, as most test users fall back to the global model there: %s, where the Δ is mostly the global model's against %s, not the local models'"
+                        (String.Join(", ", leftOut)) (gains |> List.find (fun g -> g.Model = model)).Base ]
 
 /// Δ NDCG@100 against log10 training users, one line per LOCA model with ± one s.e. bars, and zero.
 let figure (fileStem: string) (title: string) (gains: Gain list) : Figures.Figure option =
