@@ -118,12 +118,14 @@ let private (>>=) r f = Result.bind f r
 let read (folder: string) : Result<Run, string> =
     let runPath = Path.Combine(folder, "run.json")
     let metricsPath = Path.Combine(folder, "metrics.json")
+    // A refit's selection run (<run>/selection) is filed with its run.
+    let trimmed = folder.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar)
+    let refitOfSelection = if Path.GetFileName trimmed = Repro.Harness.Train.SelectionFolderName then Option.ofObj (Path.GetDirectoryName trimmed) else None
     let experimentPath =
-        // A refit's selection run (<run>/selection) is filed with its run, under the run's experiment.json.
         let own = Path.Combine(folder, "experiment.json")
-        let trimmed = folder.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar)
-        let runs = Path.Combine(defaultArg (Option.ofObj (Path.GetDirectoryName trimmed)) "", "experiment.json")
-        if not (File.Exists own) && Path.GetFileName trimmed = Repro.Harness.Train.SelectionFolderName && File.Exists runs then runs else own
+        match refitOfSelection |> Option.map (fun run -> Path.Combine(run, "experiment.json")) with
+        | Some runs when not (File.Exists own) && File.Exists runs -> runs
+        | _ -> own
     let errorPath = Path.Combine(folder, "error.txt")
     // A run is finished when metrics.json has a test part (contract); error.txt explains one that is not.
     let unfinished (why: string) =
@@ -204,9 +206,7 @@ let read (folder: string) : Result<Run, string> =
         | Some(id, group, hash) -> id, None, group, hash
         | None ->
             // A refit run keeps its selection run in <run>/selection: both are filed with the run.
-            let runFolder =
-                let trimmed = folder.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar)
-                if Path.GetFileName trimmed = Repro.Harness.Train.SelectionFolderName then Path.GetDirectoryName trimmed else trimmed
+            let runFolder = defaultArg refitOfSelection trimmed
             let parent = match Path.GetDirectoryName runFolder with null -> "" | p -> p
             "", Some parent, labelOf model, Repro.Harness.ModelSpec.hashSettings settings
     Ok { Folder = folder
