@@ -159,17 +159,20 @@ let readPart (folder: string) (part: string) : (RecordedMetric list * (string * 
 /// A run is finished when metrics.json has a "test" part (the contract).
 let isFinished (folder: string) = (readPart folder "test").IsSome
 
-/// Selection metric of a finished folder: validation NDCG@100 (the paper's, else LightGCN's, which
-/// protocols with LightGCN-style metrics record alone), or for runs older than the "validation" part
-/// the training driver's best validation NDCG@100 (contract).
+/// The number a run is selected by, from its validation means and its test part's extras: the
+/// paper's validation NDCG@100, else the training driver's best (runs older than the "validation"
+/// part, and trained runs of protocols that record LightGCN's metrics alone), else LightGCN's.
+let selectionNdcg (validated: string -> float option) (extra: string -> float option) =
+    validated "Ndcg@100"
+    |> Option.orElse (extra "bestValidationNdcg@100")
+    |> Option.orElse (validated "NdcgLightGcn@100")
+
+/// Selection metric of a finished folder (selectionNdcg).
 let validationNdcg (folder: string) : float option =
-    match readPart folder "validation" with
-    | Some(metrics, _) ->
-        let named (name: string) = metrics |> List.tryFind (fun m -> m.Name = name) |> Option.map (fun m -> m.Mean)
-        named "Ndcg@100" |> Option.orElse (named "NdcgLightGcn@100")
-    | None ->
-        readPart folder "test"
-        |> Option.bind (fun (_, extras) -> extras |> List.tryFind (fst >> (=) "bestValidationNdcg@100") |> Option.map snd)
+    let validation = readPart folder "validation" |> Option.map fst |> Option.defaultValue []
+    let extras = readPart folder "test" |> Option.map snd |> Option.defaultValue []
+    selectionNdcg (fun name -> validation |> List.tryFind (fun m -> m.Name = name) |> Option.map (fun m -> m.Mean))
+                  (fun name -> extras |> List.tryFind (fst >> (=) name) |> Option.map snd)
 
 /// What a command asks a run folder for, in the terms run.json records.
 type RequestedRun =

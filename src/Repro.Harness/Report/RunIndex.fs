@@ -177,11 +177,7 @@ let read (folder: string) : Result<Run, string> =
         // run's number counts, which is that run's own below (the same number, so the two tie).
         let extra name = testExtras |> List.tryFind (fun (n, _) -> n = name) |> Option.map snd
         let validated name = validation |> List.tryFind (fun (n, _) -> n = name) |> Option.map (fun (_, v) -> v.Mean)
-        extra "selectionValidationNdcg@100"
-        |> Option.orElse (validated "Ndcg@100")
-        |> Option.orElse (extra "bestValidationNdcg@100")
-        // Protocols that record LightGCN's metrics alone (LOCA's split).
-        |> Option.orElse (validated "NdcgLightGcn@100")
+        extra "selectionValidationNdcg@100" |> Option.orElse (Repro.Harness.RunFolder.selectionNdcg validated extra)
     // The runner's seed index (s1, s2, ...) names seeds in tables; run.json keeps the derived seed.
     let seed =
         match experimentDoc with
