@@ -199,6 +199,8 @@ let private locaArms (d: DatasetSetup) =
       arm popularity.Spec
       arm (recVae.With(RecVaeHyper(Epochs = d.Epochs)))
       arm (cdae.With(CdaeHyper(Epochs = d.Epochs)))
+      // BPR-MF at its configuration's 300 epochs (spec seed-models 2), as in `bpr-mf`.
+      arm (bprMf.With(BprMfHyper(Epochs = 300)))
       // LOCA-VAE at the code's settings (coverage, h 0.8 / 0.4, faithful) with q local models sized
       // for this shared 2-core machine: with a 60-epoch global Mult-VAE, 300 coverage anchors on AMusic
       // are 300 distinct users (covering 1,577 of 4,964), 300 x 60 local epochs (docs/models/loca.md).
