@@ -28,8 +28,11 @@ public interface ITrainableRecommender : IRecommender
     /// <summary>True when the loss has a KL term weighted by an annealed beta (Mult-VAE).</summary>
     bool UsesAnnealing { get; }
 
-    /// <summary>The KL weight schedule starting at update 0; null when <see cref="UsesAnnealing"/> is false.</summary>
-    AnnealingSchedule? NewAnnealingSchedule();
+    /// <summary>
+    /// The KL weight schedule starting at update 0, for a run of <paramref name="updatesPerEpoch"/>
+    /// updates an epoch; null when <see cref="UsesAnnealing"/> is false.
+    /// </summary>
+    AnnealingSchedule? NewAnnealingSchedule(int updatesPerEpoch);
 
     /// <summary>
     /// One optimiser update on <paramref name="rows"/> of <paramref name="data"/> with KL weight

@@ -41,7 +41,7 @@ public abstract class TrainedModel<THyper> : ITrainableRecommender where THyper 
     public virtual bool UsesAnnealing => false;
 
     /// <summary>The KL weight schedule; null when <see cref="UsesAnnealing"/> is false.</summary>
-    public virtual AnnealingSchedule? NewAnnealingSchedule() => null;
+    public virtual AnnealingSchedule? NewAnnealingSchedule(int updatesPerEpoch) => null;
 
     /// <summary>One optimiser update (dropout on); beta is ignored by models without a KL term.</summary>
     public abstract BatchLoss TrainStep(CsrMatrix data, ReadOnlySpan<int> rows, double beta);

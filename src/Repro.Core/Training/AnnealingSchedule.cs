@@ -17,6 +17,17 @@ public sealed class AnnealingSchedule
         Updates = updates;
     }
 
+    /// <summary>
+    /// The schedule of a model's settings: beta reaches 1 after <paramref name="totalSteps"/> updates, or,
+    /// when <paramref name="annealEpochs"/> is above 0, after that many epochs of
+    /// <paramref name="updatesPerEpoch"/> updates.
+    /// </summary>
+    public static AnnealingSchedule Of(double cap, long totalSteps, int annealEpochs, int updatesPerEpoch)
+    {
+        if (updatesPerEpoch <= 0) throw new ArgumentOutOfRangeException(nameof(updatesPerEpoch), $"updates per epoch must be > 0, got {updatesPerEpoch}");
+        return new(cap, annealEpochs > 0 ? (long)annealEpochs * updatesPerEpoch : totalSteps);
+    }
+
     /// <summary>Largest beta reached (notebook: anneal_cap = 0.2).</summary>
     public double Cap { get; }
 

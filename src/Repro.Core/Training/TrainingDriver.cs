@@ -83,15 +83,15 @@ public static class TrainingDriver
         string dir = Path.GetFullPath(options.RunDirectory);
         Directory.CreateDirectory(dir);
         string statePath = Path.Combine(dir, StateFileName), bestPath = Path.Combine(dir, BestWeightsFileName);
-        var schedule = model.NewAnnealingSchedule();
-        if (model.UsesAnnealing != schedule is not null) throw new ArgumentException($"the model says UsesAnnealing = {model.UsesAnnealing} but its schedule is {(schedule is null ? "null" : "set")}");
-        string key = RunKey(model, train, validation, options, schedule);
         int epochs = model.Epochs, batchSize = model.BatchSize;
         int batches = (train.Rows + batchSize - 1) / batchSize;
         var multiPass = model as IMultiPassEpoch;
         int passes = multiPass?.PassesPerEpoch ?? 1;
         if (passes <= 0) throw new ArgumentException($"the model asks for {passes} passes per epoch");
         int steps = passes * batches; // minibatches per epoch
+        var schedule = model.NewAnnealingSchedule(steps);
+        if (model.UsesAnnealing != schedule is not null) throw new ArgumentException($"the model says UsesAnnealing = {model.UsesAnnealing} but its schedule is {(schedule is null ? "null" : "set")}");
+        string key = RunKey(model, train, validation, options, schedule);
 
         var shuffle = new SeededRandom(DeriveSeed(options.Seed, ShuffleStream));
         var counters = model as IEpochCounters;

@@ -77,7 +77,7 @@ type private FakeModel(schedule: AnnealingSchedule option, epochs: int, nanAt: i
         member _.Epochs = epochs
         member _.BatchSize = 32
         member _.UsesAnnealing = schedule.IsSome
-        member _.NewAnnealingSchedule() = Option.toObj schedule
+        member _.NewAnnealingSchedule(_updatesPerEpoch) = Option.toObj schedule
         member this.TrainStep(_, rows, beta) =
             this.Betas.Add beta
             steps <- steps + 1
@@ -217,6 +217,15 @@ let tests =
                 Expect.sequenceEqual model.Betas expected "betas received, 7 batches x 3 epochs"
                 Expect.sequenceEqual [ for r in outcome.Epochs -> r.Updates ] [ 7L; 14L; 21L ] "updates at epoch ends"
                 Expect.sequenceEqual [ for r in outcome.Epochs -> r.Beta ] [ 6.0 / 100.0; 13.0 / 100.0; 0.15 ] "beta of each epoch's last update")
+
+        testCase "a Mult-VAE with anneal-epochs 2 reaches beta 1 at the end of its second epoch, whatever the epoch's length" <| fun () ->
+            withFolder (fun dir ->
+                use model = new MultVae(items, MultVaeHyper(Hidden = 16, Latent = 8, BatchSize = 32, Epochs = 3, TotalAnnealSteps = 20L, LearningRate = 1e-2, AnnealEpochs = 2, AnnealCap = 1.0), 7UL)
+                let outcome = run model dir
+                let u = float outcome.Epochs.[0].Updates
+                Expect.isGreaterThan u 1.0 "several batches an epoch (else the ramp proves little)"
+                Expect.sequenceEqual [ for r in outcome.Epochs -> r.Beta ] [ (u - 1.0) / (2.0 * u); (2.0 * u - 1.0) / (2.0 * u); 1.0 ]
+                    "beta of each epoch's last update on a ramp of 2 epochs' updates, not total-anneal-steps' 20")
 
         testCase "a model without annealing gets beta 0" <| fun () ->
             withFolder (fun dir ->

@@ -33,7 +33,7 @@ public static class LocaEmbedding
         var vae = new MultVaeModel(train.Columns, hyper, seed);
         vae.Network.NoiseStd = noiseStd;
         var nonEmpty = Enumerable.Range(0, train.Rows).Where(u => train.RowLength(u) > 0).ToArray();
-        var schedule = hyper.NewAnnealingSchedule();
+        var schedule = hyper.NewAnnealingSchedule((nonEmpty.Length + hyper.BatchSize - 1) / hyper.BatchSize);
         for (int epoch = 1; epoch <= hyper.Epochs; epoch++)
         {
             cancel.ThrowIfCancellationRequested();

@@ -93,7 +93,7 @@ public sealed class LocaVae : ILocaLocalModels, IScoringCounters
         var localHyper = LocalHyper(hyper);
         var vae = new MultVaeModel(train.Columns, localHyper, seed);
         vae.Network.NoiseStd = hyper.NoiseStd;
-        var schedule = localHyper.NewAnnealingSchedule();
+        var schedule = localHyper.NewAnnealingSchedule((users.Length + hyper.BatchSize - 1) / hyper.BatchSize);
         for (int epoch = 0; epoch < hyper.LocalEpochs; epoch++)
         {
             cancel.ThrowIfCancellationRequested();

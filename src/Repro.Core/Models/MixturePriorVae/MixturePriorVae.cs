@@ -32,7 +32,7 @@ public sealed class MixturePriorVae : SparseNetworkModel<MixturePriorVaeHyper>, 
     public BatchLoss Evaluate(CsrMatrix data, ReadOnlySpan<int> rows, double beta) => Network.Evaluate(data, rows, beta);
 
     public override bool UsesAnnealing => true;
-    public override AnnealingSchedule? NewAnnealingSchedule() => Hyper.NewAnnealingSchedule();
+    public override AnnealingSchedule? NewAnnealingSchedule(int updatesPerEpoch) => Hyper.NewAnnealingSchedule(updatesPerEpoch);
 
     /// <summary>Users per component (highest responsibility at z = mu); null for the standard prior.</summary>
     public int[]? ComponentUsage(CsrMatrix data) => Network.ComponentUsage(data);

@@ -46,5 +46,5 @@ public sealed class MultVae : SparseNetworkModel<MultVaeHyper>
 
     // The KL term's weight follows the hyper record's schedule.
     public override bool UsesAnnealing => true;
-    public override AnnealingSchedule? NewAnnealingSchedule() => Hyper.NewAnnealingSchedule();
+    public override AnnealingSchedule? NewAnnealingSchedule(int updatesPerEpoch) => Hyper.NewAnnealingSchedule(updatesPerEpoch);
 }
