@@ -59,6 +59,7 @@ let experiments =
       { Id = "ml-100k-seeds"; Title = "Mult-VAE^PR and Mult-DAE over five seeds on MovieLens-100K"; Place = BeyondThePaper }
       { Id = "baseline-tuning"; Title = "Baseline tuning on MovieLens-100K and Gowalla"; Place = BeyondThePaper }
       { Id = "taxonomy"; Title = "Autoencoder taxonomy and mixture priors on MovieLens-100K, CiteULike-a, Gowalla and AMusic"; Place = BeyondThePaper }
+      { Id = "prior-kl"; Title = "The GMM prior's KL estimate: Monte Carlo at L = 1 and L = 5, and closed form"; Place = BeyondThePaper }
       { Id = "bpr-mf"; Title = "BPR-MF on MovieLens-100K, CiteULike-a and Gowalla"; Place = BeyondThePaper }
       { Id = "precision"; Title = "Mult-VAE^PR with fp32 and bf16 matrix products"; Place = BeyondThePaper }
       { Id = "beyond"; Title = "EASE, RecVAE and mixture-prior Mult-VAE^PR on ML-20M, Netflix and MSD"; Place = BeyondThePaper }
