@@ -152,7 +152,10 @@ let fitted (folder: string) (description: RunFolder.RunDescription) (data: RunDa
         let clock = Diagnostics.Stopwatch.StartNew()
         Repro.Core.TorchRuntime.EnsureLoaded threads
         cancel.ThrowIfCancellationRequested()
-        use model = fit { Train = data.Train; Seed = seed; Threads = threads; Say = say; Progress = progress; Cancel = cancel; ItemContent = data.ItemContent } spec.Hyper
+        let context =
+            { Train = data.Train; Seed = seed; Threads = threads; Say = say; Progress = progress; Cancel = cancel; ItemContent = data.ItemContent
+              Validation = (if refit.IsSome then None else Some data.Validation) }
+        use model = fit context spec.Hyper
         say (sprintf "%s fitted in %.1f s" spec.Name clock.Elapsed.TotalSeconds)
         cancel.ThrowIfCancellationRequested()
         let path = Path.Combine(folder, FittedModelFileName)

@@ -127,7 +127,7 @@ let private partStep (dataDir: string) (folder: string) (request: RunRequest) (p
             use model = loadGlobal request.Model folder
             let struct (first, count) = LocaCombination.PartRange(model.Groups.Count, part, parts)
             say (sprintf "part %d of %d: anchor groups %d to %d of %d" part parts (first + 1) (first + count) model.Groups.Count)
-            model.PrepareLocal(data.Train, first, count, Execution.modelSeed request.Seed, Action<string> say, cancel)
+            model.PrepareLocal(data.Train, first, count, Execution.modelSeed request.Seed, Action<string> say, cancel, data.Validation)
             let validation = LocaPartial.Accumulate(model, data.Validation.FoldIn, first, count)
             let test = LocaPartial.Accumulate(model, data.TestFoldIn, first, count)
             LocaPartial.Save(path, key, part, parts, [| struct ("validation", validation); struct ("test", test) |])

@@ -3,6 +3,7 @@ namespace Repro.Harness
 open System
 open System.Threading
 open Repro.Core.Models
+open Repro.Core.Protocols
 open Repro.Core.Sparse
 open Repro.Core.Training
 
@@ -22,7 +23,10 @@ type FitContext =
       Cancel: CancellationToken
       /// The dataset's item content for a vocabulary of S terms (one row per item column of Train;
       /// CiteULike-a's tags), for the models that read it (CDL); Error says why there is none.
-      ItemContent: int -> Result<CsrMatrix, string> }
+      ItemContent: int -> Result<CsrMatrix, string>
+      /// The validation users, for a fit that selects on them inside (LOCA-VAE's local early stopping);
+      /// None in a refit, whose training rows hold the validation events.
+      Validation: HeldOutSet option }
 
 /// How a model comes to be. Hyper records travel as obj here; `Models.fs` wraps each model's typed
 /// functions.

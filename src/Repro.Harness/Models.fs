@@ -310,7 +310,7 @@ let locaVae =
     fitted "loca-vae" [ "locavae" ] "LOCA-VAE" "local Mult-VAEs around anchor users, trained on kernel-weighted users and combined by kernel weights (Choi et al. 2021)"
         LocaVaeHyper.Paper
         (LocaVaeHyper(Anchors = 3, Latent = 8, GlobalEpochs = 20, LocalEpochs = 10, BatchSize = 32, LearningRate = 1e-2))
-        (fun context h -> LocaVae.Fit(context.Train, h, context.Seed, Action<string> context.Say, context.Cancel))
+        (fun context h -> LocaVae.Fit(context.Train, h, context.Seed, Action<string> context.Say, context.Cancel, Option.toObj context.Validation))
         LocaVae.Load
         // The local epochs (fixed: the code early-stops each local model on test) and q.
         (fun h -> [ for e in [ 30; 60; 120 ] -> tweak h [ "local-epochs", box e ] ])

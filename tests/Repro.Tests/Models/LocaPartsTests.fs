@@ -86,7 +86,7 @@ let coreTests =
                 let parts = [ for _ in 1 .. 3 -> LocaVae.Load path ]
                 parts |> List.iteri (fun k m ->
                     let struct (first, count) = LocaCombination.PartRange(m.Groups.Count, k + 1, 3)
-                    m.PrepareLocal(train, first, count, 9UL, null, CancellationToken.None)
+                    m.PrepareLocal(train, first, count, 9UL, null, CancellationToken.None, null)
                     Expect.equal m.LocalModels count (sprintf "part %d trains its %d local models only" (k + 1) count))
                 use combiner = LocaVae.Load path
                 let got = partScores (parts |> List.map (fun m -> m :> ILocaLocalModels)) combiner

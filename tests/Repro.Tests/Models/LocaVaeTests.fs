@@ -132,4 +132,38 @@ let tests =
             for k in 0 .. sa.Length - 1 do
                 if Single.IsNegativeInfinity sa.[k] then Expect.isTrue (Single.IsNegativeInfinity sb.[k]) (sprintf "fold-in item %d" k)
                 else close 1e-4 (float sa.[k]) (float sb.[k]) (sprintf "score %d" k)
+    
+        testCase "local early stopping keeps the local model at its best epoch on the validation users it covers, exactly as a fit stopped there" <| fun () ->
+            Repro.Core.TorchRuntime.EnsureLoaded 1
+            // q = 1 and h_test > 2: the one local model covers every validation user and scores everyone.
+            let hyper = LocaVaeHyper(Anchors = 1, Latent = 4, GlobalEpochs = 3, LocalEpochs = 40, BatchSize = 32, LearningRate = 1e-1,
+                                     TestBandwidth = 2.5, TrainBandwidth = 1.0, LocalEarlyStopping = true)
+            use model = LocaVae.Fit(train, hyper, 7UL, validation = validation)
+            let a = model.Anchors.[0]
+            let kept = model.KeptEpochs.[a]
+            Expect.isLessThan kept 40 "the fixture overfits before the last epoch (else this test proves little)"
+            let rows = [| 0 .. validation.FoldIn.Rows - 1 |]
+            let out = Array.zeroCreate<float32> (rows.Length * items)
+            model.Score(validation.FoldIn, ReadOnlySpan rows, Span out)
+            let emb = model.TrainEmbeddings.ToArray()
+            let t = LocaKernel.Weights(ReadOnlySpan(emb, a * 4, 4), ReadOnlySpan emb, 4, 1.0)
+            let stoppedAt epochs =
+                let h = LocaVaeHyper(Anchors = 1, Latent = 4, GlobalEpochs = 3, LocalEpochs = epochs, BatchSize = 32, LearningRate = 1e-1, TestBandwidth = 2.5, TrainBandwidth = 1.0)
+                LocaVae.TrainLocal(train, ReadOnlySpan t, h, LocaVae.LocalSeed(7UL, a))
+            use atKept = stoppedAt kept
+            let expected = Array.zeroCreate<float32> (rows.Length * items)
+            atKept.Score(validation.FoldIn, ReadOnlySpan rows, Span expected)
+            for k in 0 .. out.Length - 1 do
+                if Single.IsNegativeInfinity expected.[k] then Expect.isTrue (Single.IsNegativeInfinity out.[k]) (sprintf "fold-in item %d" k)
+                else close 1e-5 (float out.[k]) (float expected.[k]) (sprintf "score %d" k)
+            use atLast = stoppedAt 40
+            let users = HeldOutRows(validation.FoldIn, validation.Target)
+            Expect.isGreaterThan (LocaLocalValidation.Ndcg(atKept, users)) (LocaLocalValidation.Ndcg(atLast, users)) "the kept epoch beats the last on validation"
+
+        testCase "local early stopping without validation users (a refit) is refused, saying why" <| fun () ->
+            Repro.Core.TorchRuntime.EnsureLoaded 1
+            let hyper = LocaVaeHyper(Anchors = 1, Latent = 4, GlobalEpochs = 1, LocalEpochs = 1, BatchSize = 32, LocalEarlyStopping = true)
+            let e = Repro.Tests.Helpers.raises<ArgumentException> (fun () -> LocaVae.Fit(train, hyper, 7UL) |> ignore)
+            Expect.stringContains e.Message "local-early-stopping" "names the setting"
+            Expect.stringContains e.Message "a refit trains on them" "says why there are none"
     ]

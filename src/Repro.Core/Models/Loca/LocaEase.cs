@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Repro.Core.Data.Cache;
 using Repro.Core.Models.Ease;
+using Repro.Core.Protocols;
 using Repro.Core.Sparse;
 using Repro.Core.Training;
 using EaseModel = Repro.Core.Models.Ease.Ease;
@@ -162,7 +163,7 @@ public sealed class LocaEase : ILocaLocalModels, IScoringCounters
     }
 
     /// <summary>LOCA-EASE fits its local models while scoring: nothing to prepare.</summary>
-    public void PrepareLocal(CsrMatrix train, int first, int count, ulong seed, Action<string>? say, CancellationToken cancel) { }
+    public void PrepareLocal(CsrMatrix train, int first, int count, ulong seed, Action<string>? say, CancellationToken cancel, HeldOutSet? validation) { }
 
     /// <summary>Fits the local EASE of each group in [first, first + count) that covers one of the rows and adds its weighted scores (<see cref="LocaCombination.Accumulate"/>).</summary>
     public int AccumulateLocal(CsrMatrix foldIn, int[] rows, int first, int count, Span<float> output, double[] weightSum)

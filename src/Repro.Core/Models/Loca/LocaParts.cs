@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Repro.Core.Data.Cache;
 using Repro.Core.Metrics;
+using Repro.Core.Protocols;
 using Repro.Core.Sparse;
 
 namespace Repro.Core.Models.Loca;
@@ -19,9 +20,10 @@ public interface ILocaLocalModels : IRecommender
     /// <summary>
     /// Fits what groups [<paramref name="first"/>, first + <paramref name="count"/>) need before they
     /// score: LOCA-VAE trains their local Mult-VAEs (seeded from <paramref name="seed"/> and the anchor,
-    /// as its whole fit does); LOCA-EASE fits its local models while scoring, so nothing.
+    /// as its whole fit does, stopping each on <paramref name="validation"/> when its settings ask);
+    /// LOCA-EASE fits its local models while scoring, so nothing.
     /// </summary>
-    void PrepareLocal(CsrMatrix train, int first, int count, ulong seed, Action<string>? say, CancellationToken cancel);
+    void PrepareLocal(CsrMatrix train, int first, int count, ulong seed, Action<string>? say, CancellationToken cancel, HeldOutSet? validation);
 
     /// <summary>
     /// Adds w_uj M_j(x_u) of groups [<paramref name="first"/>, first + <paramref name="count"/>) for

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Repro.Core.Data.Cache;
+using Repro.Core.Protocols;
 using Repro.Core.Sparse;
 using Repro.Core.Training;
 using MultVaeModel = Repro.Core.Models.MultVae.MultVae;
@@ -23,7 +24,7 @@ namespace Repro.Core.Models.Loca;
 public sealed class LocaVae : ILocaLocalModels, IScoringCounters
 {
     private const string ArchiveKind = "loca-vae";
-    private const int ArchiveVersion = 1;
+    private const int ArchiveVersion = 2; // 2: the local-early-stopping flag
 
     private readonly MultVaeModel _global;
     private readonly MultVaeModel _scratch;
@@ -53,6 +54,10 @@ public sealed class LocaVae : ILocaLocalModels, IScoringCounters
     public IReadOnlyList<LocaAnchorGroup> Groups => _groups;
     /// <summary>Anchors whose local Mult-VAE is trained (all after <see cref="Fit"/>; a part's after <see cref="PrepareLocal"/>).</summary>
     public int LocalModels => _local.Count;
+    /// <summary>With local early stopping: the epoch each local model (by anchor) was kept at in this process's fit; empty without it.</summary>
+    public IReadOnlyDictionary<int, int> KeptEpochs => _keptEpochs;
+    private readonly Dictionary<int, int> _keptEpochs = new();
+
     /// <summary>Training users' embeddings (rows x <see cref="LocaVaeHyper.Latent"/>).</summary>
     public ReadOnlySpan<float> TrainEmbeddings => _trainEmbeddings;
 
@@ -82,7 +87,8 @@ public sealed class LocaVae : ILocaLocalModels, IScoringCounters
     /// beta = 0 when faithful (spec 1.8 item 1), else annealed as the global model. Null when no
     /// weighted row has an item.
     /// </summary>
-    public static MultVaeModel? TrainLocal(CsrMatrix train, ReadOnlySpan<float> t, LocaVaeHyper hyper, ulong seed, CancellationToken cancel = default)
+    public static MultVaeModel? TrainLocal(CsrMatrix train, ReadOnlySpan<float> t, LocaVaeHyper hyper, ulong seed, CancellationToken cancel = default,
+        Action<int, MultVaeModel>? afterEpoch = null)
     {
         var rows = new List<int>();
         for (int u = 0; u < train.Rows; u++) if (t[u] > 0 && train.RowLength(u) > 0) rows.Add(u);
@@ -103,6 +109,7 @@ public sealed class LocaVae : ILocaLocalModels, IScoringCounters
                 vae.Network.TrainStep(train, users.AsSpan(first, count), LocaEmbedding.Keep, hyper.Faithful ? 0.0 : schedule.Beta, weights.AsSpan(first, count));
                 schedule.Advance();
             }
+            afterEpoch?.Invoke(epoch + 1, vae);
         }
         return vae;
     }
@@ -115,12 +122,14 @@ public sealed class LocaVae : ILocaLocalModels, IScoringCounters
     /// <summary>
     /// Trains the global Mult-VAE, embeds the training users, selects the anchors and trains one local
     /// Mult-VAE per distinct anchor (each seeded from <paramref name="seed"/> and the anchor).
+    /// <paramref name="validation"/> is read only with <see cref="LocaVaeHyper.LocalEarlyStopping"/>.
     /// </summary>
-    public static LocaVae Fit(CsrMatrix train, LocaVaeHyper hyper, ulong seed, Action<string>? say = null, CancellationToken cancel = default)
+    public static LocaVae Fit(CsrMatrix train, LocaVaeHyper hyper, ulong seed, Action<string>? say = null, CancellationToken cancel = default,
+        HeldOutSet? validation = null)
     {
         var clock = Stopwatch.StartNew();
         var model = FitGlobal(train, hyper, seed, say, cancel);
-        model.PrepareLocal(train, 0, model._groups.Length, seed, say, cancel);
+        model.PrepareLocal(train, 0, model._groups.Length, seed, say, cancel, validation);
         say?.Invoke($"LOCA-VAE fitted in {clock.Elapsed.TotalSeconds:0.0} s");
         return model;
     }
@@ -142,11 +151,19 @@ public sealed class LocaVae : ILocaLocalModels, IScoringCounters
         return new LocaVae(hyper, train.Columns, global, embeddings, anchors, new Dictionary<int, float[]>()) { Log = say };
     }
 
-    /// <summary>Trains the local Mult-VAE of each group in [first, first + count) not trained yet, seeded from <paramref name="seed"/> and its anchor.</summary>
-    public void PrepareLocal(CsrMatrix train, int first, int count, ulong seed, Action<string>? say, CancellationToken cancel)
+    /// <summary>
+    /// Trains the local Mult-VAE of each group in [first, first + count) not trained yet, seeded from
+    /// <paramref name="seed"/> and its anchor; with <see cref="LocaVaeHyper.LocalEarlyStopping"/>, keeps
+    /// each at its best epoch on the users of <paramref name="validation"/> that its anchor covers.
+    /// </summary>
+    public void PrepareLocal(CsrMatrix train, int first, int count, ulong seed, Action<string>? say, CancellationToken cancel, HeldOutSet? validation)
     {
         if (train.Columns != Items) throw new ArgumentException($"training matrix has {train.Columns} items, the model {Items}");
+        if (Hyper.LocalEarlyStopping && validation is null)
+            throw new ArgumentException("local-early-stopping keeps each local model's best epoch on the validation users it covers, and this fit has none (a refit trains on them): turn it off, or use a protocol with validation users");
         int k = Hyper.Latent;
+        var probe = Hyper.LocalEarlyStopping ? new LocaLocalValidation(validation!, _global, k, Hyper.TestBandwidth) : null;
+        int stopped = 0, chosenEpochs = 0;
         var localClock = Stopwatch.StartNew();
         long userEpochs = 0;
         int trained = 0;
@@ -156,15 +173,27 @@ public sealed class LocaVae : ILocaLocalModels, IScoringCounters
             if (_local.ContainsKey(anchor)) continue;
             var t = LocaKernel.Weights(_trainEmbeddings.AsSpan(anchor * k, k), _trainEmbeddings, k, Hyper.TrainBandwidth);
             var started = localClock.Elapsed.TotalSeconds;
-            using var vae = TrainLocal(train, t, Hyper, LocalSeed(seed, anchor), cancel);
+            var covered = probe?.Covered(_trainEmbeddings.AsSpan(anchor * k, k));
+            float[]? best = null;
+            int bestEpoch = 0;
+            double bestNdcg = double.NegativeInfinity;
+            using var vae = TrainLocal(train, t, Hyper, LocalSeed(seed, anchor), cancel, covered is null ? null : (epoch, m) =>
+            {
+                double ndcg = LocaLocalValidation.Ndcg(m, covered);
+                if (ndcg > bestNdcg) (bestNdcg, bestEpoch, best) = (ndcg, epoch, (float[])m.Network.Parameters.Data.Clone());
+            });
             if (vae is null) continue;
-            _local[anchor] = (float[])vae.Network.Parameters.Data.Clone();
+            _local[anchor] = best ?? (float[])vae.Network.Parameters.Data.Clone();
             trained++;
+            if (best is not null) { stopped++; chosenEpochs += bestEpoch; }
+            if (probe is not null) _keptEpochs[anchor] = best is null ? Hyper.LocalEpochs : bestEpoch;
             int users = t.Count(w => w > 0);
             userEpochs += (long)users * Hyper.LocalEpochs;
-            say?.Invoke($"LOCA-VAE local model {j + 1}/{_groups.Length} (anchor {anchor}, {users} weighted users): {Hyper.LocalEpochs} epochs in {localClock.Elapsed.TotalSeconds - started:0.0} s ({(localClock.Elapsed.TotalSeconds - started) / Hyper.LocalEpochs:0.000} s per epoch); {localClock.Elapsed.TotalSeconds:0} s so far");
+            string kept = covered is null ? "" : $"; kept epoch {bestEpoch} (NDCG@100 {bestNdcg:0.0000} over {covered.Users} covered validation users)";
+            say?.Invoke($"LOCA-VAE local model {j + 1}/{_groups.Length} (anchor {anchor}, {users} weighted users): {Hyper.LocalEpochs} epochs in {localClock.Elapsed.TotalSeconds - started:0.0} s ({(localClock.Elapsed.TotalSeconds - started) / Hyper.LocalEpochs:0.000} s per epoch){kept}; {localClock.Elapsed.TotalSeconds:0} s so far");
         }
-        say?.Invoke($"LOCA-VAE: {trained} local models in {localClock.Elapsed.TotalSeconds:0.0} s ({localClock.Elapsed.TotalSeconds / Math.Max(1, trained * Hyper.LocalEpochs):0.000} s per local model-epoch, {userEpochs} user-epochs)");
+        say?.Invoke($"LOCA-VAE: {trained} local models in {localClock.Elapsed.TotalSeconds:0.0} s ({localClock.Elapsed.TotalSeconds / Math.Max(1, trained * Hyper.LocalEpochs):0.000} s per local model-epoch, {userEpochs} user-epochs)"
+            + (probe is null ? "" : $"; {stopped} kept at their best validation epoch (mean {chosenEpochs / (double)Math.Max(1, stopped):0.0} of {Hyper.LocalEpochs}), {trained - stopped} at their last (no validation user covered)"));
     }
 
     // ---------------------------------------------------------------- score
@@ -207,7 +236,7 @@ public sealed class LocaVae : ILocaLocalModels, IScoringCounters
         {
             w.Write(Hyper.Anchors); w.Write((int)Hyper.AnchorSelection); w.Write(Hyper.TrainBandwidth); w.Write(Hyper.TestBandwidth);
             w.Write(Hyper.Latent); w.Write(Hyper.GlobalEpochs); w.Write(Hyper.LocalEpochs); w.Write(Hyper.BatchSize);
-            w.Write(Hyper.LearningRate); w.Write(Hyper.Faithful ? 1 : 0); w.Write(Items);
+            w.Write(Hyper.LearningRate); w.Write(Hyper.Faithful ? 1 : 0); w.Write(Hyper.LocalEarlyStopping ? 1 : 0); w.Write(Items);
             w.Write(_trainEmbeddings); w.Write(_anchors);
             w.Write(_global.Network.Parameters.Data);
             var keys = _local.Keys.Order().ToArray();
@@ -224,7 +253,7 @@ public sealed class LocaVae : ILocaLocalModels, IScoringCounters
             {
                 Anchors = r.ReadInt32(), AnchorSelection = (LocaAnchorSelection)r.ReadInt32(), TrainBandwidth = r.ReadDouble(),
                 TestBandwidth = r.ReadDouble(), Latent = r.ReadInt32(), GlobalEpochs = r.ReadInt32(), LocalEpochs = r.ReadInt32(),
-                BatchSize = r.ReadInt32(), LearningRate = r.ReadDouble(), Faithful = r.ReadInt32() == 1,
+                BatchSize = r.ReadInt32(), LearningRate = r.ReadDouble(), Faithful = r.ReadInt32() == 1, LocalEarlyStopping = r.ReadInt32() == 1,
             };
             int items = r.ReadInt32();
             var embeddings = r.ReadSingleArray();

@@ -35,6 +35,16 @@ public sealed record LocaVaeHyper
     /// </summary>
     public int LocalEpochs { get; init; } = 60;
 
+    /// <summary>
+    /// Keep each local Mult-VAE at its local epoch with the best NDCG@100 over the validation users its
+    /// inference kernel covers (spec 1.5 item 5; the code stops on the test users it covers), instead
+    /// of at its last epoch; a local model that covers no validation user keeps its last epoch. Needs
+    /// validation users in the fit, so not under the refit protocols. Default false (left out of run
+    /// records then, so earlier runs keep their ids).
+    /// </summary>
+    [OmittedAtDefault("False")]
+    public bool LocalEarlyStopping { get; init; }
+
     /// <summary>Users per batch, in fixed order, of the global and the local Mult-VAEs. Paper: 512 (MultVAE.cfg).</summary>
     public int BatchSize { get; init; } = 512;
 
