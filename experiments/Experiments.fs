@@ -192,19 +192,22 @@ let locaAnchors = 10
 let locaVaeAnchors = 3
 
 let private locaArms (d: DatasetSetup) =
-    [ { Group = "Mult-VAE [I-200-I]"
-        Model = multVae.With(MultVaeHyper(Hidden = 0, Latent = 200, KeepProbability = 0.8, BatchSize = 512, Epochs = d.Epochs)) }
-      arm (ease.With(EaseHyper(Lambda = 100.0)))
-      arm (locaEase.With(LocaEaseHyper(Anchors = locaAnchors, EmbeddingEpochs = 30)))
-      arm popularity.Spec
-      arm (recVae.With(RecVaeHyper(Epochs = d.Epochs)))
-      arm (cdae.With(CdaeHyper(Epochs = d.Epochs)))
-      // BPR-MF at its configuration's 300 epochs (spec seed-models 2), as in `bpr-mf`.
-      arm (bprMf.With(BprMfHyper(Epochs = 300)))
+    [ yield { Group = "Mult-VAE [I-200-I]"
+              Model = multVae.With(MultVaeHyper(Hidden = 0, Latent = 200, KeepProbability = 0.8, BatchSize = 512, Epochs = d.Epochs)) }
+      yield arm (ease.With(EaseHyper(Lambda = 100.0)))
+      yield arm (locaEase.With(LocaEaseHyper(Anchors = locaAnchors, EmbeddingEpochs = 30)))
+      yield arm popularity.Spec
+      yield arm (recVae.With(RecVaeHyper(Epochs = d.Epochs)))
+      yield arm (cdae.With(CdaeHyper(Epochs = d.Epochs)))
+      // BPR-MF at its configuration's 300 epochs (spec seed-models 2), as in `bpr-mf`. A user's p_u is
+      // fitted afresh on its row at scoring (docs/models/bpr-mf.md), so the fold-in is a grid too: the
+      // default 25 epochs at 0.01, and 200 at 0.01 and 100 at 0.05 (tried on ML-100K there).
+      for epochs, rate in [ 25, 0.01; 200, 0.01; 100, 0.05 ] ->
+          arm (bprMf.With(BprMfHyper(Epochs = 300, FoldInEpochs = epochs, FoldInLearningRate = rate)))
       // LOCA-VAE at the code's settings (coverage, h 0.8 / 0.4, faithful) with q local models sized
       // for this shared 2-core machine: with a 60-epoch global Mult-VAE, 300 coverage anchors on AMusic
       // are 300 distinct users (covering 1,577 of 4,964), 300 x 60 local epochs (docs/models/loca.md).
-      arm (locaVae.With(LocaVaeHyper(Anchors = locaVaeAnchors))) ]
+      yield arm (locaVae.With(LocaVaeHyper(Anchors = locaVaeAnchors))) ]
 
 let loca =
     { Id = "loca"
