@@ -40,6 +40,40 @@ let private easeHyper = LocaEaseHyper(Anchors = 12, EmbeddingLatent = 4, Embeddi
                                       LocalLambda = 10.0, GlobalLambda = 20.0, TestBandwidth = 0.6, TrainBandwidth = 0.8)
 let private vaeHyper = LocaVaeHyper(Anchors = 6, Latent = 4, GlobalEpochs = 3, LocalEpochs = 2, BatchSize = 32, LearningRate = 1e-2, TestBandwidth = 0.6, TrainBandwidth = 0.8)
 
+/// vaeHyper with local early stopping.
+let private stoppingHyper =
+    LocaVaeHyper(Anchors = 6, Latent = 4, GlobalEpochs = 3, LocalEpochs = 6, BatchSize = 32, LearningRate = 1e-1, TestBandwidth = 0.6, TrainBandwidth = 0.8,
+                 LocalEarlyStopping = true)
+
+/// LOCA-VAE fitted whole and in 3 parts (each a copy of the saved global step training its own
+/// local models): the parts' combined scores equal the whole fit's within 1e-5.
+let private vaeInParts (hyper: LocaVaeHyper) (stopOn: Repro.Core.Protocols.HeldOutSet option) =
+    Repro.Core.TorchRuntime.EnsureLoaded 1
+    withFolder (fun dir ->
+        let validationSet = Option.toObj stopOn
+        use whole = LocaVae.Fit(train, hyper, 9UL, validation = validationSet)
+        let expected = wholeScores whole
+        Expect.isGreaterThan whole.Groups.Count 2 "at least 3 local models"
+        let path = Path.Combine(dir, "global.bin")
+        do
+            use g = LocaVae.FitGlobal(train, hyper, 9UL)
+            Expect.equal g.LocalModels 0 "the global step trains no local model"
+            g.Save path
+        let parts = [ for _ in 1 .. 3 -> LocaVae.Load path ]
+        Expect.equal parts.Head.Hyper.LocalEarlyStopping hyper.LocalEarlyStopping "the saved global step keeps local-early-stopping"
+        parts |> List.iteri (fun k m ->
+            let struct (first, count) = LocaCombination.PartRange(m.Groups.Count, k + 1, 3)
+            m.PrepareLocal(train, first, count, 9UL, null, CancellationToken.None, validationSet)
+            Expect.equal m.LocalModels count (sprintf "part %d trains its %d local models only" (k + 1) count))
+        if hyper.LocalEarlyStopping then
+            let kept = parts |> List.collect (fun m -> [ for kv in m.KeptEpochs -> kv.Key, kv.Value ]) |> List.sort
+            Expect.equal kept ([ for kv in whole.KeptEpochs -> kv.Key, kv.Value ] |> List.sort) "each local model kept at the same epoch as in the whole fit"
+            Expect.exists kept (fun (_, e) -> e < hyper.LocalEpochs) "some local model stops before its last epoch (else this proves little)"
+        use combiner = LocaVae.Load path
+        let got = partScores (parts |> List.map (fun m -> m :> ILocaLocalModels)) combiner
+        for m in parts do m.Dispose()
+        for k in 0 .. expected.Length - 1 do close 1e-5 got.[k] expected.[k] (sprintf "score %d" k))
+
 [<Tests>]
 let coreTests =
     testSequenced <| testList "Models.LocaParts" [
@@ -73,25 +107,10 @@ let coreTests =
             Expect.sequenceEqual one whole "1 part: the same floats"
 
         testCase "LOCA-VAE in 3 parts, each training only its own local models on a copy of the global step, gives the one-process scores within 1e-5" <| fun () ->
-            Repro.Core.TorchRuntime.EnsureLoaded 1
-            withFolder (fun dir ->
-                use whole = LocaVae.Fit(train, vaeHyper, 9UL)
-                let expected = wholeScores whole
-                Expect.isGreaterThan whole.Groups.Count 2 "at least 3 local models"
-                let path = Path.Combine(dir, "global.bin")
-                do
-                    use g = LocaVae.FitGlobal(train, vaeHyper, 9UL)
-                    Expect.equal g.LocalModels 0 "the global step trains no local model"
-                    g.Save path
-                let parts = [ for _ in 1 .. 3 -> LocaVae.Load path ]
-                parts |> List.iteri (fun k m ->
-                    let struct (first, count) = LocaCombination.PartRange(m.Groups.Count, k + 1, 3)
-                    m.PrepareLocal(train, first, count, 9UL, null, CancellationToken.None, null)
-                    Expect.equal m.LocalModels count (sprintf "part %d trains its %d local models only" (k + 1) count))
-                use combiner = LocaVae.Load path
-                let got = partScores (parts |> List.map (fun m -> m :> ILocaLocalModels)) combiner
-                for m in parts do m.Dispose()
-                for k in 0 .. expected.Length - 1 do close 1e-5 got.[k] expected.[k] (sprintf "score %d" k))
+            vaeInParts vaeHyper None
+
+        testCase "LOCA-VAE with local early stopping in 3 parts: the saved global step keeps the setting, each part stops on validation, scores as one process" <| fun () ->
+            vaeInParts stoppingHyper (Some validation)
 
         testCase "a part file keeps only covered rows, reads back equal, and is refused for another global state or part" <| fun () ->
             withFolder (fun dir ->
