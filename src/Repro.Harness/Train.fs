@@ -38,6 +38,13 @@ let private refit (folder: string) (request: RunRequest) (selectedUnder: Protoco
         | None -> say (sprintf "%s, step 2 of 2: fitted again (validation NDCG@100 %.4f) on %s in %s" name selected.ValidationNdcg rows folder)
         Execution.once folder { request with Model = model } (Refit.data request.Protocol data selected) (Some selected) say progress cancel
 
+/// A fit that selects on validation users inside itself (LOCA-VAE's local early stopping) has none in
+/// a refit, whose training rows hold them: refused before the selection run rather than after it.
+let private selectsInsideFit (spec: ModelSpec) =
+    match spec.Hyper with
+    | :? Repro.Core.Models.Loca.LocaVaeHyper as h -> h.LocalEarlyStopping
+    | _ -> false
+
 /// Does <paramref name="request"/> into <paramref name="folder"/>: a finished folder (metrics.json
 /// with "test") is left alone when it was made by the same request, and refused otherwise; otherwise loads its data once, then trains (resuming a run found
 /// there) or fits, and evaluates on validation and test. Errors in the request come back as Error.
@@ -52,6 +59,9 @@ let execute (dataDir: string) (folder: string) (request: RunRequest) (say: strin
         | Ok () ->
         say (sprintf "%s is finished (metrics.json has a test part); not run again" folder)
         Ok Execution.skipped
+    elif request.Protocol.SelectedUnder.IsSome && selectsInsideFit request.Model then
+        Error(sprintf "%s with local-early-stopping=true stops each local model on validation users, and --protocol %s trains its final model on them: set local-early-stopping=false, or use --protocol %s"
+                  request.Model.Name request.Protocol.Name (request.Protocol.SelectedUnder |> Option.map (fun p -> p.Name) |> Option.get))
     else
         match RunData.load dataDir request say with
         | Error why -> Error why

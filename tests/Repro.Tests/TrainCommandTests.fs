@@ -365,6 +365,17 @@ let tests =
                 Expect.stringStarts (sel.RootElement.GetProperty("protocol").GetString()) "leave-5-by-time (LOCA's split" "the selection run holds the validation events out"
                 Expect.stringContains stdout "Test (last epoch's weights)" "the command says which weights it tested")
 
+        testCase "LOCA-VAE's local early stopping under a refit protocol is refused before anything runs, saying what to do" <| fun () ->
+            withFolder (fun dir ->
+                let out = Path.Combine(dir, "run")
+                let code, _, err =
+                    repro (Path.Combine(dir, "cache"))
+                        [ "--data-dir"; dir; "train"; "--dataset"; "amusic"; "--protocol"; "leave-5-by-time-refit"; "--model"; "loca-vae"
+                          "--set"; "local-early-stopping=true"; "--out"; out ]
+                Expect.equal code 1 (sprintf "exit code; stderr: %s" err)
+                Expect.stringContains err "set local-early-stopping=false, or use --protocol leave-5-by-time" "says what to do"
+                Expect.isFalse (Directory.Exists(Path.Combine(out, "selection"))) "no selection run was started")
+
         testCase "the weak protocol needs a dataset with a fixed split" <| fun () ->
             withFolder (fun dir ->
                 let code, _, err = train dir (Path.Combine(dir, "run")) [ "--protocol"; "weak" ]
