@@ -309,6 +309,10 @@ let private withSettings (assignments: string list) (spec: ModelSpec) =
 /// whole run, so the paper's cap grid chooses nothing here (docs/models/mixture-priors.md).
 let private runAnnealedCaps = [ 0.1; 0.2; 0.5 ]
 
+/// The settings of a run of the dataset's epochs with beta annealed to 1 over them, capped at <paramref name="cap"/>.
+let private annealedOverRun (d: DatasetSetup) (cap: float) =
+    [ sprintf "epochs=%d" d.Epochs; sprintf "anneal-epochs=%d" d.Epochs; sprintf "anneal-cap=%g" cap ]
+
 /// The autoencoder taxonomy (spec 5) and the mixture priors (spec 3) beside Mult-DAE and Mult-VAE^PR,
 /// under strong generalisation on the local datasets sized as `local` (ML-100K's reference split,
 /// CiteULike-a 500 + 500, Gowalla 3,000 + 3,000 at 50 epochs). Each family member with its small
@@ -329,13 +333,11 @@ let taxonomy =
           yield arm (dae d)
           yield arm (vae d)
           for cap in runAnnealedCaps ->
-              { Group = "Mult-VAE^PR (beta annealed over the run)"
-                Model = multVae.With(MultVaeHyper(Epochs = d.Epochs, AnnealEpochs = d.Epochs, AnnealCap = cap)) }
+              { Group = "Mult-VAE^PR (beta annealed over the run)"; Model = withSettings (annealedOverRun d cap) multVae.Spec }
           for m in [ multVaeGmm; multVaeVamp ] do
               // The paper's schedule at its cap 0.2, then the caps that bind.
               yield arm (withSettings [ sprintf "epochs=%d" d.Epochs ] m.Spec)
-              for cap in runAnnealedCaps ->
-                  arm (withSettings [ sprintf "epochs=%d" d.Epochs; sprintf "anneal-epochs=%d" d.Epochs; sprintf "anneal-cap=%g" cap ] m.Spec)
+              for cap in runAnnealedCaps -> arm (withSettings (annealedOverRun d cap) m.Spec)
         ]
       Metrics = paperMetrics
       Seeds = 1 }
@@ -351,7 +353,7 @@ let priorKl =
       Title = "The GMM prior's KL: Monte Carlo with L = 1 and L = 5 samples and closed form (option B), beside the standard prior"
       Datasets = localDatasets |> List.filter (fun d -> d.Dataset <> "gowalla")
       Models = fun d ->
-        let annealed = [ sprintf "epochs=%d" d.Epochs; sprintf "anneal-epochs=%d" d.Epochs; "anneal-cap=0.2" ]
+        let annealed = annealedOverRun d 0.2
         [ { Group = "Mult-VAE^PR"; Model = withSettings annealed multVae.Spec }
           { Group = "GMM prior, Monte-Carlo KL, L = 1"; Model = withSettings annealed multVaeGmm.Spec }
           { Group = "GMM prior, Monte-Carlo KL, L = 5"; Model = withSettings (annealed @ [ "samples=5" ]) multVaeGmm.Spec }

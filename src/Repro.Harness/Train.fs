@@ -59,10 +59,12 @@ let execute (dataDir: string) (folder: string) (request: RunRequest) (say: strin
         | Ok () ->
         say (sprintf "%s is finished (metrics.json has a test part); not run again" folder)
         Ok Execution.skipped
-    elif request.Protocol.SelectedUnder.IsSome && selectsInsideFit request.Model then
-        Error(sprintf "%s with local-early-stopping=true stops each local model on validation users, and --protocol %s trains its final model on them: set local-early-stopping=false, or use --protocol %s"
-                  request.Model.Name request.Protocol.Name (request.Protocol.SelectedUnder |> Option.map (fun p -> p.Name) |> Option.get))
     else
+        match request.Protocol.SelectedUnder with
+        | Some under when selectsInsideFit request.Model ->
+            Error(sprintf "%s with local-early-stopping=true stops each local model on validation users, and --protocol %s trains its final model on them: set local-early-stopping=false, or use --protocol %s"
+                      request.Model.Name request.Protocol.Name under.Name)
+        | _ ->
         match RunData.load dataDir request say with
         | Error why -> Error why
         | Ok data ->
