@@ -96,21 +96,51 @@ let private fingerprint (folder: string) =
 let private description (request: RunRequest) (data: RunData) : RunFolder.RunDescription =
     { Dataset = data.DatasetLabel; Model = request.Model.Name; Settings = request.Model.Settings; Seed = request.Seed; Protocol = data.Protocol; Command = request.Command }
 
-let private globalStep (dataDir: string) (folder: string) (request: RunRequest) (say: string -> unit) cancel =
+/// The run a step works on. Under a refit protocol a run in parts is two runs in turn, each done in
+/// the same steps: the selection run (folder/selection, the validation events held out) until it is
+/// combined, then the refit (folder) on the training rows plus the validation events, as
+/// `repro train` does them in one process (Train, Refit). So the same commands, given twice in
+/// order, do both.
+type private Stage =
+    { Folder: string
+      /// The request as the stage runs it: the selection protocol in the selection run.
+      Request: RunRequest
+      /// The refit's record of its selection run; None in a run that is not a refit.
+      Refit: Execution.Selected option
+      /// The stage's data from the run's.
+      Data: RunData -> RunData }
+
+let private stageOf (folder: string) (request: RunRequest) (say: string -> unit) : Result<Stage, string> =
+    match request.Protocol.SelectedUnder with
+    | None -> Ok { Folder = folder; Request = request; Refit = None; Data = id }
+    | Some under ->
+        let selection = Path.Combine(folder, Refit.SelectionFolderName)
+        if not (RunFolder.isFinished selection) then
+            say (sprintf "%s, stage 1 of 2: the selection run under %s in %s (the same steps then do the refit)" request.Protocol.Name under.Name selection)
+            Ok { Folder = selection; Request = { request with Protocol = under }; Refit = None; Data = id }
+        else
+            Refit.selected selection true Execution.skipped
+            |> Result.map (fun chosen ->
+                say (sprintf "%s, stage 2 of 2: the refit on the training rows plus the validation events in %s (selection run finished, validation NDCG@100 %.4f)" request.Protocol.Name folder chosen.ValidationNdcg)
+                { Folder = folder; Request = request; Refit = Some chosen; Data = fun data -> Refit.data request.Protocol data chosen })
+
+let private globalStep (stage: Stage) (load: unit -> Result<RunData, string>) (say: string -> unit) cancel =
+    let folder = stage.Folder
     if File.Exists(globalFile folder) then
         say (sprintf "%s exists: the global step is done" (globalFile folder))
         Ok()
     else
     RunLock.exclusive folder (fun () ->
-        RunData.load dataDir request say
+        load ()
         |> Result.map (fun data ->
-            Execution.begin' folder (description request data) data false // the global step starts the run
+            Execution.begin' folder (description stage.Request data) data false // the global step starts the run
             let clock = Diagnostics.Stopwatch.StartNew()
-            use model = fitGlobal request.Model data (Execution.modelSeed request.Seed) say cancel
+            use model = fitGlobal stage.Request.Model data (Execution.modelSeed stage.Request.Seed) say cancel
             model.Save(globalFile folder)
-            say (sprintf "global step of %s in %.1f s: %s" request.Model.Name clock.Elapsed.TotalSeconds (globalFile folder))))
+            say (sprintf "global step of %s in %.1f s: %s" stage.Request.Model.Name clock.Elapsed.TotalSeconds (globalFile folder))))
 
-let private partStep (dataDir: string) (folder: string) (request: RunRequest) (part: int) (parts: int) (say: string -> unit) cancel =
+let private partStep (stage: Stage) (load: unit -> Result<RunData, string>) (part: int) (parts: int) (say: string -> unit) cancel =
+    let folder = stage.Folder
     let path = partFile folder part parts
     if File.Exists path then
         say (sprintf "%s exists: part %d of %d is done" path part parts)
@@ -120,14 +150,16 @@ let private partStep (dataDir: string) (folder: string) (request: RunRequest) (p
     else
     // One process per part; the run folder itself stays free for the other parts.
     RunLock.exclusive (Path.Combine(folder, FolderName, sprintf "part-%d-of-%d" part parts)) (fun () ->
-        RunData.load dataDir request say
+        load ()
         |> Result.map (fun data ->
             let clock = Diagnostics.Stopwatch.StartNew()
             let key = fingerprint folder
-            use model = loadGlobal request.Model folder
+            use model = loadGlobal stage.Request.Model folder
             let struct (first, count) = LocaCombination.PartRange(model.Groups.Count, part, parts)
             say (sprintf "part %d of %d: anchor groups %d to %d of %d" part parts (first + 1) (first + count) model.Groups.Count)
-            model.PrepareLocal(data.Train, first, count, Execution.modelSeed request.Seed, Action<string> say, cancel, data.Validation)
+            // A refit trains on the validation events: it has no validation users to stop on.
+            let validation = if stage.Refit.IsSome then null else data.Validation
+            model.PrepareLocal(data.Train, first, count, Execution.modelSeed stage.Request.Seed, Action<string> say, cancel, validation)
             let validation = LocaPartial.Accumulate(model, data.Validation.FoldIn, first, count)
             let test = LocaPartial.Accumulate(model, data.TestFoldIn, first, count)
             LocaPartial.Save(path, key, part, parts, [| struct ("validation", validation); struct ("test", test) |])
@@ -139,7 +171,8 @@ let private finished (model: ILocaLocalModels) (sets: (string * LocaPartial) lis
     let fallbacks = sums.Finish(model, foldIn)
     sums, fallbacks
 
-let private combineStep (dataDir: string) (folder: string) (request: RunRequest) (say: string -> unit) =
+let private combineStep (stage: Stage) (load: unit -> Result<RunData, string>) (threads: int) (say: string -> unit) =
+    let folder = stage.Folder
     if RunFolder.isFinished folder then
         say (sprintf "%s is finished (metrics.json has a test part); not combined again" folder)
         Ok()
@@ -157,36 +190,46 @@ let private combineStep (dataDir: string) (folder: string) (request: RunRequest)
         | [] ->
         if not (File.Exists(globalFile folder)) then Error(sprintf "%s is missing: the global step's file is needed to combine" (globalFile folder))
         else
-        match RunData.load dataDir request say with
+        match load () with
         | Error why -> Error why
         | Ok data ->
         try
             let key = fingerprint folder
-            use model = loadGlobal request.Model folder
+            use model = loadGlobal stage.Request.Model folder
             let sets = [ for k in 1 .. parts -> LocaPartial.Load(partFile folder k parts, key, k, parts) |> Seq.map (fun struct (n, s) -> n, s) |> Seq.toList ]
             let validation, _ = finished model sets "validation" data.Validation.FoldIn
             let test, fallbacks = finished model sets "test" data.TestFoldIn
             let evaluate (sums: LocaPartial) foldIn target =
-                Evaluator.Evaluate(sums.AsBatchScorer(), foldIn, target, Array.ofList data.TestMetrics, maxDegreeOfParallelism = request.Threads)
+                Evaluator.Evaluate(sums.AsBatchScorer(), foldIn, target, Array.ofList data.TestMetrics, maxDegreeOfParallelism = threads)
             RunFolder.writeMetrics folder "validation" (evaluate validation data.Validation.FoldIn data.Validation.Target) data.Validation.FoldIn []
             RunFolder.writeMetrics folder "test" (evaluate test data.TestFoldIn data.TestTarget) data.TestFoldIn
-                [ "parts", float parts; "localModelsUsed", float test.LocalModels; "fallbackUsers", float fallbacks ]
+                ([ "parts", float parts; "localModelsUsed", float test.LocalModels; "fallbackUsers", float fallbacks ]
+                 @ (stage.Refit |> Option.map Execution.refitExtras |> Option.defaultValue []))
             say (sprintf "combined %d parts: %d of %d test users fell back to the global model; metrics in %s" parts fallbacks data.TestFoldIn.Rows folder)
             Ok()
         with :? Repro.Core.Data.Cache.StaleCacheException as e ->
             Error(sprintf "%s (a part of another global step: run that part again after removing its file)" e.Message))
 
-/// Does <paramref name="step"/> of <paramref name="request"/>'s run into <paramref name="folder"/>.
+/// Does <paramref name="step"/> of <paramref name="request"/>'s run into <paramref name="folder"/>
+/// (under a refit protocol, of its selection run until that is finished, then of the refit).
 let execute (dataDir: string) (folder: string) (request: RunRequest) (step: Step) (say: string -> unit) (cancel: Threading.CancellationToken) =
-    match splittable request.Model with
+    match splittable request.Model, Train.refusedUnderRefit request with
+    | Error why, _ | _, Some why -> Error why
+    | Ok(), None ->
+    if RunFolder.isFinished folder then
+        say (sprintf "%s is finished (metrics.json has a test part): no step is left" folder)
+        Ok()
+    else
+    match stageOf folder request say with
     | Error why -> Error why
-    | Ok() ->
+    | Ok stage ->
     Repro.Core.TorchRuntime.EnsureLoaded request.Threads
+    let load () = RunData.load dataDir request say |> Result.map stage.Data
     try
         match step with
-        | Global -> globalStep dataDir folder request say cancel
-        | Part(k, n) -> partStep dataDir folder request k n say cancel
-        | Combine -> combineStep dataDir folder request say
+        | Global -> globalStep stage load say cancel
+        | Part(k, n) -> partStep stage load k n say cancel
+        | Combine -> combineStep stage load request.Threads say
     with
     | :? OperationCanceledException -> Error "stopped; the same command does the step again"
     | :? ArgumentException as e -> Error e.Message

@@ -80,6 +80,14 @@ let private splittableRuns (options: PlanOptions) =
 /// One step of <paramref name="r"/>'s run in parts (`repro run --part STEP`).
 let partCommand (options: PlanOptions) (r: Run) (step: string) = sprintf "%s --part %s" (commandFor options r) step
 
+/// The rounds of steps a pending run in parts still needs, named: a refit whose selection run is not
+/// finished does the same steps twice (LocaParts: the selection run, then the refit), else once.
+let private rounds (options: PlanOptions) (r: Run) =
+    match r.Setup.Protocol.SelectedUnder with
+    | Some under when not (RunFolder.isFinished (IO.Path.Combine(r.Folder options.Runner.Results, Refit.SelectionFolderName))) ->
+        [ sprintf "stage 1 of 2, the selection run under %s" under.Name; "stage 2 of 2, the refit (the same steps again)" ]
+    | _ -> [ "" ]
+
 /// A LOCA run in parts as a command list: per pending run its global step, its N parts (independent:
 /// `parallel -j JOBS` runs them at once) and its combine step, in that order.
 let shellParts (options: PlanOptions) (parts: int) =
@@ -90,10 +98,11 @@ let shellParts (options: PlanOptions) (parts: int) =
         line (sprintf "# %d pending LOCA run(s) of experiment '%s', each in %d parts: the global step, then the parts, then the combine step." runs.Length options.Experiment.Id parts)
         line "# Run from the repository root after a Release build: the lines in order (bash THIS_FILE), or each run's part lines at once with GNU parallel."
         for r in runs do
-            line (sprintf "# %s" r.Id)
-            line (partCommand options r "global")
-            for k in 1 .. parts do line (partCommand options r (sprintf "%d/%d" k parts))
-            line (partCommand options r "combine")
+            for round in rounds options r do
+                line (if round = "" then sprintf "# %s" r.Id else sprintf "# %s, %s" r.Id round)
+                line (partCommand options r "global")
+                for k in 1 .. parts do line (partCommand options r (sprintf "%d/%d" k parts))
+                line (partCommand options r "combine")
         text.ToString())
 
 /// A LOCA run in parts as Slurm jobs: a driver script (`bash THIS_FILE`, not sbatch) that submits,
@@ -121,9 +130,14 @@ let slurmParts (options: PlanOptions) (parts: int) =
             let job (name: string) (time: float) = sprintf "sbatch --parsable --job-name=repro-%s-%s --cpus-per-task=%d --time=%s" options.Experiment.Id name options.Threads (limit time)
             line ""
             line (sprintf "# %s" r.Id)
-            line (sprintf "GLOBAL=$(%s --output=slurm-%%j.out --wrap=\"%s\")" (job "global" (2.0 * estimate)) (partCommand options r "global"))
-            line (sprintf "PARTS=$(%s --dependency=afterok:$GLOBAL --array=1-%d --output=slurm-%%A_%%a.out --wrap=\"%s\")"
-                    (job "parts" (2.0 * estimate / float parts)) parts (partCommand options r (sprintf "\\${SLURM_ARRAY_TASK_ID}/%d" parts)))
-            line (sprintf "COMBINE=$(%s --dependency=afterok:$PARTS --output=slurm-%%j.out --wrap=\"%s\")" (job "combine" (2.0 * estimate)) (partCommand options r "combine"))
-            line (sprintf "echo \"%s: global $GLOBAL, parts $PARTS, combine $COMBINE\"" r.Id)
+            rounds options r
+            |> List.iteri (fun i round ->
+                if round <> "" then line (sprintf "# %s" round)
+                // A second round starts after the first one's combine step.
+                let after = if i = 0 then "" else " --dependency=afterok:$COMBINE"
+                line (sprintf "GLOBAL=$(%s%s --output=slurm-%%j.out --wrap=\"%s\")" (job "global" (2.0 * estimate)) after (partCommand options r "global"))
+                line (sprintf "PARTS=$(%s --dependency=afterok:$GLOBAL --array=1-%d --output=slurm-%%A_%%a.out --wrap=\"%s\")"
+                        (job "parts" (2.0 * estimate / float parts)) parts (partCommand options r (sprintf "\\${SLURM_ARRAY_TASK_ID}/%d" parts)))
+                line (sprintf "COMBINE=$(%s --dependency=afterok:$PARTS --output=slurm-%%j.out --wrap=\"%s\")" (job "combine" (2.0 * estimate)) (partCommand options r "combine"))
+                line (sprintf "echo \"%s: global $GLOBAL, parts $PARTS, combine $COMBINE\"" r.Id))
         text.ToString())

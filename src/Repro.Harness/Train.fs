@@ -45,6 +45,14 @@ let private selectsInsideFit (spec: ModelSpec) =
     | :? Repro.Core.Models.Loca.LocaVaeHyper as h -> h.LocalEarlyStopping
     | _ -> false
 
+/// Why <paramref name="request"/> cannot run under its refit protocol, if it cannot (selectsInsideFit).
+let refusedUnderRefit (request: RunRequest) =
+    match request.Protocol.SelectedUnder with
+    | Some under when selectsInsideFit request.Model ->
+        Some(sprintf "%s with local-early-stopping=true stops each local model on validation users, and --protocol %s trains its final model on them: set local-early-stopping=false, or use --protocol %s"
+                 request.Model.Name request.Protocol.Name under.Name)
+    | _ -> None
+
 /// Does <paramref name="request"/> into <paramref name="folder"/>: a finished folder (metrics.json
 /// with "test") is left alone when it was made by the same request, and refused otherwise; otherwise loads its data once, then trains (resuming a run found
 /// there) or fits, and evaluates on validation and test. Errors in the request come back as Error.
@@ -60,11 +68,9 @@ let execute (dataDir: string) (folder: string) (request: RunRequest) (say: strin
         say (sprintf "%s is finished (metrics.json has a test part); not run again" folder)
         Ok Execution.skipped
     else
-        match request.Protocol.SelectedUnder with
-        | Some under when selectsInsideFit request.Model ->
-            Error(sprintf "%s with local-early-stopping=true stops each local model on validation users, and --protocol %s trains its final model on them: set local-early-stopping=false, or use --protocol %s"
-                      request.Model.Name request.Protocol.Name under.Name)
-        | _ ->
+        match refusedUnderRefit request with
+        | Some why -> Error why
+        | None ->
         match RunData.load dataDir request say with
         | Error why -> Error why
         | Ok data ->

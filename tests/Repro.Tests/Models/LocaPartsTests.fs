@@ -145,6 +145,16 @@ let private experiment (models: ModelSpec list) =
 let private options (dir: string) (results: string) : Runner.Options =
     { Results = Path.Combine(dir, results); DataDir = Path.Combine(dir, "data"); Only = None; Seeds = None; Threads = 1 }
 
+/// A tiny timed AMusic under <paramref name="dataDir"/>: 40 users in two taste groups, 14 timed
+/// events each (4 train, 5 validation, 5 test under leave-5-by-time).
+let private timedAmusic (dataDir: string) =
+    Directory.CreateDirectory(Path.Combine(dataDir, "amusic")) |> ignore
+    let rng = Random 3
+    File.WriteAllLines(Path.Combine(dataDir, "amusic", "amusic.rating"),
+        [ for u in 1 .. 40 do
+            let group = if u % 2 = 0 then [ 1 .. 16 ] else [ 17 .. 32 ]
+            for t, item in group |> List.sortBy (fun _ -> rng.Next()) |> List.take 14 |> List.indexed -> sprintf "%d,%d,5,%d" u item (1000 + t) ])
+
 /// (metric, mean) of metrics.json's test part, and test-users.tsv's lines.
 let private outcome (folder: string) =
     use doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "metrics.json")))
@@ -195,6 +205,51 @@ let harnessTests =
                     Expect.equal (test.GetProperty("parts").GetDouble()) 3.0 "records the parts"
                     Expect.isGreaterThan (test.GetProperty("localModelsUsed").GetDouble()) 1.0 "local models scored test users"
                     Expect.isLessThan (test.GetProperty("fallbackUsers").GetDouble()) (float (splitUsers.Length - 1)) "not every test user fell back")
+
+        for spec in [ tinyEase; tinyVae ] do
+            testCase (sprintf "%s in 2 parts under leave-5-by-time-refit: the steps do the selection run, then the same steps the refit, as one process" spec.Name) <| fun () ->
+                withFolder (fun dir ->
+                    timedAmusic (Path.Combine(dir, "data"))
+                    let e = { experiment [ spec ] with Datasets = [ { Dataset = "amusic"; Protocol = LeaveLastByTimeRefit; Heldout = None; Epochs = 3 } ] }
+                    let whole, split = options dir "whole", options dir "split"
+                    Expect.equal (Runner.execute whole e ignore CancellationToken.None).Completed 1 "the one-process run"
+                    let r = (runs None e).Head
+                    let top = r.Folder split.Results
+                    let selection = Path.Combine(top, Refit.SelectionFolderName)
+                    let p : Plan.PlanOptions = { Experiment = e; Runner = split; Repro = "repro"; Threads = 1 }
+                    let globals (text: string) = text.Split('\n') |> Array.filter (fun l -> l.EndsWith "--part global") |> Array.length
+                    Expect.equal (globals (match Plan.shellParts p 2 with Ok t -> t | Error why -> failtest why)) 2 "the plan gives the steps twice"
+                    let step s = LocaParts.run split r s ignore CancellationToken.None
+                    let round () = for s in [ LocaParts.Global; LocaParts.Part(2, 2); LocaParts.Part(1, 2); LocaParts.Combine ] do Expect.equal (step s) (Ok()) (string s)
+                    round ()
+                    Expect.isTrue (Runner.isFinished selection) "the first round finishes the selection run"
+                    Expect.isFalse (Runner.isFinished top) "and not the refit"
+                    Expect.equal (globals (match Plan.shellParts p 2 with Ok t -> t | Error why -> failtest why)) 1 "then the plan gives them once"
+                    round ()
+                    Expect.isTrue (Runner.isFinished top) "the second round finishes the refit"
+                    for folder, wholeFolder in [ selection, Path.Combine(r.Folder whole.Results, Refit.SelectionFolderName); top, r.Folder whole.Results ] do
+                        let wholeMetrics, wholeUsers = outcome wholeFolder
+                        let splitMetrics, splitUsers = outcome folder
+                        Expect.equal (List.map fst splitMetrics) (List.map fst wholeMetrics) "the same metrics"
+                        for (m, a), (_, b) in List.zip splitMetrics wholeMetrics do
+                            Expect.floatClose { absolute = 1e-6; relative = 1e-6 } a b (sprintf "%s in %s" m folder)
+                        Expect.equal splitUsers.Length wholeUsers.Length "per-user rows"
+                    let extras = RunFolder.readPart top "test" |> Option.get |> snd
+                    Expect.equal (List.tryFind (fst >> (=) "selectionValidationNdcg@100") extras |> Option.map snd) (RunFolder.validationNdcg selection) "the refit records its selection run's validation NDCG@100"
+                    use run = JsonDocument.Parse(File.ReadAllText(Path.Combine(top, "run.json")))
+                    Expect.stringContains (run.RootElement.GetProperty("protocol").GetString()) "fitted on the training rows plus the validation events" "run.json says how the refit trained"
+                    Expect.equal (step LocaParts.Global) (Ok()) "a step of a finished run does nothing")
+
+        testCase "LOCA-VAE's local early stopping in parts under a refit protocol is refused before any step" <| fun () ->
+            withFolder (fun dir ->
+                let spec = Models.locaVae.With(LocaVaeHyper(Anchors = 4, Latent = 4, GlobalEpochs = 3, LocalEpochs = 2, BatchSize = 32, LocalEarlyStopping = true))
+                let e = { experiment [ spec ] with Datasets = [ { Dataset = "amusic"; Protocol = LeaveLastByTimeRefit; Heldout = None; Epochs = 3 } ] }
+                timedAmusic (Path.Combine(dir, "data"))
+                let r = (runs None e).Head
+                match LocaParts.run (options dir "r") r LocaParts.Global ignore CancellationToken.None with
+                | Ok() -> failtest "started"
+                | Error why -> Expect.stringContains why "set local-early-stopping=false" "says what to do"
+                Expect.isFalse (Directory.Exists(Path.Combine(r.Folder (options dir "r").Results, Refit.SelectionFolderName, LocaParts.FolderName))) "no step ran")
 
         testCase "a run of another model is refused by --part and by a plan in parts, naming it" <| fun () ->
             withFolder (fun dir ->
