@@ -44,16 +44,21 @@ let tests =
             // q0: positive of pair 0 (-s0 p0), negative of pair 1 (+s1 p1); q1: positive of pair 1; q2: negative of pair 0.
             close gq [ -s0 * 1.0 + s1 * 0.5; -s0 * 0.0 + s1 * -1.0; -s1 * 0.5; -s1 * -1.0; s0 * 1.0; s0 * 0.0 ] "dQ"
 
-        testCase "gradients of a random batch match finite differences of its loss" <| fun () ->
+        for decay in [ 0.0; 0.3 ] do
+          testCase (sprintf "gradients of a random batch match finite differences of its loss (weight decay %g: plus decay/2 |P|^2 + |Q|^2)" decay) <| fun () ->
             TorchRuntime.EnsureLoaded 1
-            use model = new BprMf(items, BprMfHyper(Factors = 3, PairBatch = 4096), 3UL)
+            use model = new BprMf(items, BprMfHyper(Factors = 3, PairBatch = 4096, WeightDecay = decay), 3UL)
             model.TrainStep(train, ReadOnlySpan(allRows train)) |> ignore
             // Scale the N(0, 1) start down so that the sigmoids are not saturated.
             for buffer, name in [ model.P, "P"; model.Q, "Q" ] do
                 let s = buffer.Span name
                 for k in 0 .. s.Length - 1 do s.[k] <- s.[k] * 0.3f
             let users, positives, negatives = [| 0; 1; 1; 7 |], [| train.Row(0).[0]; train.Row(1).[0]; train.Row(1).[1]; train.Row(7).[0] |], [| 40; 41; 41; 2 |]
-            let lossAt () = model.PairBatchGradients(ReadOnlySpan users, ReadOnlySpan positives, ReadOnlySpan negatives)
+            let squares (name: string) (buffer: FlatParameters) = buffer.Span(name).ToArray() |> Array.sumBy (fun x -> float x * float x)
+            let lossAt () =
+                let loss = model.PairBatchGradients(ReadOnlySpan users, ReadOnlySpan positives, ReadOnlySpan negatives)
+                model.AddWeightDecay()
+                loss + decay / 2.0 * (squares "P" model.P + squares "Q" model.Q)
             lossAt () |> ignore
             let analytic = dict [ "P", model.PGradient.Span("P").ToArray(); "Q", model.QGradient.Span("Q").ToArray() ]
             let checkedRows = dict [ "P", [ 0; 1; 7; 3 ]; "Q", [ yield! positives; 40; 41; 2; 60 ] ]
@@ -70,6 +75,37 @@ let tests =
                         buffer.Span(name).[idx] <- keep
                         let a = float analytic.[name].[idx]
                         Expect.isLessThan (abs (numeric - a)) (1e-3 + 1e-2 * abs numeric) $"d loss / d {name}[{row},{k}]: analytic {a} vs numeric {numeric}"
+
+        testCase "weight decay moves a row the batch does not touch by PyTorch Adam's first step, lr * sign(theta); without it the row stays" <| fun () ->
+            TorchRuntime.EnsureLoaded 1
+            // User 0 has no positives: its p_0 gets no BPR gradient, only decay * p_0.
+            let data = csr 3 [ []; [ 0 ] ]
+            for decay in [ 0.0; 0.1 ] do
+                use model = new BprMf(3, BprMfHyper(Factors = 2, PairBatch = 8, LearningRate = 0.05, WeightDecay = decay), 1UL)
+                model.TrainStep(data, ReadOnlySpan [| 0 |]) |> ignore // creates P; no pair, no update
+                Expect.equal model.Updates 0L "no update yet"
+                set model.P "P" [| 2.0f; -0.5f; 0.0f; 0.0f |]
+                model.TrainStep(data, ReadOnlySpan [| 1 |]) |> ignore
+                Expect.equal model.Updates 1L "one update"
+                let p0 = model.P.Span("P").Slice(0, 2).ToArray()
+                // First Adam step: m_hat = g, v_hat = g^2, so theta moves by lr * g / (|g| + 1e-8).
+                let expected = if decay = 0.0 then [| 2.0f; -0.5f |] else [| 2.0f - 0.05f; -0.5f + 0.05f |]
+                Expect.floatClose Accuracy.medium (float p0.[0]) (float expected.[0]) (sprintf "p_0[0] at decay %g" decay)
+                Expect.floatClose Accuracy.medium (float p0.[1]) (float expected.[1]) (sprintf "p_0[1] at decay %g" decay)
+
+        testCase "weight decay shrinks a held-out user's fitted p_v" <| fun () ->
+            TorchRuntime.EnsureLoaded 1
+            // Untrained models from one seed share Q; only the fold-in's decay differs.
+            use plain = new BprMf(items, hyper, 5UL)
+            use decayed = new BprMf(items, BprMfHyper(Factors = 4, PairBatch = 16, BatchSize = 64, Epochs = 1, LearningRate = 0.05, FoldInEpochs = 10, FoldInLearningRate = 0.05, WeightDecay = 1.0), 5UL)
+            Expect.sequenceEqual decayed.Q.Data plain.Q.Data "the same Q"
+            for r in 0 .. 4 do
+                let positives = validation.FoldIn.Row(r).ToArray()
+                let fit (m: BprMf) =
+                    let v = Array.zeroCreate<float32> 4
+                    m.FitUser(ReadOnlySpan positives, Span v)
+                    v |> Array.sumBy (fun x -> float x * float x) |> sqrt
+                Expect.isLessThan (fit decayed) (fit plain) (sprintf "row %d: |p_v| with decay below without" r)
 
         testCase "the sampler never draws a positive, draws one negative per positive, and reaches every non-positive about equally" <| fun () ->
             let positives = [| 0; 3; 4; 9 |]
@@ -156,6 +192,7 @@ let tests =
             Expect.throws (fun () -> BprMfHyper(PairBatch = 0).Validate()) "pair batch 0"
             Expect.throws (fun () -> BprMfHyper(FoldInEpochs = -1).Validate()) "negative fold-in epochs"
             Expect.throws (fun () -> BprMfHyper(LearningRate = 0.0).Validate()) "learning rate 0"
+            Expect.throws (fun () -> BprMfHyper(WeightDecay = -1e-3).Validate()) "negative weight decay"
             BprMfHyper.Paper.Validate()
             Expect.equal (BprMfHyper.Paper.Factors, BprMfHyper.Paper.LearningRate, BprMfHyper.Paper.PairBatch, BprMfHyper.Paper.Epochs) (64, 0.01, 4096, 300) "spec 2's conf/bprmf.json"
     ]

@@ -13,7 +13,8 @@ namespace Repro.Core.Models.BprMf;
 /// negative j uniformly with replacement from u's non-positives (RSPT's
 /// <c>generate_pairwise_data_from_matrix(train, 1)</c>, not the later sampler that draws "positives"
 /// from all items, spec 2 pitfall); each Adam update minimises -sum log sigmoid(s_ui - s_uj) over a
-/// batch of <see cref="BprMfHyper.PairBatch"/> pairs; PyTorch's Adam, no weight decay, dense over
+/// batch of <see cref="BprMfHyper.PairBatch"/> pairs; PyTorch's Adam, no weight decay unless
+/// <see cref="BprMfHyper.WeightDecay"/> is set (ours, off by default), dense over
 /// all of P and Q as torch.optim.Adam is on nn.Embedding's dense gradients (rows outside the batch
 /// move by their momentum). P and Q start from N(0, 1), nn.Embedding's default.
 /// <para>
@@ -205,9 +206,19 @@ public sealed class BprMf : TrainedModel<BprMfHyper>
     {
         double loss = PairBatchGradients(users, positives, negatives);
         if (!double.IsFinite(loss)) return loss;
+        AddWeightDecay();
         _pOptimizer!.Step();
         QOptimizer.Step();
         return loss;
+    }
+
+    /// <summary>PyTorch Adam's weight_decay: lambda * theta joins the gradient of every row of P and Q.</summary>
+    internal void AddWeightDecay()
+    {
+        if (Hyper.WeightDecay == 0) return;
+        float lambda = (float)Hyper.WeightDecay;
+        TensorPrimitives.MultiplyAdd(P!.Span(UserFactors), lambda, _pGradient!.Span(UserFactors), _pGradient.Span(UserFactors));
+        TensorPrimitives.MultiplyAdd(Q.Span(ItemFactors), lambda, QGradient.Span(ItemFactors), QGradient.Span(ItemFactors));
     }
 
     private void EnsureUsers(int users)
@@ -294,6 +305,7 @@ public sealed class BprMf : TrainedModel<BprMfHyper>
                     double x = TensorPrimitives.Dot((ReadOnlySpan<float>)factors, difference);
                     TensorPrimitives.MultiplyAdd(difference, (float)-Sigmoid(-x), gradient, gradient);
                 }
+                if (Hyper.WeightDecay != 0) TensorPrimitives.MultiplyAdd((ReadOnlySpan<float>)factors, (float)Hyper.WeightDecay, gradient, gradient);
                 AdamRow(factors, gradient, m, v, ++step, Hyper.FoldInLearningRate);
             }
         }

@@ -46,6 +46,16 @@ public sealed record BprMfHyper : ITrainingSchedule
     /// <summary>Adam's step size when fitting a held-out user's p_v (see <see cref="FoldInEpochs"/>). Ours: 0.01, the training rate.</summary>
     public double FoldInLearningRate { get; init; } = 0.01;
 
+    /// <summary>
+    /// PyTorch Adam's <c>weight_decay</c>: lambda * theta added to the gradient of every row of P and Q at
+    /// every update (and to p_v's when a held-out user is fitted), the gradient of
+    /// lambda/2 (|P|^2 + |Q|^2). Paper: 0 (spec 2: RSPT's Adam has none). Ours for sparse data: with
+    /// none, an item with a handful of events keeps most of its N(0, 1) initial factors, which
+    /// outweigh what the few events taught it (docs/models/bpr-mf.md). Left out of run records at 0.
+    /// </summary>
+    [OmittedAtDefault("0")]
+    public double WeightDecay { get; init; }
+
     public static BprMfHyper Paper { get; } = new();
 
     /// <summary>Throws if a value is out of range.</summary>
@@ -58,5 +68,6 @@ public sealed record BprMfHyper : ITrainingSchedule
         if (Epochs <= 0) throw new ArgumentOutOfRangeException(nameof(Epochs), $"epochs must be > 0, got {Epochs}");
         if (FoldInEpochs < 0) throw new ArgumentOutOfRangeException(nameof(FoldInEpochs), $"fold-in epochs must be >= 0, got {FoldInEpochs}");
         if (!(FoldInLearningRate > 0) || double.IsInfinity(FoldInLearningRate)) throw new ArgumentOutOfRangeException(nameof(FoldInLearningRate), $"fold-in learning rate must be finite and > 0, got {FoldInLearningRate}");
+        if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), $"weight decay must be finite and >= 0, got {WeightDecay}");
     }
 }
