@@ -146,7 +146,7 @@ let private partStep (stage: Stage) (load: unit -> Result<RunData, string>) (par
         say (sprintf "%s exists: part %d of %d is done" path part parts)
         Ok()
     elif not (File.Exists(globalFile folder)) then
-        Error(sprintf "%s is missing: the global step comes first (%s --part global)" (globalFile folder) (Path.GetFileName folder))
+        Error(sprintf "%s is missing: the global step comes first (--part global)" (globalFile folder))
     else
     // One process per part; the run folder itself stays free for the other parts.
     RunLock.exclusive (Path.Combine(folder, FolderName, sprintf "part-%d-of-%d" part parts)) (fun () ->
