@@ -139,6 +139,8 @@ public static class TrainingDriver
 
         int trained = 0;
         var trainingClock = new Stopwatch();
+        var validationClock = new Stopwatch(); // the validations of this call, for the time left
+        int validated = 0;
 
         while (state.Epoch < epochs)
         {
@@ -181,7 +183,7 @@ public static class TrainingDriver
                 state.KlSum += loss.Kl;
                 state.NextBatch = b + 1;
                 if ((b + 1) % batches == 0 && b + 1 < steps) state.Permutation = []; // the next pass draws its own
-                progress?.Report(Progress(TrainingPhase.Training, state, epochs, steps, trained, trainingClock));
+                progress?.Report(Progress(TrainingPhase.Training, state, epochs, steps, trained, trainingClock, validationClock, validated));
 
                 if (cancellationToken.IsCancellationRequested && b + 1 < steps)
                 {
@@ -193,8 +195,11 @@ public static class TrainingDriver
             }
 
             // Spec 1.4 / NB cell 66: validation NDCG@100 after every epoch, on every validation user with targets.
-            progress?.Report(Progress(TrainingPhase.Validating, state, epochs, steps, trained, trainingClock));
+            progress?.Report(Progress(TrainingPhase.Validating, state, epochs, steps, trained, trainingClock, validationClock, validated));
+            validationClock.Start();
             double ndcg = ValidationNdcg(model, validation, options);
+            validationClock.Stop();
+            validated++;
             if (!double.IsFinite(ndcg))
                 return Diverge(model, state, dir, key, bestPath, trained,
                     $"training diverged: validation NDCG@100 is {ndcg.ToString(CultureInfo.InvariantCulture)} after epoch {epoch + 1}");
@@ -326,11 +331,18 @@ public static class TrainingDriver
             $"train={train.Rows}x{train.Columns}/{train.NonZeros};validation={validation.Users}/{validation.FoldIn.NonZeros}/{validation.Target.NonZeros}") +
         (options.KeepLastEpoch ? ";keep=last" : "");
 
-    private static TrainingProgress Progress(TrainingPhase phase, TrainingState state, int epochs, int batches, int trained, Stopwatch clock)
+    /// <summary>
+    /// The report at this point. Time left: the batches left at this call's training rate, plus the
+    /// validations left (this epoch's included) at this call's mean validation time once one has been
+    /// measured; validation can cost more than training (BPR-MF fits every validation user's p_v).
+    /// </summary>
+    private static TrainingProgress Progress(TrainingPhase phase, TrainingState state, int epochs, int batches, int trained,
+        Stopwatch clock, Stopwatch validationClock, int validated)
     {
         double rate = trained > 0 && clock.Elapsed.TotalSeconds > 0 ? trained / clock.Elapsed.TotalSeconds : double.NaN;
         long left = (long)(epochs - state.Epoch - 1) * batches + (batches - state.NextBatch);
-        TimeSpan? remaining = double.IsFinite(rate) ? TimeSpan.FromSeconds(left / rate) : null;
+        double perValidation = validated > 0 ? validationClock.Elapsed.TotalSeconds / validated : 0;
+        TimeSpan? remaining = double.IsFinite(rate) ? TimeSpan.FromSeconds(left / rate + (epochs - state.Epoch) * perValidation) : null;
         double meanLoss = state.NextBatch > 0 ? state.LossSum / state.NextBatch : double.NaN;
         return new TrainingProgress(phase, state.Epoch + 1, epochs, state.NextBatch, batches, meanLoss, rate, remaining);
     }

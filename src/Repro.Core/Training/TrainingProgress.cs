@@ -13,7 +13,7 @@ public enum TrainingPhase { Training, Validating }
 /// <param name="BatchesPerEpoch">Minibatches per epoch.</param>
 /// <param name="MeanLoss">Mean loss of this epoch's batches so far (NaN before the first).</param>
 /// <param name="BatchesPerSecond">Training speed over this call of Run (NaN until measured).</param>
-/// <param name="Remaining">Estimated training time left (validation not counted); null until measured.</param>
+/// <param name="Remaining">Estimated time left: training at the measured rate, plus the validations left at their measured mean time (not counted until one has run); null until measured.</param>
 public readonly record struct TrainingProgress(
     TrainingPhase Phase, int Epoch, int Epochs, int Batch, int BatchesPerEpoch, double MeanLoss,
     double BatchesPerSecond, TimeSpan? Remaining);
