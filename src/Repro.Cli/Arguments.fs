@@ -26,7 +26,7 @@ type RunArgs =
             | Dry_Run -> "list the runs, their state and estimated cost; run nothing."
             | Seeds _ -> "seeds per (dataset, model settings) instead of the experiment's own."
             | Results _ -> "results folder (default: results)."
-            | Threads _ -> "libtorch and evaluation threads per run (default: all cores)."
+            | Threads _ -> "threads per run: libtorch's, evaluation's and every model's parallel loops (default: all cores)."
 
 type PlanArgs =
     | [<Mandatory; CustomCommandLine("--experiment"); AltCommandLine("-e")>] Experiment_Id of id: string
@@ -140,7 +140,7 @@ type ModelArgs =
             | Split _ -> "pro-sg:DIR uses a split in the notebook's pro_sg layout instead of building one."
             | Protocol _ -> "strong (default, the paper's), weak (the dataset's fixed train/test split, as LightGCN; LightGCN metrics @20 added; selection on 10% of each training row carved out), weak-refit (weak's run into OUT/selection, then the same model trained again on the whole training rows: a trained model for its best epoch count, last epoch tested; a fitted model at its settings), leave-5-by-time (LOCA's split: last 5 events by time test, the 5 before validation; datasets with timestamps), leave-5-by-time-refit (its run into OUT/selection, then trained again with the validation events, as weak-refit), cdl-1 or cdl-10 (CDL's CiteULike-a splits)."
             | Heldout _ -> "held-out users per set for the strong protocol (default: the dataset's own)."
-            | Threads _ -> "libtorch, SLIM and evaluation threads (default: all cores); results are reproducible for a fixed count."
+            | Threads _ -> "threads: libtorch's, evaluation's and every model's parallel loops (default: all cores); results are reproducible for a fixed count."
             | Grid _ -> "tune only: which grid, paper (default; each model's grid in 'repro models')."
             | Out _ -> "train: the run folder (settings, seed, commit, per-epoch log, weights, validation and test metrics; an interrupted run here resumes, a finished one is not run again). tune: the tuning folder, one run folder per point (<model>-<settingsHash>), tune.md and tune.json."
 

@@ -123,7 +123,7 @@ public sealed partial class SparseAutoencoder : IDisposable
         _random = new SeededRandom(seed ^ 0x5DEECE66DUL);
         InitialisePrior(seed);
 
-        _workers = Math.Max(1, Environment.ProcessorCount);
+        _workers = Math.Max(1, TorchRuntime.Threads);
         _workerBias = Enumerable.Range(0, _workers).Select(_ => new float[Items]).ToArray();
         _workerScratch = Enumerable.Range(0, _workers).Select(_ => new float[Items]).ToArray();
         EnsureCapacity(Math.Max(1, batchCapacity));

@@ -96,7 +96,7 @@ public static class SparseProducts
         fixed (float* outPtr = output)
         {
             nint address = (nint)outPtr;
-            Parallel.For(0, rowList.Length, r =>
+            Parallel.For(0, rowList.Length, TorchRuntime.Parallelism, r =>
             {
                 var target = new Span<float>((float*)address + (long)r * width, width);
                 target.Clear();

@@ -78,7 +78,7 @@ public sealed class TfAdam
         var sums = new double[chunks.Count];
         double epsilonT = EpsilonAfterBiasCorrection ? Epsilon * Math.Sqrt(1 - Math.Pow(Beta2, Steps)) : Epsilon;
         float b1 = (float)Beta1, b2 = (float)Beta2, eps = (float)epsilonT, lr = (float)lrT;
-        Parallel.For(0, chunks.Count, c =>
+        Parallel.For(0, chunks.Count, TorchRuntime.Parallelism, c =>
         {
             var (start, length, weight) = chunks[c];
             float twoDecay = weight ? (float)(2 * decay) : 0f;

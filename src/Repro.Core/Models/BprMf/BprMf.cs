@@ -258,7 +258,7 @@ public sealed class BprMf : TrainedModel<BprMfHyper>
             int b = Math.Min(ScoreChunk, rowArray.Length - start);
             var factors = _chunkUsers.Data;
             int at = _chunkUsers.Offset;
-            Parallel.For(0, b, u => FitUser(foldIn.Row(rowArray[start + u]), factors.AsSpan(at + u * _k, _k)));
+            Parallel.For(0, b, TorchRuntime.Parallelism, u => FitUser(foldIn.Row(rowArray[start + u]), factors.AsSpan(at + u * _k, _k)));
             using (torch.NewDisposeScope())
                 _chunkScores.Tensor.narrow(0, 0, b).addmm_(_chunkUsers.Tensor.narrow(0, 0, b), Q.Tensor(ItemFactors).t(), 0f, 1f);
             for (int u = 0; u < b; u++)

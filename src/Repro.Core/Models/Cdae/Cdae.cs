@@ -78,7 +78,7 @@ public sealed class Cdae : TrainedModel<CdaeHyper>
         _random = new SeededRandom(seed ^ 0x5DEECE66DUL);
         if (trainingUsers > 0) Nodes = new UserNodes(trainingUsers, _k);
 
-        _workers = Math.Max(1, Environment.ProcessorCount);
+        _workers = Math.Max(1, TorchRuntime.Threads);
         _workerBias = Enumerable.Range(0, _workers).Select(_ => new float[items]).ToArray();
         _workerScratch = Enumerable.Range(0, _workers).Select(_ => new float[items]).ToArray();
         EnsureCapacity(hyper.BatchSize);

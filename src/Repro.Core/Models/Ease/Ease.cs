@@ -124,7 +124,7 @@ public sealed class Ease : IRecommender
             int rows = Math.Min(block, n - first);
             var items = Enumerable.Range(first, rows).ToArray();
             SparseProducts.TimesDense(byItem, items, mInverse, m, zBlock.AsSpan(0, rows * m));
-            Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, r =>
+            Parallel.For(0, rows, TorchRuntime.Parallelism, r =>
             {
                 var zi = zBlock.AsSpan(r * m, m);
                 var qi = weights.AsSpan((int)((long)(first + r) * n), n);
@@ -141,7 +141,7 @@ public sealed class Ease : IRecommender
         // B_ij = Q_ij / (1 - Q_jj), B_jj = 0.
         var scale = new float[n];
         for (int j = 0; j < n; j++) scale[j] = (float)(1.0 / (1.0 - weights[(long)j * n + j]));
-        Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        Parallel.For(0, n, TorchRuntime.Parallelism, i =>
         {
             var row = weights.AsSpan((int)((long)i * n), n);
             System.Numerics.Tensors.TensorPrimitives.Multiply(row, scale, row);

@@ -74,7 +74,7 @@ public static class LocaAnchors
             : Enumerable.Range(0, n).ToArray();
         int words = (n + 63) / 64;
         var covers = new ulong[candidates.Length][];
-        Parallel.For(0, candidates.Length, c =>
+        Parallel.For(0, candidates.Length, TorchRuntime.Parallelism, c =>
         {
             var bits = new ulong[words];
             var a = embeddings.AsSpan(candidates[c] * latent, latent);

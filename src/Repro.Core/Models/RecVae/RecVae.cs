@@ -77,7 +77,7 @@ public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch
         _encoderAdam = new TfAdam(_encoder.Parameters, _encoder.Gradients!, hyper.LearningRate, epsilonAfterBiasCorrection: true);
         _decoderAdam = new TfAdam(_decoder, _decoderGradients, hyper.LearningRate, epsilonAfterBiasCorrection: true);
         _random = new SeededRandom(seed ^ 0x5DEECE66DUL);
-        _workers = Math.Max(1, Environment.ProcessorCount);
+        _workers = Math.Max(1, TorchRuntime.Threads);
         _workerBias = Enumerable.Range(0, _workers).Select(_ => new float[items]).ToArray();
         _workerScratch = Enumerable.Range(0, _workers).Select(_ => new float[items]).ToArray();
         EnsureCapacity(hyper.BatchSize);

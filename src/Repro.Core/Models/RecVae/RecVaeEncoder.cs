@@ -81,7 +81,7 @@ internal sealed class RecVaeEncoder : IDisposable
             return t.DetachFromDisposeScope();
         }).ToArray();
         _firstLayerGradient = new SparseRowGradient(items, _hidden);
-        _workers = Math.Max(1, Environment.ProcessorCount);
+        _workers = Math.Max(1, TorchRuntime.Threads);
         EnsureCapacity(Math.Max(1, capacity));
     }
 
