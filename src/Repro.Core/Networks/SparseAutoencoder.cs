@@ -123,7 +123,7 @@ public sealed partial class SparseAutoencoder : IDisposable
         _random = new SeededRandom(seed ^ 0x5DEECE66DUL);
         InitialisePrior(seed);
 
-        _workers = Math.Max(1, TorchRuntime.Threads);
+        _workers = Math.Max(1, Environment.ProcessorCount); // parts of a batch: float sums depend on it, so not on --threads
         _workerBias = Enumerable.Range(0, _workers).Select(_ => new float[Items]).ToArray();
         _workerScratch = Enumerable.Range(0, _workers).Select(_ => new float[Items]).ToArray();
         EnsureCapacity(Math.Max(1, batchCapacity));
@@ -595,7 +595,7 @@ public sealed partial class SparseAutoencoder : IDisposable
     {
         int workers = Math.Min(_workers, b);
         if (workers == 1) { body(0, b, 0); return; }
-        Parallel.For(0, workers, w => body(b * w / workers, b * (w + 1) / workers, w));
+        Parallel.For(0, workers, TorchRuntime.Parallelism, w => body(b * w / workers, b * (w + 1) / workers, w));
     }
 
     private void CheckMatrix(CsrMatrix data)

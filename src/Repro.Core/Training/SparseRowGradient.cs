@@ -33,7 +33,7 @@ internal sealed class SparseRowGradient
     {
         int width = _width;
         var touched = _touched;
-        Parallel.For(0, workers, worker =>
+        Parallel.For(0, workers, TorchRuntime.Parallelism, worker =>
         {
             for (int u = 0; u < rows; u++)
             {

@@ -78,7 +78,7 @@ public sealed class Cdae : TrainedModel<CdaeHyper>
         _random = new SeededRandom(seed ^ 0x5DEECE66DUL);
         if (trainingUsers > 0) Nodes = new UserNodes(trainingUsers, _k);
 
-        _workers = Math.Max(1, TorchRuntime.Threads);
+        _workers = Math.Max(1, Environment.ProcessorCount); // parts of a batch: float sums depend on it, so not on --threads
         _workerBias = Enumerable.Range(0, _workers).Select(_ => new float[items]).ToArray();
         _workerScratch = Enumerable.Range(0, _workers).Select(_ => new float[items]).ToArray();
         EnsureCapacity(hyper.BatchSize);
@@ -490,7 +490,7 @@ public sealed class Cdae : TrainedModel<CdaeHyper>
     {
         int workers = Math.Min(_workers, b);
         if (workers <= 1) { body(0, b, 0); return; }
-        Parallel.For(0, workers, w => body(b * w / workers, b * (w + 1) / workers, w));
+        Parallel.For(0, workers, TorchRuntime.Parallelism, w => body(b * w / workers, b * (w + 1) / workers, w));
     }
 
     private void CheckMatrix(CsrMatrix data)

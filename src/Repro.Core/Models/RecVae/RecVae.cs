@@ -77,7 +77,7 @@ public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch
         _encoderAdam = new TfAdam(_encoder.Parameters, _encoder.Gradients!, hyper.LearningRate, epsilonAfterBiasCorrection: true);
         _decoderAdam = new TfAdam(_decoder, _decoderGradients, hyper.LearningRate, epsilonAfterBiasCorrection: true);
         _random = new SeededRandom(seed ^ 0x5DEECE66DUL);
-        _workers = Math.Max(1, TorchRuntime.Threads);
+        _workers = Math.Max(1, Environment.ProcessorCount); // parts of a batch: float sums depend on it, so not on --threads
         _workerBias = Enumerable.Range(0, _workers).Select(_ => new float[items]).ToArray();
         _workerScratch = Enumerable.Range(0, _workers).Select(_ => new float[items]).ToArray();
         EnsureCapacity(hyper.BatchSize);
@@ -368,7 +368,7 @@ public sealed class RecVae : TrainedModel<RecVaeHyper>, IMultiPassEpoch
     {
         int workers = Math.Min(_workers, b);
         if (workers <= 1) { body(0, b, 0); return; }
-        Parallel.For(0, workers, w => body(b * w / workers, b * (w + 1) / workers, w));
+        Parallel.For(0, workers, TorchRuntime.Parallelism, w => body(b * w / workers, b * (w + 1) / workers, w));
     }
 
     private void CheckMatrix(CsrMatrix data)

@@ -81,7 +81,7 @@ internal sealed class RecVaeEncoder : IDisposable
             return t.DetachFromDisposeScope();
         }).ToArray();
         _firstLayerGradient = new SparseRowGradient(items, _hidden);
-        _workers = Math.Max(1, TorchRuntime.Threads);
+        _workers = Math.Max(1, Environment.ProcessorCount); // parts of a batch: float sums depend on it, so not on --threads
         EnsureCapacity(Math.Max(1, capacity));
     }
 
@@ -206,7 +206,7 @@ internal sealed class RecVaeEncoder : IDisposable
     {
         int workers = Math.Min(_workers, b);
         if (workers <= 1) { body(0, b); return; }
-        Parallel.For(0, workers, w => body(b * w / workers, b * (w + 1) / workers));
+        Parallel.For(0, workers, TorchRuntime.Parallelism, w => body(b * w / workers, b * (w + 1) / workers));
     }
 
     public void Dispose()
