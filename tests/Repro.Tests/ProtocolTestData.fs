@@ -34,3 +34,13 @@ let randomLog (seed: int) (users: int) (items: int) : InteractionLog =
     let shuffled = rows.ToArray()
     rnd.Shuffle shuffled
     logOf (List.ofArray shuffled)
+
+/// A tiny timed AMusic (`amusic/amusic.rating`) under <paramref name="dataDir"/>: 40 users in two
+/// taste groups, 14 timed events each (4 train, 5 validation, 5 test under leave-5-by-time).
+let writeTimedAmusic (dataDir: string) =
+    Directory.CreateDirectory(Path.Combine(dataDir, "amusic")) |> ignore
+    let rng = Random 3
+    File.WriteAllLines(Path.Combine(dataDir, "amusic", "amusic.rating"),
+        [ for u in 1 .. 40 do
+            let group = if u % 2 = 0 then [ 1 .. 16 ] else [ 17 .. 32 ]
+            for t, item in group |> List.sortBy (fun _ -> rng.Next()) |> List.take 14 |> List.indexed -> sprintf "%d,%d,5,%d" u item (1000 + t) ])

@@ -343,13 +343,7 @@ let tests =
 
         testCase "leave-5-by-time-refit selects the epoch count on the validation events, then trains that many epochs with them" <| fun () ->
             withFolder (fun dir ->
-                // 40 users in two taste groups, 14 timed events each: 4 train, 5 validation, 5 test.
-                Directory.CreateDirectory(Path.Combine(dir, "amusic")) |> ignore
-                let rng = Random 3
-                File.WriteAllLines(Path.Combine(dir, "amusic", "amusic.rating"),
-                    [ for u in 1 .. 40 do
-                        let group = if u % 2 = 0 then [ 1 .. 16 ] else [ 17 .. 32 ]
-                        for t, item in group |> List.sortBy (fun _ -> rng.Next()) |> List.take 14 |> List.indexed -> sprintf "%d,%d,5,%d" u item (1000 + t) ])
+                Repro.Tests.ProtocolTestData.writeTimedAmusic dir
                 let out = Path.Combine(dir, "run")
                 let code, stdout, err =
                     repro (Path.Combine(dir, "cache"))

@@ -145,16 +145,6 @@ let private experiment (models: ModelSpec list) =
 let private options (dir: string) (results: string) : Runner.Options =
     { Results = Path.Combine(dir, results); DataDir = Path.Combine(dir, "data"); Only = None; Seeds = None; Threads = 1 }
 
-/// A tiny timed AMusic under <paramref name="dataDir"/>: 40 users in two taste groups, 14 timed
-/// events each (4 train, 5 validation, 5 test under leave-5-by-time).
-let private timedAmusic (dataDir: string) =
-    Directory.CreateDirectory(Path.Combine(dataDir, "amusic")) |> ignore
-    let rng = Random 3
-    File.WriteAllLines(Path.Combine(dataDir, "amusic", "amusic.rating"),
-        [ for u in 1 .. 40 do
-            let group = if u % 2 = 0 then [ 1 .. 16 ] else [ 17 .. 32 ]
-            for t, item in group |> List.sortBy (fun _ -> rng.Next()) |> List.take 14 |> List.indexed -> sprintf "%d,%d,5,%d" u item (1000 + t) ])
-
 /// (metric, mean) of metrics.json's test part, and test-users.tsv's lines.
 let private outcome (folder: string) =
     use doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "metrics.json")))
@@ -209,7 +199,7 @@ let harnessTests =
         for spec in [ tinyEase; tinyVae ] do
             testCase (sprintf "%s in 2 parts under leave-5-by-time-refit: the steps do the selection run, then the same steps the refit, as one process" spec.Name) <| fun () ->
                 withFolder (fun dir ->
-                    timedAmusic (Path.Combine(dir, "data"))
+                    Repro.Tests.ProtocolTestData.writeTimedAmusic (Path.Combine(dir, "data"))
                     let e = { experiment [ spec ] with Datasets = [ { Dataset = "amusic"; Protocol = LeaveLastByTimeRefit; Heldout = None; Epochs = 3 } ] }
                     let whole, split = options dir "whole", options dir "split"
                     Expect.equal (Runner.execute whole e ignore CancellationToken.None).Completed 1 "the one-process run"
@@ -244,7 +234,7 @@ let harnessTests =
             withFolder (fun dir ->
                 let spec = Models.locaVae.With(LocaVaeHyper(Anchors = 4, Latent = 4, GlobalEpochs = 3, LocalEpochs = 2, BatchSize = 32, LocalEarlyStopping = true))
                 let e = { experiment [ spec ] with Datasets = [ { Dataset = "amusic"; Protocol = LeaveLastByTimeRefit; Heldout = None; Epochs = 3 } ] }
-                timedAmusic (Path.Combine(dir, "data"))
+                Repro.Tests.ProtocolTestData.writeTimedAmusic (Path.Combine(dir, "data"))
                 let r = (runs None e).Head
                 match LocaParts.run (options dir "r") r LocaParts.Global ignore CancellationToken.None with
                 | Ok() -> failtest "started"
