@@ -206,7 +206,7 @@ let private locaArms (d: DatasetSetup) =
           arm (bprMf.With(BprMfHyper(Epochs = 300, FoldInEpochs = epochs, FoldInLearningRate = rate)))
       // And with weight decay (ours; the source has none): unregularised, AMusic's rare items keep
       // their N(0, 1) initial factors and BPR-MF ranks below popularity (docs/models/bpr-mf.md).
-      for decay in [ 1e-3; 1e-2; 1e-1 ] -> arm (bprMf.With(BprMfHyper(Epochs = 300, WeightDecay = decay)))
+      for decay in [ 1e-3; 1e-2; 1e-1; 0.3; 1.0 ] -> arm (bprMf.With(BprMfHyper(Epochs = 300, WeightDecay = decay)))
       // LOCA-VAE at the code's settings (coverage, h 0.8 / 0.4, faithful) at q = 3 (sized for this
       // shared 2-core machine) and the published q = 300: with a 60-epoch global Mult-VAE, 300 coverage
       // anchors on AMusic are 300 distinct users (covering 1,577 of 4,964), 300 x 60 local epochs, a
