@@ -278,6 +278,27 @@ let tests =
                     let cellOf group = rows |> List.find (fun r -> r.Head = group) |> List.last
                     Expect.stringStarts (cellOf "LOCA-EASE") "vs EASE: Δ +0.1000, t = 2.45" "the cell names the base model")
 
+            testCase "in a table without Mult-VAE^PR every row is tested against popularity, and without either not at all" <| fun () ->
+                withFolder (fun dir ->
+                    let users values = values |> List.mapi (fun i v -> i, 3 + i, Some v)
+                    write dir { fixture with Model = "bpr-mf"; Group = "BPR-MF"; Test = ndcg 0.55 0.01; Validation = Some 0.5; Users = users [ 0.2; 0.2; 0.5; 0.5 ] } |> ignore
+                    write dir { fixture with Model = "popularity"; Group = "Popularity"; Test = ndcg 0.25 0.01; Validation = Some 0.5; Users = users [ 0.1; 0.2; 0.3; 0.4 ] } |> ignore
+                    let table = tablesOf dir |> List.exactlyOne
+                    match (row table "BPR-MF").Versus with
+                    | Tables.TestedAgainst("Popularity", t) ->
+                        // d = (0.1, 0, 0.2, 0.1): the hand case above, mirrored.
+                        Expect.floatClose Accuracy.veryHigh t.MeanDifference 0.1 "mean difference"
+                        Expect.floatClose Accuracy.high t.T 2.449489742783178 "t"
+                    | other -> failtestf "expected a test against popularity, got %A" other
+                    Expect.equal (row table "Popularity").Versus Tables.IsReference "popularity is the table's reference"
+                    let _, rows = Tables.cells table
+                    Expect.stringStarts (rows |> List.find (fun r -> r.Head = "BPR-MF") |> List.last) "vs Popularity: Δ +0.1000" "the cell names popularity")
+                withFolder (fun dir ->
+                    write dir { fixture with Model = "bpr-mf"; Group = "BPR-MF"; Test = ndcg 0.55 0.01; Validation = Some 0.5 } |> ignore
+                    match (row (tablesOf dir |> List.exactlyOne) "BPR-MF").Versus with
+                    | Tables.NotTested why -> Expect.stringContains why "no Mult-VAE^PR or Popularity row" "the reason"
+                    | other -> failtestf "expected no test, got %A" other)
+
             testCase "in LOCA's metrics (NdcgLightGcn@100, no Ndcg@100) the paired test uses that NDCG@100" <| fun () ->
                 withFolder (fun dir ->
                     let users values = values |> List.mapi (fun i v -> i, 3 + i, Some v)

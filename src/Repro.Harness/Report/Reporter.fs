@@ -69,7 +69,7 @@ let private tableBlocks (options: Options) (level: int) (table: Table) : Block l
               + "mean, and the sample std of those means / √seeds. Published: the number the source reports for the same model "
               + "and dataset; Δ = ours − published; *within 2 s.e.*: |Δ| ≤ 2 × our standard error. "
               + (match Published.standardErrorNote table.Dataset with Some note -> note + " " | None -> "")
-              + sprintf "Paired t-test: per-user NDCG@100 (each user's mean over the row's seeds) against %s's on the same test users, paired by row of the test fold-in matrix; Δ = row − %s, two-sided p." referenceGroup referenceGroup)
+              + sprintf "Paired t-test: per-user NDCG@100 (each user's mean over the row's seeds) against %s's on the same test users, paired by row of the test fold-in matrix; Δ = row − %s, two-sided p. A LOCA row is tested against its base model, and in a table without %s every row against %s." referenceGroup referenceGroup referenceGroup (Tables.floorGroup.ToLowerInvariant()))
           let sources =
               table.Rows |> List.collect (fun r -> r.Cells |> List.choose (fun (_, c) -> c |> Option.bind _.Published))
               |> List.map (fun p -> sprintf "%s: %s" p.Model p.Source) |> List.distinct
