@@ -11,6 +11,7 @@ module Repro.Harness.LocaParts
 open System
 open System.IO
 open System.Security.Cryptography
+open System.Collections.Generic
 open System.Text.RegularExpressions
 open Repro.Core.Metrics
 open Repro.Core.Models
@@ -139,7 +140,30 @@ let private globalStep (stage: Stage) (load: unit -> Result<RunData, string>) (s
             model.Save(globalFile folder)
             say (sprintf "global step of %s in %.1f s: %s" stage.Request.Model.Name clock.Elapsed.TotalSeconds (globalFile folder))))
 
-let private partStep (stage: Stage) (load: unit -> Result<RunData, string>) (part: int) (parts: int) (say: string -> unit) cancel =
+/// A part's checkpoint: its sums over its first groups (part-K-of-N.partial) and how many groups
+/// they hold (part-K-of-N.next). The sums are saved under the global file's fingerprint and that
+/// count, so a checkpoint whose count file lags behind it (a stop between the two writes) is not read
+/// and the part starts over rather than adding a group twice.
+let private checkpointFiles (folder: string) (part: int) (parts: int) =
+    let stem = Path.Combine(folder, FolderName, sprintf "part-%d-of-%d" part parts)
+    stem + ".partial", stem + ".next"
+
+let private checkpointKey (fingerprint: string) (next: int) = sprintf "%s/next=%d" fingerprint next
+
+/// The sums and the next group (offset in the part's range) of a checkpoint, if one can be read.
+let private resume (folder: string) (part: int) (parts: int) (key: string) =
+    let sums, next = checkpointFiles folder part parts
+    if not (File.Exists sums && File.Exists next) then None
+    else
+        match Int32.TryParse(File.ReadAllText(next).Trim()) with
+        | true, n when n > 0 ->
+            try
+                let sets = LocaPartial.Load(sums, checkpointKey key n, part, parts) |> Seq.map (fun struct (name, s) -> name, s) |> Map.ofSeq
+                Some(n, sets.["validation"], sets.["test"])
+            with :? Repro.Core.Data.Cache.StaleCacheException | :? KeyNotFoundException -> None
+        | _ -> None
+
+let private partStep (stage: Stage) (load: unit -> Result<RunData, string>) (part: int) (parts: int) (say: string -> unit) (cancel: Threading.CancellationToken) =
     let folder = stage.Folder
     let path = partFile folder part parts
     if File.Exists path then
@@ -156,13 +180,31 @@ let private partStep (stage: Stage) (load: unit -> Result<RunData, string>) (par
             let key = fingerprint folder
             use model = loadGlobal stage.Request.Model folder
             let struct (first, count) = LocaCombination.PartRange(model.Groups.Count, part, parts)
-            say (sprintf "part %d of %d: anchor groups %d to %d of %d" part parts (first + 1) (first + count) model.Groups.Count)
+            let checkpoint, nextFile = checkpointFiles folder part parts
+            let start, validation, test =
+                match resume folder part parts key with
+                | Some(n, v, t) ->
+                    say (sprintf "part %d of %d: anchor groups %d to %d of %d, resumed after %d from %s" part parts (first + 1) (first + count) model.Groups.Count n checkpoint)
+                    n, v, t
+                | None ->
+                    say (sprintf "part %d of %d: anchor groups %d to %d of %d" part parts (first + 1) (first + count) model.Groups.Count)
+                    0, LocaPartial(data.Validation.FoldIn.Rows, model.Items), LocaPartial(data.TestFoldIn.Rows, model.Items)
             // A refit trains on the validation events: it has no validation users to stop on.
-            let validation = if stage.Refit.IsSome then null else data.Validation
-            model.PrepareLocal(data.Train, first, count, Execution.modelSeed stage.Request.Seed, Action<string> say, cancel, validation)
-            let validation = LocaPartial.Accumulate(model, data.Validation.FoldIn, first, count)
-            let test = LocaPartial.Accumulate(model, data.TestFoldIn, first, count)
+            let stopOn = if stage.Refit.IsSome then null else data.Validation
+            // One group at a time, each added to the sums and checkpointed: a stopped part loses at
+            // most the group it was fitting, and the sums are the floats of one pass over the range.
+            for offset in start .. count - 1 do
+                cancel.ThrowIfCancellationRequested()
+                let group = first + offset
+                model.PrepareLocal(data.Train, group, 1, Execution.modelSeed stage.Request.Seed, Action<string> say, cancel, stopOn)
+                validation.Add(model, data.Validation.FoldIn, group, 1)
+                test.Add(model, data.TestFoldIn, group, 1)
+                if offset + 1 < count then
+                    LocaPartial.Save(checkpoint, checkpointKey key (offset + 1), part, parts, [| struct ("validation", validation); struct ("test", test) |])
+                    File.WriteAllText(nextFile, string (offset + 1))
+                    say (sprintf "part %d of %d: %d of %d groups done, checkpoint %s" part parts (offset + 1) count checkpoint)
             LocaPartial.Save(path, key, part, parts, [| struct ("validation", validation); struct ("test", test) |])
+            for f in [ nextFile; checkpoint ] do if File.Exists f then File.Delete f
             say (sprintf "part %d of %d in %.1f s (%d local model(s) used scoring validation and test): %s" part parts clock.Elapsed.TotalSeconds (validation.LocalModels + test.LocalModels) path)))
 
 /// The scores of one set from the parts' sums, and the rows that fell back to the global model.
@@ -231,7 +273,7 @@ let execute (dataDir: string) (folder: string) (request: RunRequest) (step: Step
         | Part(k, n) -> partStep stage load k n say cancel
         | Combine -> combineStep stage load request.Threads say
     with
-    | :? OperationCanceledException -> Error "stopped; the same command does the step again"
+    | :? OperationCanceledException -> Error "stopped; the same command does the step again (a part goes on from its last checkpoint)"
     | :? ArgumentException as e -> Error e.Message
 
 /// The command that does <paramref name="step"/> of run <paramref name="r"/>.

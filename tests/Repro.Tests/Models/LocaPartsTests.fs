@@ -241,6 +241,34 @@ let harnessTests =
                 | Error why -> Expect.stringContains why "set local-early-stopping=false" "says what to do"
                 Expect.isFalse (Directory.Exists(Path.Combine(r.Folder (options dir "r").Results, Refit.SelectionFolderName, LocaParts.FolderName))) "no step ran")
 
+        for spec in [ tinyEase; tinyVae ] do
+            testCase (sprintf "%s: a part stopped after a checkpoint goes on from it and writes the uninterrupted part's file; a lagging count starts it over" spec.Name) <| fun () ->
+                withFolder (fun dir ->
+                    let e = experiment [ spec ]
+                    let r = (runs None e).Head
+                    let whole = options dir "whole"
+                    Expect.equal (LocaParts.run whole r LocaParts.Global ignore CancellationToken.None) (Ok()) "global"
+                    Expect.equal (LocaParts.run whole r (LocaParts.Part(1, 1)) ignore CancellationToken.None) (Ok()) "uninterrupted part"
+                    let expected = File.ReadAllBytes(LocaParts.partFile (r.Folder whole.Results) 1 1)
+                    for name, tamper in [ "resumed", false; "started over", true ] do
+                        let o = options dir name
+                        let folder = r.Folder o.Results
+                        // The same global state (its fingerprint keys the part files).
+                        Directory.CreateDirectory(Path.Combine(folder, LocaParts.FolderName)) |> ignore
+                        File.Copy(LocaParts.globalFile (r.Folder whole.Results), LocaParts.globalFile folder)
+                        use cts = new CancellationTokenSource()
+                        match LocaParts.run o r (LocaParts.Part(1, 1)) (fun m -> if m.Contains "checkpoint" then cts.Cancel()) cts.Token with
+                        | Ok() -> failtest "the part was not stopped"
+                        | Error why -> Expect.stringContains why "goes on from its last checkpoint" "says what the same command does"
+                        let next = Path.Combine(folder, LocaParts.FolderName, "part-1-of-1.next")
+                        Expect.equal (File.ReadAllText next) "1" "one group done"
+                        if tamper then File.WriteAllText(next, "2") // the count lags behind the sums it names
+                        let said = ResizeArray<string>()
+                        Expect.equal (LocaParts.run o r (LocaParts.Part(1, 1)) said.Add CancellationToken.None) (Ok()) name
+                        Expect.equal (said |> Seq.exists (fun m -> m.Contains "resumed after 1")) (not tamper) (sprintf "%s: whether it went on from the checkpoint" name)
+                        Expect.isTrue (File.ReadAllBytes(LocaParts.partFile folder 1 1) = expected) (sprintf "%s: the uninterrupted part's file, byte for byte" name)
+                        Expect.isFalse (File.Exists next) "the checkpoint is removed with the part done")
+
         testCase "a run of another model is refused by --part and by a plan in parts, naming it" <| fun () ->
             withFolder (fun dir ->
                 let e = experiment [ Models.popularity.Spec ]

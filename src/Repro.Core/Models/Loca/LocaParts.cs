@@ -103,13 +103,24 @@ public sealed class LocaPartial
     public static LocaPartial Accumulate(ILocaLocalModels model, CsrMatrix foldIn, int first, int count, int? batchSize = null)
     {
         var partial = new LocaPartial(foldIn.Rows, model.Items);
+        partial.Add(model, foldIn, first, count, batchSize);
+        return partial;
+    }
+
+    /// <summary>
+    /// Adds the sums of groups [<paramref name="first"/>, first + <paramref name="count"/>) to these
+    /// (a part resumed from its checkpoint). Adding groups one call at a time, in order, gives the same
+    /// floats as one call over all of them: each group is added into the same accumulators in turn.
+    /// </summary>
+    public void Add(ILocaLocalModels model, CsrMatrix foldIn, int first, int count, int? batchSize = null)
+    {
+        if (foldIn.Rows != Rows || model.Items != Items) throw new ArgumentException($"the sums are {Rows} rows x {Items} items, the fold-in {foldIn.Rows} x {model.Items}");
         ForEachBatch(foldIn, batchSize ?? LocaLocalModelsExtensions.ScoringBatchSize(foldIn.Rows, model.Items), (batch, start, rows) =>
         {
-            var weights = new double[rows.Length];
-            partial.LocalModels += model.AccumulateLocal(batch, rows, first, count, partial.Scores.AsSpan(start * model.Items, rows.Length * model.Items), weights);
-            weights.CopyTo(partial.WeightSum, start);
+            var weights = WeightSum[start..(start + rows.Length)];
+            LocalModels += model.AccumulateLocal(batch, rows, first, count, Scores.AsSpan(start * Items, rows.Length * Items), weights);
+            weights.CopyTo(WeightSum, start);
         });
-        return partial;
     }
 
     /// <summary>The sum of the parts' sums (the first part's copied, the others added in order).</summary>
