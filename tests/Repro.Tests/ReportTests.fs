@@ -92,6 +92,15 @@ let private svgElements (svg: string) (name: string) (cls: string) =
     |> Seq.filter (fun e -> e.Attribute(XName.Get "class") <> null && e.Attribute(XName.Get "class").Value = cls)
     |> Seq.length
 
+/// A test against <paramref name="against"/> whose differences are (0.1, 0, 0.2, 0.1): mean 0.1,
+/// t = 2.4494897 (the paired test's hand case, mirrored).
+let private expectMirroredHandCase (versus: Tables.Comparison) (against: string) =
+    match versus with
+    | Tables.TestedAgainst(b, t) when b = against ->
+        Expect.floatClose Accuracy.veryHigh t.MeanDifference 0.1 "mean difference"
+        Expect.floatClose Accuracy.high t.T 2.449489742783178 "t"
+    | other -> failtestf "expected a test against %s, got %A" against other
+
 [<Tests>]
 let tests =
     testList "Report" [
@@ -265,12 +274,7 @@ let tests =
                     write dir { fixture with Model = "loca-ease"; Group = "LOCA-EASE"; Test = ndcg 0.55 0.01; Validation = Some 0.5; Users = users [ 0.2; 0.2; 0.5; 0.5 ] } |> ignore
                     write dir { fixture with Model = "loca-vae"; Group = "LOCA-VAE"; Test = ndcg 0.55 0.01; Validation = Some 0.5; Users = users [ 0.6; 0.7; 0.8; 0.9 ] } |> ignore
                     let table = tablesOf dir |> List.exactlyOne
-                    match (row table "LOCA-EASE").Versus with
-                    | Tables.TestedAgainst("EASE", t) ->
-                        // d = LOCA-EASE − EASE = (0.1, 0, 0.2, 0.1): mean 0.1, t = 2.4494897 (the hand case above, mirrored).
-                        Expect.floatClose Accuracy.veryHigh t.MeanDifference 0.1 "mean difference"
-                        Expect.floatClose Accuracy.high t.T 2.449489742783178 "t"
-                    | other -> failtestf "expected a test against EASE, got %A" other
+                    expectMirroredHandCase (row table "LOCA-EASE").Versus "EASE"
                     match (row table "LOCA-VAE").Versus with
                     | Tables.TestedAgainst("Mult-VAE^PR", t) -> Expect.floatClose Accuracy.veryHigh t.MeanDifference 0.1 "every user +0.1"
                     | other -> failtestf "expected a test against Mult-VAE^PR, got %A" other
@@ -284,12 +288,7 @@ let tests =
                     write dir { fixture with Model = "bpr-mf"; Group = "BPR-MF"; Test = ndcg 0.55 0.01; Validation = Some 0.5; Users = users [ 0.2; 0.2; 0.5; 0.5 ] } |> ignore
                     write dir { fixture with Model = "popularity"; Group = "Popularity"; Test = ndcg 0.25 0.01; Validation = Some 0.5; Users = users [ 0.1; 0.2; 0.3; 0.4 ] } |> ignore
                     let table = tablesOf dir |> List.exactlyOne
-                    match (row table "BPR-MF").Versus with
-                    | Tables.TestedAgainst("Popularity", t) ->
-                        // d = (0.1, 0, 0.2, 0.1): the hand case above, mirrored.
-                        Expect.floatClose Accuracy.veryHigh t.MeanDifference 0.1 "mean difference"
-                        Expect.floatClose Accuracy.high t.T 2.449489742783178 "t"
-                    | other -> failtestf "expected a test against popularity, got %A" other
+                    expectMirroredHandCase (row table "BPR-MF").Versus "Popularity"
                     Expect.equal (row table "Popularity").Versus Tables.IsReference "popularity is the table's reference"
                     let _, rows = Tables.cells table
                     Expect.stringStarts (rows |> List.find (fun r -> r.Head = "BPR-MF") |> List.last) "vs Popularity: Δ +0.1000" "the cell names popularity")
