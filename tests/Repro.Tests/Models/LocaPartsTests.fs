@@ -209,6 +209,10 @@ let harnessTests =
                     let p : Plan.PlanOptions = { Experiment = e; Runner = split; Repro = "repro"; Threads = 1 }
                     let globals (text: string) = text.Split('\n') |> Array.filter (fun l -> l.EndsWith "--part global") |> Array.length
                     Expect.equal (globals (match Plan.shellParts p 2 with Ok t -> t | Error why -> failtest why)) 2 "the plan gives the steps twice"
+                    let slurm = (match Plan.slurmParts p 2 with Ok t -> t | Error why -> failtest why).Split('\n') |> Array.filter (fun l -> l.StartsWith "GLOBAL=$(sbatch")
+                    Expect.equal slurm.Length 2 "two global jobs"
+                    Expect.isFalse (slurm.[0].Contains "--dependency") "the selection run's global job waits for nothing"
+                    Expect.stringContains slurm.[1] "--dependency=afterok:$COMBINE" "the refit's global job waits for the selection run's combine"
                     let step s = LocaParts.run split r s ignore CancellationToken.None
                     let round () = for s in [ LocaParts.Global; LocaParts.Part(2, 2); LocaParts.Part(1, 2); LocaParts.Combine ] do Expect.equal (step s) (Ok()) (string s)
                     round ()
