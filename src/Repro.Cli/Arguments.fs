@@ -17,9 +17,13 @@ type RunArgs =
     | Results of dir: string
     | Threads of count: int
     | Part of step: string
+    | Parts of count: int
+    | Workers of count: int
     interface IArgParserTemplate with
         member a.Usage =
             match a with
+            | Parts _ -> "do each selected LOCA run (loca-ease, loca-vae) in this many parts on this machine: the global step, then the parts (each a child process doing --part K/N, --workers at once), then the combine step; twice under a refit protocol. A stopped part goes on from its checkpoint."
+            | Workers _ -> "with --parts: how many parts run at once (default 1)."
             | Part _ -> "one step of a LOCA run (loca-ease, loca-vae) split into parts, each its own process: 'global' (the global model, embeddings and anchors), then 'K/N' (the local models of the K-th of N ranges of anchors; parts run in any order or at once), then 'combine' (adds the parts and writes the run's metrics). 'repro plan --parts N' writes the steps as Slurm jobs."
             | Experiment_Id _ -> "the experiment (see 'repro experiments')."
             | Only _ -> "only runs whose id (DATASET/MODEL-HASH-sSEED) matches: a prefix such as 'ml-100k' or 'ml-100k/mult-vae', an exact id, or a glob with '*'; comma-separated for several."

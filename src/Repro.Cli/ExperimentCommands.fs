@@ -179,6 +179,46 @@ let runWith (o: Runner.Options) (e: Experiment) =
         1
     else 0
 
+/// One part of a run in parts as a child process of this CLI (`repro run ... --part K/N`), its
+/// output lines prefixed with the part.
+let private partProcess (o: Runner.Options) (e: Experiment) (r: Run) (parts: int) (cancel: CancellationToken) (k: int) : Result<unit, string> =
+    let host = Environment.ProcessPath
+    // Under `dotnet repro.dll` the host is dotnet and the CLI its first argument; an apphost is the CLI.
+    let cli = if Path.GetFileNameWithoutExtension(host) = "dotnet" then [ Reflection.Assembly.GetEntryAssembly().Location ] else []
+    let info = Diagnostics.ProcessStartInfo(host, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
+    for a in cli @ [ "--data-dir"; o.DataDir; "run"; "--experiment"; e.Id; "--only"; r.Id; "--threads"; string o.Threads
+                     "--results"; o.Results; "--part"; sprintf "%d/%d" k parts ] do
+        info.ArgumentList.Add a
+    use child = new Diagnostics.Process(StartInfo = info)
+    let tag = sprintf "[part %d/%d]" k parts
+    child.OutputDataReceived.Add(fun l -> if not (isNull l.Data) then printfn "%s %s" tag l.Data)
+    child.ErrorDataReceived.Add(fun l -> if not (isNull l.Data) then eprintfn "%s %s" tag l.Data)
+    child.Start() |> ignore
+    child.BeginOutputReadLine()
+    child.BeginErrorReadLine()
+    // A stop ends the child: its finished groups are in its checkpoint.
+    use _ = cancel.Register(fun () -> try child.Kill() with _ -> ())
+    child.WaitForExit()
+    if child.ExitCode = 0 then Ok() else Error(sprintf "exited with code %d (its lines above, marked %s)" child.ExitCode tag)
+
+/// `repro run --parts N [--workers W]`: each selected LOCA run in N parts on this machine.
+let private runInParts (o: Runner.Options) (e: Experiment) (parts: int) (workers: int) =
+    Validation.atLeastOne "--parts" (Some parts)
+    Validation.atLeastOne "--workers" (Some workers)
+    match Runner.selected o e with
+    | [] -> fail (sprintf "no run of '%s' matches --only %s" e.Id (defaultArg o.Only ""))
+    | chosen ->
+        use stop = StopRequests.listen "Stopping the parts (Ctrl-C again to kill)..."
+        let failures =
+            [ for r in chosen do
+                printfn "%s (%s) in %d parts, %d at once -> %s" r.Id r.Group parts workers (r.Folder o.Results)
+                match LocaParts.runHere o r parts workers (partProcess o e r parts stop.Token) (printfn "  %s") stop.Token with
+                | Ok() -> printfn "%s: done" r.Id
+                | Error why ->
+                    eprintfn "error: %s: %s" r.Id why
+                    yield r.Id ]
+        if failures.IsEmpty then 0 else 1
+
 /// `repro run`: does the selected runs with a live display (plain lines when not interactive);
 /// Ctrl-C stops after the current batch.
 let run (dataDir: string) (args: ParseResults<RunArgs>) =
@@ -194,9 +234,12 @@ let run (dataDir: string) (args: ParseResults<RunArgs>) =
         printDryRun o e
         0
     else
-    match args.TryGetResult RunArgs.Part with
-    | None -> runWith o e
-    | Some text ->
+    match args.TryGetResult RunArgs.Part, args.TryGetResult RunArgs.Parts with
+    | Some _, Some _ -> Validation.usage "--part does one step of a run in parts and --parts all of them: give one"
+    | None, Some parts -> runInParts o e parts (args.GetResult(RunArgs.Workers, defaultValue = 1))
+    | None, None when args.Contains RunArgs.Workers -> Validation.usage "--workers goes with --parts"
+    | None, None -> runWith o e
+    | Some text, None ->
     match LocaParts.parse text with
     | Error why -> Validation.usage why
     | Ok step ->

@@ -293,3 +293,41 @@ let run (options: Runner.Options) (r: Run) (step: Step) (say: string -> unit) (c
           Model = r.Model; Seed = r.Seed; Threads = options.Threads
           Command = sprintf "%s (split into parts: --part global, then --part K/N for K = 1 to N, then --part combine)" (Runner.command r) }
     execute options.DataDir folder request step say cancel
+
+/// Does run <paramref name="r"/> split into <paramref name="parts"/> parts on this machine: the global
+/// step here, then the parts, at most <paramref name="workers"/> at once, each through
+/// <paramref name="runPart"/> (the CLI starts `repro run ... --part K/N` as a child process), then the
+/// combine step here; a run under a refit protocol does that twice (its selection run, then the
+/// refit). A failed part is named and stops the run before its combine; finished parts stay, so the
+/// same call goes on where it stopped.
+let runHere (options: Runner.Options) (r: Run) (parts: int) (workers: int) (runPart: int -> Result<unit, string>)
+            (say: string -> unit) (cancel: Threading.CancellationToken) : Result<unit, string> =
+    let rounds = if r.Setup.Protocol.SelectedUnder.IsSome then 2 else 1
+    let rec round i =
+        if i > rounds || Runner.isFinished (r.Folder options.Results) then Ok()
+        else
+        match run options r Global say cancel with
+        | Error why -> Error why
+        | Ok() ->
+        let next = ref 0
+        let failures = Collections.Concurrent.ConcurrentBag<int * string>()
+        let worker () =
+            let mutable k = Threading.Interlocked.Increment &next.contents
+            while k <= parts && not cancel.IsCancellationRequested do
+                match runPart k with
+                | Ok() -> ()
+                | Error why -> failures.Add((k, why))
+                k <- Threading.Interlocked.Increment &next.contents
+        let threads = [ for _ in 1 .. max 1 (min workers parts) -> Threading.Thread(worker) ]
+        for t in threads do t.Start()
+        for t in threads do t.Join()
+        if cancel.IsCancellationRequested then Error "stopped; the same command goes on (finished parts are kept, a stopped part goes on from its checkpoint)"
+        elif not failures.IsEmpty then
+            Error(failures |> Seq.sortBy fst |> Seq.map (fun (k, why) -> sprintf "part %d of %d: %s" k parts why) |> String.concat "; ")
+        else
+        match run options r Combine say cancel with
+        | Error why -> Error why
+        | Ok() -> round (i + 1)
+    match splittable r.Model with
+    | Error why -> Error why
+    | Ok() -> round 1

@@ -273,6 +273,31 @@ let harnessTests =
                         Expect.isTrue (File.ReadAllBytes(LocaParts.partFile folder 1 1) = expected) (sprintf "%s: the uninterrupted part's file, byte for byte" name)
                         Expect.isFalse (File.Exists next) "the checkpoint is removed with the part done")
 
+        testCase "a run in parts on this machine (2 at once) gives the one-process metrics; under a refit both runs; a failed part stops it before the combine, named" <| fun () ->
+            withFolder (fun dir ->
+                Repro.Tests.ProtocolTestData.writeTimedAmusic (Path.Combine(dir, "data"))
+                let strong = experiment [ tinyVae ]
+                let refit = { experiment [ tinyEase ] with Datasets = [ { Dataset = "amusic"; Protocol = LeaveLastByTimeRefit; Heldout = None; Epochs = 3 } ] }
+                for e in [ strong; refit ] do
+                    let whole, here = options dir "whole", options dir "here"
+                    Expect.equal (Runner.execute whole e ignore CancellationToken.None).Completed 1 "the one-process run"
+                    let r = (runs None e).Head
+                    let inProcess k = LocaParts.run here r (LocaParts.Part(k, 3)) ignore CancellationToken.None
+                    Expect.equal (LocaParts.runHere here r 3 2 inProcess ignore CancellationToken.None) (Ok()) (sprintf "%s in parts" r.Id)
+                    Expect.isTrue (Runner.isFinished (r.Folder here.Results)) "finished"
+                    let wholeMetrics, _ = outcome (r.Folder whole.Results)
+                    let hereMetrics, _ = outcome (r.Folder here.Results)
+                    for (m, a), (_, b) in List.zip hereMetrics wholeMetrics do
+                        Expect.floatClose { absolute = 1e-6; relative = 1e-6 } a b (sprintf "%s: %s" r.Id m)
+                let r = (runs None strong).Head
+                let broken = options dir "broken"
+                let failing k = if k = 2 then Error "no memory" else LocaParts.run broken r (LocaParts.Part(k, 3)) ignore CancellationToken.None
+                match LocaParts.runHere broken r 3 2 failing ignore CancellationToken.None with
+                | Ok() -> failtest "a failed part went unnoticed"
+                | Error why -> Expect.stringContains why "part 2 of 3: no memory" "names the part and why"
+                Expect.isFalse (Runner.isFinished (r.Folder broken.Results)) "no combine without every part"
+                Expect.isTrue (File.Exists(LocaParts.partFile (r.Folder broken.Results) 1 3)) "the other parts are kept")
+
         testCase "a run of another model is refused by --part and by a plan in parts, naming it" <| fun () ->
             withFolder (fun dir ->
                 let e = experiment [ Models.popularity.Spec ]
