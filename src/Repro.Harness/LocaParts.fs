@@ -122,7 +122,7 @@ let private stageOf (folder: string) (request: RunRequest) (say: string -> unit)
         else
             Refit.selected selection true Execution.skipped
             |> Result.map (fun chosen ->
-                say (sprintf "%s, stage 2 of 2: the refit on the training rows plus the validation events in %s (selection run finished, validation NDCG@100 %.4f)" request.Protocol.Name folder chosen.ValidationNdcg)
+                say (sprintf "%s, stage 2 of 2: the refit in %s, on what the selection run held out too (selection run finished, validation NDCG@100 %.4f)" request.Protocol.Name folder chosen.ValidationNdcg)
                 { Folder = folder; Request = request; Refit = Some chosen; Data = fun data -> Refit.data request.Protocol data chosen })
 
 let private globalStep (stage: Stage) (load: unit -> Result<RunData, string>) (say: string -> unit) cancel =
