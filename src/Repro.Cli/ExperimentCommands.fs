@@ -201,23 +201,33 @@ let private partProcess (o: Runner.Options) (e: Experiment) (r: Run) (parts: int
     child.WaitForExit()
     if child.ExitCode = 0 then Ok() else Error(sprintf "exited with code %d (its lines above, marked %s)" child.ExitCode tag)
 
-/// `repro run --parts N [--workers W]`: each selected LOCA run in N parts on this machine.
-let private runInParts (o: Runner.Options) (e: Experiment) (parts: int) (workers: int) =
-    Validation.atLeastOne "--parts" (Some parts)
-    Validation.atLeastOne "--workers" (Some workers)
+/// <paramref name="act"/> on each selected run, after a line that <paramref name="heading"/> gives it,
+/// with Ctrl-C as a stop request; exit 1 when any failed (each named), 0 otherwise.
+let private forEachSelected (o: Runner.Options) (e: Experiment) (stopping: string) (heading: Run -> string)
+                            (act: Run -> CancellationToken -> Result<unit, string>) =
     match Runner.selected o e with
     | [] -> fail (sprintf "no run of '%s' matches --only %s" e.Id (defaultArg o.Only ""))
     | chosen ->
-        use stop = StopRequests.listen "Stopping the parts (Ctrl-C again to kill)..."
+        use stop = StopRequests.listen stopping
         let failures =
             [ for r in chosen do
-                printfn "%s (%s) in %d parts, %d at once -> %s" r.Id r.Group parts workers (r.Folder o.Results)
-                match LocaParts.runHere o r parts workers (partProcess o e r parts stop.Token) (printfn "  %s") stop.Token with
-                | Ok() -> printfn "%s: done" r.Id
+                printfn "%s" (heading r)
+                match act r stop.Token with
+                | Ok() -> ()
                 | Error why ->
                     eprintfn "error: %s: %s" r.Id why
                     yield r.Id ]
         if failures.IsEmpty then 0 else 1
+
+/// `repro run --parts N [--workers W]`: each selected LOCA run in N parts on this machine.
+let private runInParts (o: Runner.Options) (e: Experiment) (parts: int) (workers: int) =
+    Validation.atLeastOne "--parts" (Some parts)
+    Validation.atLeastOne "--workers" (Some workers)
+    forEachSelected o e "Stopping the parts (Ctrl-C again to kill)..."
+        (fun r -> sprintf "%s (%s) in %d parts, %d at once -> %s" r.Id r.Group parts workers (r.Folder o.Results))
+        (fun r stop ->
+            LocaParts.runHere o r parts workers (partProcess o e r parts stop) (printfn "  %s") stop
+            |> Result.map (fun () -> printfn "%s: done" r.Id))
 
 /// `repro run`: does the selected runs with a live display (plain lines when not interactive);
 /// Ctrl-C stops after the current batch.
@@ -243,19 +253,9 @@ let run (dataDir: string) (args: ParseResults<RunArgs>) =
     match LocaParts.parse text with
     | Error why -> Validation.usage why
     | Ok step ->
-    match Runner.selected o e with
-    | [] -> fail (sprintf "no run of '%s' matches --only %s" e.Id (defaultArg o.Only ""))
-    | chosen ->
-        use stop = StopRequests.listen "Stopping the step (Ctrl-C again to kill)..."
-        let failures =
-            [ for r in chosen do
-                printfn "%s (%s), step %O -> %s" r.Id r.Group step (r.Folder o.Results)
-                match LocaParts.run o r step (printfn "  %s") stop.Token with
-                | Ok() -> ()
-                | Error why ->
-                    eprintfn "error: %s: %s" r.Id why
-                    yield r.Id ]
-        if failures.IsEmpty then 0 else 1
+    forEachSelected o e "Stopping the step (Ctrl-C again to kill)..."
+        (fun r -> sprintf "%s (%s), step %O -> %s" r.Id r.Group step (r.Folder o.Results))
+        (fun r stop -> LocaParts.run o r step (printfn "  %s") stop)
 
 
 /// `repro plan`: the pending runs as a Slurm job array or a command list.

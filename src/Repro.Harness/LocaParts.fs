@@ -193,6 +193,7 @@ let private partStep (stage: Stage) (load: unit -> Result<RunData, string>) (par
             let stopOn = if stage.Refit.IsSome then null else data.Validation
             // One group at a time, each added to the sums and checkpointed: a stopped part loses at
             // most the group it was fitting, and the sums are the floats of one pass over the range.
+            let sums () = [| struct ("validation", validation); struct ("test", test) |]
             for offset in start .. count - 1 do
                 cancel.ThrowIfCancellationRequested()
                 let group = first + offset
@@ -200,10 +201,10 @@ let private partStep (stage: Stage) (load: unit -> Result<RunData, string>) (par
                 validation.Add(model, data.Validation.FoldIn, group, 1)
                 test.Add(model, data.TestFoldIn, group, 1)
                 if offset + 1 < count then
-                    LocaPartial.Save(checkpoint, checkpointKey key (offset + 1), part, parts, [| struct ("validation", validation); struct ("test", test) |])
+                    LocaPartial.Save(checkpoint, checkpointKey key (offset + 1), part, parts, sums ())
                     File.WriteAllText(nextFile, string (offset + 1))
                     say (sprintf "part %d of %d: %d of %d groups done, checkpoint %s" part parts (offset + 1) count checkpoint)
-            LocaPartial.Save(path, key, part, parts, [| struct ("validation", validation); struct ("test", test) |])
+            LocaPartial.Save(path, key, part, parts, sums ())
             for f in [ nextFile; checkpoint ] do if File.Exists f then File.Delete f
             say (sprintf "part %d of %d in %.1f s (%d local model(s) used scoring validation and test): %s" part parts clock.Elapsed.TotalSeconds (validation.LocalModels + test.LocalModels) path)))
 
@@ -215,10 +216,6 @@ let private finished (model: ILocaLocalModels) (sets: (string * LocaPartial) lis
 
 let private combineStep (stage: Stage) (load: unit -> Result<RunData, string>) (threads: int) (say: string -> unit) =
     let folder = stage.Folder
-    if RunFolder.isFinished folder then
-        say (sprintf "%s is finished (metrics.json has a test part); not combined again" folder)
-        Ok()
-    else
     RunLock.exclusive folder (fun () ->
         match present folder |> List.map (fun (_, n, _) -> n) |> List.distinct with
         | [] -> Error(sprintf "no part files in %s: run the parts first (--part K/N)" (Path.Combine(folder, FolderName)))
@@ -294,18 +291,26 @@ let run (options: Runner.Options) (r: Run) (step: Step) (say: string -> unit) (c
           Command = sprintf "%s (split into parts: --part global, then --part K/N for K = 1 to N, then --part combine)" (Runner.command r) }
     execute options.DataDir folder request step say cancel
 
+/// The rounds of steps a run in parts still needs, each named: a refit whose selection run is not
+/// finished does the same steps twice (the selection run, then the refit: Stage), another unfinished
+/// run once (named ""), a finished run none.
+let rounds (folder: string) (protocol: Protocol) =
+    if RunFolder.isFinished folder then []
+    else
+    match protocol.SelectedUnder with
+    | Some under when not (RunFolder.isFinished (Path.Combine(folder, Refit.SelectionFolderName))) ->
+        [ sprintf "stage 1 of 2, the selection run under %s" under.Name; "stage 2 of 2, the refit (the same steps again)" ]
+    | _ -> [ "" ]
+
 /// Does run <paramref name="r"/> split into <paramref name="parts"/> parts on this machine: the global
 /// step here, then the parts, at most <paramref name="workers"/> at once, each through
 /// <paramref name="runPart"/> (the CLI starts `repro run ... --part K/N` as a child process), then the
-/// combine step here; a run under a refit protocol does that twice (its selection run, then the
-/// refit). A failed part is named and stops the run before its combine; finished parts stay, so the
-/// same call goes on where it stopped.
+/// combine step here; each of its <see cref="rounds"/> in turn. A failed part is named and stops the
+/// run before its combine; finished parts stay, so the same call goes on where it stopped.
 let runHere (options: Runner.Options) (r: Run) (parts: int) (workers: int) (runPart: int -> Result<unit, string>)
             (say: string -> unit) (cancel: Threading.CancellationToken) : Result<unit, string> =
-    let rounds = if r.Setup.Protocol.SelectedUnder.IsSome then 2 else 1
-    let rec round i =
-        if i > rounds || Runner.isFinished (r.Folder options.Results) then Ok()
-        else
+    let round (name: string) =
+        if name <> "" then say name
         match run options r Global say cancel with
         | Error why -> Error why
         | Ok() ->
@@ -324,10 +329,7 @@ let runHere (options: Runner.Options) (r: Run) (parts: int) (workers: int) (runP
         if cancel.IsCancellationRequested then Error "stopped; the same command goes on (finished parts are kept, a stopped part goes on from its checkpoint)"
         elif not failures.IsEmpty then
             Error(failures |> Seq.sortBy fst |> Seq.map (fun (k, why) -> sprintf "part %d of %d: %s" k parts why) |> String.concat "; ")
-        else
-        match run options r Combine say cancel with
-        | Error why -> Error why
-        | Ok() -> round (i + 1)
+        else run options r Combine say cancel
     match splittable r.Model with
     | Error why -> Error why
-    | Ok() -> round 1
+    | Ok() -> rounds (r.Folder options.Results) r.Setup.Protocol |> List.fold (fun done' name -> done' |> Result.bind (fun () -> round name)) (Ok())

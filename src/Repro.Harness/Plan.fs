@@ -80,13 +80,8 @@ let private splittableRuns (options: PlanOptions) =
 /// One step of <paramref name="r"/>'s run in parts (`repro run --part STEP`).
 let partCommand (options: PlanOptions) (r: Run) (step: string) = sprintf "%s --part %s" (commandFor options r) step
 
-/// The rounds of steps a pending run in parts still needs, named: a refit whose selection run is not
-/// finished does the same steps twice (LocaParts: the selection run, then the refit), else once.
-let private rounds (options: PlanOptions) (r: Run) =
-    match r.Setup.Protocol.SelectedUnder with
-    | Some under when not (RunFolder.isFinished (IO.Path.Combine(r.Folder options.Runner.Results, Refit.SelectionFolderName))) ->
-        [ sprintf "stage 1 of 2, the selection run under %s" under.Name; "stage 2 of 2, the refit (the same steps again)" ]
-    | _ -> [ "" ]
+/// The rounds of steps a pending run in parts still needs (LocaParts.rounds).
+let private rounds (options: PlanOptions) (r: Run) = LocaParts.rounds (r.Folder options.Runner.Results) r.Setup.Protocol
 
 /// A LOCA run in parts as a command list: per pending run its global step, its N parts (independent:
 /// `parallel -j JOBS` runs them at once) and its combine step, in that order.
