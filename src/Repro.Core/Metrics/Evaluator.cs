@@ -22,7 +22,7 @@ public static class Evaluator
     /// </summary>
     /// <param name="foldIn">The held-out users' fold-in items (model input, excluded from ranking).</param>
     /// <param name="targets">The same users' target items, row for row; expected disjoint from the fold-in items.</param>
-    /// <param name="maxDegreeOfParallelism">Threads for the per-user work; -1 uses every core.</param>
+    /// <param name="maxDegreeOfParallelism">Threads for the per-user work; -1 uses the process's thread budget (<see cref="TorchRuntime.Threads"/>).</param>
     /// <param name="scoreBuffer">
     /// A buffer of at least <see cref="ScoreBufferLength"/> floats to use; when null, one is rented
     /// from the shared <see cref="System.Buffers.ArrayPool{T}"/> and returned at the end, so that
@@ -79,11 +79,12 @@ public static class Evaluator
         BatchScorer scorer, CsrMatrix foldIn, CsrMatrix targets, IReadOnlyList<MetricSpec> metrics, int[] positionOfRow,
         int includedCount, int rowsPerBatch, float[] scores, int maxDegreeOfParallelism, CancellationToken cancellationToken)
     {
+        if (maxDegreeOfParallelism <= 0) maxDegreeOfParallelism = TorchRuntime.Threads;
         int users = foldIn.Rows, items = foldIn.Columns;
         var values = metrics.Select(_ => new double[includedCount]).ToArray();
         int rankedLength = Math.Min(metrics.Max(m => m.K), items);
         var options = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism, CancellationToken = cancellationToken };
-        int workers = maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount;
+        int workers = maxDegreeOfParallelism;
 
         for (int first = 0; first < users; first += rowsPerBatch)
         {

@@ -30,14 +30,15 @@ public static class SparseProducts
 
     /// <summary>
     /// The dense item Gram matrix X^T X (Columns x Columns, row-major), built row by row from the
-    /// transpose so that each output row stays in cache; parallel over items (at most the core count by default).
+    /// transpose so that each output row stays in cache; parallel over items (by default within the process's
+    /// thread budget, <see cref="TorchRuntime.Threads"/>).
     /// </summary>
     public static float[] Gram(CsrMatrix m, int maxDegreeOfParallelism = -1)
     {
         int n = m.Columns;
         var gram = new float[checked((long)n * n)];
         var byItem = Transpose(m);
-        if (maxDegreeOfParallelism <= 0) maxDegreeOfParallelism = Environment.ProcessorCount;
+        if (maxDegreeOfParallelism <= 0) maxDegreeOfParallelism = TorchRuntime.Threads;
         Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, i =>
         {
             var row = gram.AsSpan((int)((long)i * n), n);

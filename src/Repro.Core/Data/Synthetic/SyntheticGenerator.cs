@@ -127,7 +127,7 @@ public static class SyntheticGenerator
         var values = new float[shape.Events];
         var timestamps = new int[shape.Events];
 
-        Parallel.For(0, nUsers,
+        Parallel.For(0, nUsers, TorchRuntime.Parallelism,
             () => Filled(nItems, -1),
             (u, _, stamp) =>
             {

@@ -80,7 +80,7 @@ public sealed class Slim : IRecommender
                              Action<int>? onColumnsDone, CancellationToken cancel, int sparseRowLimit, int compactLimit)
     {
         hyper.Validate();
-        if (maxDegreeOfParallelism <= 0) maxDegreeOfParallelism = Environment.ProcessorCount;
+        if (maxDegreeOfParallelism <= 0) maxDegreeOfParallelism = TorchRuntime.Threads;
         int n = train.Columns;
         var gram = SparseProducts.Gram(train, maxDegreeOfParallelism);
         var diagonal = new float[n];
