@@ -332,3 +332,35 @@ let harnessTests =
                 let commands = shell.Split('\n') |> Array.filter (fun l -> l.StartsWith "repro ") |> Array.map (fun l -> l.Substring(l.LastIndexOf "--part "))
                 Expect.equal (List.ofArray commands) [ "--part global"; "--part 1/3"; "--part 2/3"; "--part 3/3"; "--part combine" ] "the steps in order")
     ]
+
+/// Exit code and output lines of the built CLI run as its own process (`dotnet repro.dll ARGS`), as a user runs it.
+let private reproProcess (args: string list) =
+    let info = Diagnostics.ProcessStartInfo("dotnet", RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
+    for a in Path.Combine(AppContext.BaseDirectory, "repro.dll") :: args do info.ArgumentList.Add a
+    use p = Diagnostics.Process.Start info
+    let err = p.StandardError.ReadToEndAsync()
+    let out = p.StandardOutput.ReadToEnd()
+    p.WaitForExit()
+    p.ExitCode, out + err.Result
+
+[<Tests>]
+let cliTests =
+    testSequenced <| testList "Cli.Parts" [
+        Repro.Tests.SharedData.testWithData "ml-100k" "repro run --parts 2 --workers 2 starts each part as a child process of the CLI and writes the one-process run's metrics" <| fun (ml100k: string) ->
+            withFolder (fun dir ->
+                let data = Path.GetDirectoryName ml100k
+                let id = "ml-100k/loca-vae-6bff6d31-s1" // loca-q's LOCA-VAE with 10 local models, about 15 s
+                let common results = [ "--data-dir"; data; "run"; "--experiment"; "loca-q"; "--only"; id; "--threads"; "1"; "--results"; Path.Combine(dir, results) ]
+                let code, _, err = Repro.Tests.CliRunner.repro (common "whole")
+                Expect.equal code 0 (sprintf "the one-process run: %s" err)
+                let code, output = reproProcess (common "parts" @ [ "--parts"; "2"; "--workers"; "2" ])
+                Expect.equal code 0 (sprintf "the run in parts:\n%s" output)
+                for k in 1 .. 2 do Expect.stringContains output (sprintf "[part %d/2]" k) (sprintf "part %d's lines, tagged" k)
+                Expect.stringContains output (sprintf "%s: done" id) "says the run is done"
+                let folder results = Path.Combine(dir, results, "loca-q", id)
+                let wholeMetrics, _ = outcome (folder "whole")
+                let partsMetrics, _ = outcome (folder "parts")
+                Expect.equal (List.map fst partsMetrics) (List.map fst wholeMetrics) "the same metrics"
+                for (m, a), (_, b) in List.zip partsMetrics wholeMetrics do
+                    Expect.floatClose { absolute = 1e-6; relative = 1e-6 } a b m)
+    ]
