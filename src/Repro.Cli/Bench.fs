@@ -4,7 +4,7 @@ module Repro.Cli.Bench
 open System.IO
 open Repro.Harness.Benchmarks
 
-let private suites = [ "data"; "eval"; "vae"; "vae-precision"; "recvae"; "baselines"; "cdae"; "slim-full"; "slim-msd"; "loca" ]
+let private suites = [ "data"; "eval"; "vae"; "vae-precision"; "recvae"; "baselines"; "cdae"; "slim-full"; "slim-msd"; "loca"; "estimates" ]
 
 let run (suite: string) (dataDir: string) : int =
     if List.contains suite suites then Machine.header () |> List.iter (printfn "%s")
@@ -38,6 +38,9 @@ let run (suite: string) (dataDir: string) : int =
         0
     | "loca" ->
         LocaBench.run ()
+        0
+    | "estimates" ->
+        EstimateBench.run "results" Repro.Experiments.Experiments.all
         0
     | other ->
         eprintfn "unknown benchmark '%s'; known: %s" other (String.concat ", " suites)

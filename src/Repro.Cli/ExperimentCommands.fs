@@ -18,16 +18,16 @@ let private fail (message: string) =
 
 /// `repro experiments`: each experiment with its runs and estimated cost per dataset.
 let list (dataDir: string) =
-    printfn "Experiments (estimated cost on a 2-core machine, from measured speeds; see src/Repro.Harness/Cost.fs):"
+    printfn "Experiments (estimated cost on an idle 2-core machine at 2 threads a run, from measured speeds; see src/Repro.Harness/Cost.fs):"
     for e in Repro.Experiments.Experiments.all do
         let runs = Experiment.runs None e
         printfn ""
-        printfn "%-12s %d runs, %d seed(s), about %s" e.Id runs.Length e.Seeds (RunClock.estimate runs)
+        printfn "%-12s %d runs, %d seed(s), about %s" e.Id runs.Length e.Seeds (RunClock.estimate Cost.measuredThreads runs)
         printfn "  %s" e.Title
         for setup in e.Datasets do
             let these = runs |> List.filter (fun r -> r.Setup = setup)
             let presence = match Runner.missingDataset dataDir setup.Dataset with None -> "present" | Some _ -> "absent here"
-            printfn "  %-14s %4d run(s) %14s  (%s)" setup.Dataset these.Length (RunClock.estimate these) presence
+            printfn "  %-14s %4d run(s) %14s  (%s)" setup.Dataset these.Length (RunClock.estimate Cost.measuredThreads these) presence
     for e in Repro.Experiments.Experiments.ratingExperiments do
         let runs = Ratings.runs None e
         printfn ""
@@ -91,7 +91,7 @@ let private describe (outcome: Runner.Outcome) (elapsed: TimeSpan) (folder: stri
 
 let private printDryRun (o: Runner.Options) (e: Experiment) =
     let chosen = Runner.selected o e
-    printfn "Experiment %s: %d run(s) selected, about %s (nothing is run: --dry-run)" e.Id chosen.Length (RunClock.estimate chosen)
+    printfn "Experiment %s: %d run(s) selected, about %s at %d thread(s) on an idle machine (nothing is run: --dry-run)" e.Id chosen.Length (RunClock.estimate o.Threads chosen) o.Threads
     for r in chosen do
         let state =
             match Runner.missingDataset o.DataDir r.Setup.Dataset with
@@ -102,7 +102,7 @@ let private printDryRun (o: Runner.Options) (e: Experiment) =
                 | Runner.Failed _ -> "failed, will retry"
                 | Runner.Started -> "started, will resume"
                 | Runner.Pending -> "pending"
-        let cost = Experiment.estimatedSeconds r |> Option.map Cost.format |> Option.defaultValue "?"
+        let cost = Experiment.estimatedSeconds o.Threads r |> Option.map Cost.format |> Option.defaultValue "?"
         printfn "  %-44s %-22s %-24s %10s" r.Id r.Group state cost
 
 /// Does the runs <paramref name="o"/> selects with the live display; 0, 1 (a run failed) or 130 (stopped).
@@ -113,10 +113,10 @@ let runWith (o: Runner.Options) (e: Experiment) =
     else
     let todo =
         chosen |> List.filter (fun r -> Runner.missingDataset dataDir r.Setup.Dataset |> Option.isNone && not (Runner.isFinished (r.Folder o.Results)))
-    printfn "Experiment %s: %d run(s) selected, %d to do (about %s), results in %s" e.Id chosen.Length todo.Length (RunClock.estimate todo) (Path.Combine(o.Results, e.Id))
+    printfn "Experiment %s: %d run(s) selected, %d to do (about %s), results in %s" e.Id chosen.Length todo.Length (RunClock.estimate o.Threads todo) (Path.Combine(o.Results, e.Id))
     // The first Ctrl-C or SIGTERM stops after the current batch (state saved); a second Ctrl-C ends the process.
     use stop = StopRequests.listen "Stopping after the current batch (Ctrl-C again to kill)..."
-    let clock = RunClock todo
+    let clock = RunClock(todo, o.Threads)
     let mutable current = 0
     let mutable runWatch = Diagnostics.Stopwatch()
     let summary =
@@ -157,7 +157,7 @@ let runWith (o: Runner.Options) (e: Experiment) =
                     current <- i
                     runWatch <- Diagnostics.Stopwatch.StartNew()
                     printfn "[%d/%d] %s (%s), about %s -> %s" i total r.Id r.Group
-                        (Experiment.estimatedSeconds r |> Option.map Cost.format |> Option.defaultValue "?") folder
+                        (Experiment.estimatedSeconds o.Threads r |> Option.map Cost.format |> Option.defaultValue "?") folder
                 | Runner.Said m -> printfn "  %s" m
                 | Runner.TrainingProgressed p ->
                     if p.Phase = TrainingPhase.Validating && (p.Epoch % 10 = 0 || p.Epoch = p.Epochs) then

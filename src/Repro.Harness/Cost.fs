@@ -47,6 +47,15 @@ let shape (dataset: string) (heldout: int option) =
 /// The ML-20M shape, where every model's speed was measured (2 threads).
 let ml20m = shapes.["ml-20m"]
 
+/// The thread count the models' speeds were measured with (2 cores, idle).
+let measuredThreads = 2
+
+/// An estimate made at <see cref="measuredThreads"/> for a run given <paramref name="threads"/>: fewer
+/// threads take proportionally longer (the products are compute-bound; `repro bench estimates` checks
+/// it against recorded runs); more are not assumed to be faster, since that was not measured.
+let forThreads (threads: int) (seconds: float) =
+    if threads >= 1 && threads < measuredThreads then seconds * float measuredThreads / float threads else seconds
+
 /// Training users x items relative to ML-20M's: what a per-epoch or per-sweep time scales with.
 let scale (s: Shape) = float s.TrainUsers * float s.Items / (float ml20m.TrainUsers * float ml20m.Items)
 

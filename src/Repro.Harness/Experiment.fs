@@ -102,8 +102,9 @@ let selects (selector: string) (id: string) =
         else id = p || id.StartsWith(p + "/") || id.StartsWith(p + "-")
     selector.Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries) |> Array.exists one
 
-/// Estimated seconds for a run (`Cost.seconds`), or None when the dataset's shape is unknown. A
-/// refit protocol runs the model twice (its selection run, then the refit, at most as long).
-let estimatedSeconds (r: Run) =
+/// Estimated seconds for a run at <paramref name="threads"/> threads on an otherwise idle machine
+/// (`Cost.seconds`, `Cost.forThreads`), or None when the dataset's shape is unknown. A refit protocol
+/// runs the model twice (its selection run, then the refit, at most as long).
+let estimatedSeconds (threads: int) (r: Run) =
     let runs = if r.Setup.Protocol.SelectedUnder.IsSome then 2.0 else 1.0
-    Cost.shape r.Setup.Dataset r.Setup.Heldout |> Option.map (fun s -> runs * Cost.seconds s r.Model)
+    Cost.shape r.Setup.Dataset r.Setup.Heldout |> Option.map (fun s -> Cost.forThreads threads (runs * Cost.seconds s r.Model))

@@ -44,7 +44,7 @@ let shell (options: PlanOptions) =
 /// estimate (Cost), at least one hour.
 let slurm (options: PlanOptions) =
     let runs = pending options
-    let longest = runs |> List.choose Experiment.estimatedSeconds |> List.fold max 0.0
+    let longest = runs |> List.choose (Experiment.estimatedSeconds options.Threads) |> List.fold max 0.0
     let limit = TimeSpan.FromSeconds(max 3600.0 (2.0 * longest))
     let text = StringBuilder()
     let line (s: string) = text.Append(s).Append('\n') |> ignore
@@ -121,7 +121,7 @@ let slurmParts (options: PlanOptions) (parts: int) =
         line "export GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736"
         if runs.IsEmpty then line "# Nothing is pending: every selected run has finished."
         for r in runs do
-            let estimate = Experiment.estimatedSeconds r |> Option.defaultValue 0.0
+            let estimate = Experiment.estimatedSeconds options.Threads r |> Option.defaultValue 0.0
             let job (name: string) (time: float) = sprintf "sbatch --parsable --job-name=repro-%s-%s --cpus-per-task=%d --time=%s" options.Experiment.Id name options.Threads (limit time)
             line ""
             line (sprintf "# %s" r.Id)

@@ -2,12 +2,12 @@ namespace Repro.Harness
 
 open System
 
-/// Tracks runs done and left, elapsed time and an ETA from the cost estimates, corrected by how the
-/// finished runs compared with theirs.
-type RunClock(todo: Experiment.Run list) =
+/// Tracks runs done and left, elapsed time and an ETA from the cost estimates at the runs' thread
+/// count, corrected by how the finished runs compared with theirs.
+type RunClock(todo: Experiment.Run list, threads: int) =
     let watch = Diagnostics.Stopwatch.StartNew()
     let mutable finishedEstimate, finishedActual, doneCount = 0.0, 0.0, 0
-    let estimateOf r = Experiment.estimatedSeconds r |> Option.defaultValue 60.0
+    let estimateOf r = Experiment.estimatedSeconds threads r |> Option.defaultValue 60.0
     member _.Finish(r: Experiment.Run, elapsed: TimeSpan) =
         doneCount <- doneCount + 1
         finishedEstimate <- finishedEstimate + estimateOf r
@@ -32,8 +32,8 @@ type RunClock(todo: Experiment.Run list) =
 
 [<RequireQualifiedAccess; CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
 module RunClock =
-    /// The runs' estimated cost in words ("3 h 20 min"), noting runs of unknown shape.
-    let estimate (runs: Experiment.Run list) =
-        let known = runs |> List.choose Experiment.estimatedSeconds
+    /// The runs' estimated cost at <paramref name="threads"/> threads in words ("3 h 20 min"), noting runs of unknown shape.
+    let estimate (threads: int) (runs: Experiment.Run list) =
+        let known = runs |> List.choose (Experiment.estimatedSeconds threads)
         let text = Cost.format (List.sum known)
         if known.Length = runs.Length then text else sprintf "%s (+%d run(s) of unknown shape)" text (runs.Length - known.Length)

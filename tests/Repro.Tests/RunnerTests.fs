@@ -357,14 +357,55 @@ let clockTests =
         testCase "the ETA is the runs' estimates, scaled by how the finished runs compared with theirs" <| fun () ->
             let e = { tinyExperiment [ Models.popularity.Spec; Models.ease.With(EaseHyper(Lambda = 1.0)); Models.ease.With(EaseHyper(Lambda = 2.0)) ] with Datasets = [ strong "ml-100k" 3 ] }
             let rs = runs None e
-            let estimate r = (Experiment.estimatedSeconds r).Value
-            let clock = RunClock rs
+            let estimate r = (Experiment.estimatedSeconds 2 r).Value
+            let clock = RunClock(rs, 2)
             Expect.floatClose Accuracy.high (clock.Eta(0, TimeSpan.Zero, None)) (rs |> List.sumBy estimate) "nothing done: the sum of the estimates"
             clock.Finish(rs.[0], TimeSpan.FromSeconds(2.0 * estimate rs.[0]))
             Expect.equal (clock.Done, clock.Left) (1, 2) "one done, two left"
             // Run 2 (1-based) just started: it and run 3 are left, each now expected to take twice its estimate.
             Expect.floatClose Accuracy.high (clock.Eta(2, TimeSpan.Zero, None)) (2.0 * (estimate rs.[1] + estimate rs.[2])) "twice as slow as estimated: the rest takes twice its estimate"
             Expect.floatClose Accuracy.high (clock.Eta(2, TimeSpan.Zero, Some(TimeSpan.FromSeconds 1.0))) (1.0 + 2.0 * estimate rs.[2]) "the current run's own time left replaces its estimate"
+    ]
+
+[<Tests>]
+let estimateTests =
+    testList "Harness.Estimates" [
+        testCase "an estimate made at 2 threads doubles at 1 and is not cut for more threads than were measured" <| fun () ->
+            Expect.equal Cost.measuredThreads 2 "the speeds were measured at 2 threads"
+            Expect.equal (Cost.forThreads 1 100.0) 200.0 "1 thread: twice as long"
+            Expect.equal (Cost.forThreads 2 100.0) 100.0 "2 threads: as measured"
+            Expect.equal (Cost.forThreads 8 100.0) 100.0 "8 threads: no speed-up assumed"
+            let e = { tinyExperiment [ Models.multVae.Spec ] with Datasets = [ strong "ml-100k" 3 ] }
+            let r = (runs None e).Head
+            Expect.equal (Experiment.estimatedSeconds 1 r) (Experiment.estimatedSeconds 2 r |> Option.map ((*) 2.0)) "a run's estimate at 1 thread"
+
+        testCase "bench estimates reads a finished run's training seconds, its selection run's too, and its recorded threads" <| fun () ->
+            withFolder (fun dir ->
+                let refit = { tinyExperiment [ Models.multVae.Spec ] with Datasets = [ { Dataset = "amusic"; Protocol = LeaveLastByTimeRefit; Heldout = None; Epochs = 3 } ] }
+                let strongRun = { tinyExperiment [ Models.multDae.Spec ] with Id = "tiny2"; Datasets = [ strong "ml-100k" 3 ] }
+                let write (folder: string) (threads: int) (seconds: float list) =
+                    Directory.CreateDirectory folder |> ignore
+                    File.WriteAllText(Path.Combine(folder, "run.json"), sprintf """{"threads": %d, "loadAverage": 1.5}""" threads)
+                    File.WriteAllText(Path.Combine(folder, "metrics.json"), """{"test": {}}""")
+                    File.WriteAllLines(Path.Combine(folder, "epochs.tsv"), "epoch\tloss\tseconds" :: (seconds |> List.mapi (fun i s -> sprintf "%d\t1.0\t%g" (i + 1) s)))
+                let results = Path.Combine(dir, "results")
+                let rRefit, rStrong = (runs None refit).Head, (runs None strongRun).Head
+                write (rRefit.Folder results) 1 [ 1.0; 2.0; 3.0 ]
+                write (Path.Combine(rRefit.Folder results, Train.SelectionFolderName)) 1 [ 4.0 ]
+                write (rStrong.Folder results) 2 [ 0.5; 0.5 ]
+                // A run not finished (no test part) is left out.
+                let unfinished = { strongRun with Id = "tiny3" }
+                write ((runs None unfinished).Head.Folder results) 2 [ 9.0 ]
+                File.WriteAllText(Path.Combine((runs None unfinished).Head.Folder results, "metrics.json"), """{"validation": {}}""")
+                let measured = Benchmarks.EstimateBench.measure results [ refit; strongRun; unfinished ]
+                Expect.equal measured.Length 2 "the two finished runs"
+                let m1 = measured |> List.find (fun m -> m.Model = "mult-vae")
+                Expect.equal (m1.Seconds, m1.Threads, m1.Load) (10.0, 1, Some 1.5) "the refit's 6 s plus its selection run's 4 s, 1 thread, load 1.5"
+                Expect.equal (Some m1.Estimate) (Experiment.estimatedSeconds 1 rRefit) "its estimate at 1 thread"
+                let m2 = measured |> List.find (fun m -> m.Model = "mult-dae")
+                Expect.equal (m2.Seconds, m2.Threads) (1.0, 2) "the strong run's 1 s at 2 threads"
+                let text = Benchmarks.EstimateBench.lines measured |> String.concat "\n"
+                Expect.stringContains text "mult-vae on amusic" "a row per model and dataset")
     ]
 
 /// Runs git in dir (the test's own repository), failing the test on a non-zero exit.
