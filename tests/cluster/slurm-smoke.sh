@@ -12,6 +12,9 @@
 #   2. submits a plan of one Mult-VAE run into a second results folder, cancels it (scancel) after a
 #      few epochs, resubmits: it resumes from its saved state and ends with the same test metrics as
 #      the uninterrupted run of step 1;
+#   3. submits a LOCA run in parts (`repro plan --parts 2`: a global-step job, an array of the 2 parts
+#      after it, a combine job after the array) and compares its per-user test values with the same
+#      run done in one process (within 1e-6);
 # and stops the daemons it started. A Release build must exist (.ci/run's test step makes it).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -169,6 +172,29 @@ cmp -s "$f/test-users.tsv" "$(vae_folder "$results")/test-users.tsv" || fail "th
 dup=$(cut -f1 "$f/epochs.tsv" | sort | uniq -d | head -n 1)
 [ -z "$dup" ] || fail "the resumed run's epochs.tsv repeats epoch $dup"
 echo "step 2: the cancelled run resumed and ended with the uninterrupted run's test metrics"
+
+# Step 3: a LOCA run in parts as Slurm jobs with dependencies, against the same run in one process.
+parts_run='ml-100k/loca-vae-6bff6d31-s1'   # loca-q's LOCA-VAE with 10 local models, about 15 s in one process
+"$repro" --data-dir "$data" plan --experiment loca-q --format slurm --parts 2 --only "$parts_run" --threads 1 --repro "$repro" \
+    --results "$work/parts" --output "$work/plan-parts.sh" || fail "repro plan --parts failed"
+submitted=$(cd "$root" && bash "$work/plan-parts.sh") || fail "the plan in parts did not submit: $submitted"
+ids=$(echo "$submitted" | sed -n 's/.*: global \([0-9]*\), parts \([0-9]*\), combine \([0-9]*\)$/\1 \2 \3/p')
+[ -n "$ids" ] || fail "the plan in parts printed no job ids: $submitted"
+echo "step 3: submitted $parts_run in 2 parts: global, parts, combine = jobs $ids"
+"$repro" --data-dir "$data" run --experiment loca-q --only "$parts_run" --threads 1 --results "$work/whole" >"$work/whole.log" 2>&1 \
+    || fail "the one-process LOCA run failed: $(tail -n 5 "$work/whole.log")"
+# shellcheck disable=SC2086
+wait_jobs 900 $ids
+split=$work/parts/loca-q/$parts_run
+[ -f "$split/metrics.json" ] || fail "the run in parts has no metrics.json: $(cat "$root"/slurm-*.out 2>/dev/null | tail -n 8)"
+# Per-user values, column by column: the parts' sums may differ from one process's in the last float bits.
+awk -F'\t' 'NR == FNR { line[FNR] = $0; next }
+    { n = split(line[FNR], x, "\t"); for (i = 1; i <= n; i++) { d = x[i] - $i; if (d < 0) d = -d
+        if (d > 1e-6) { printf "test-users.tsv line %d, column %d: %s in one process, %s in parts\n", FNR, i, x[i], $i; bad = 1; exit } } }
+    END { exit bad }' "$work/whole/loca-q/$parts_run/test-users.tsv" "$split/test-users.tsv" >"$work/parts-diff.txt" \
+    || fail "the run in parts differs from the one-process run: $(cat "$work/parts-diff.txt")"
+echo "step 3: the run in parts (global, 2 array tasks, combine) gave the one-process run's per-user test values"
+for id in $ids; do rm -f "$root"/slurm-"$id".out "$root"/slurm-"$id"_*.out; done
 
 rm -f "$root"/slurm-"$a"_*.out "$root"/slurm-"$b"_*.out "$root"/slurm-"$c"_*.out "$root"/slurm-"$d"_*.out
 echo "slurm-smoke passed in $(( $(date +%s) - started )) s"
