@@ -187,11 +187,14 @@ let private onOneTorchThread f =
     try f () finally TorchSharp.torch.set_num_threads before
 
 /// Losses <paramref name="a"/> (default settings) and <paramref name="b"/> (Precision = Fp32 set) agree
-/// bit for bit, and a's first and last are the values pinned from the code before the setting existed.
+/// bit for bit, and a's first and last are the values pinned from the code before the setting existed,
+/// to 1e-7: the pins were taken on an AVX-512 processor, and libtorch's fp32 kernels round differently
+/// on others (on an AVX2-only AMD EPYC RecVAE's first loss is 1e-9 relative off), while bf16 products
+/// move the last losses by 3e-5 (CDAE) to 2e-4 (RecVAE).
 let private expectPinnedFp32 (a: float list) (b: float list) first last =
     Expect.sequenceEqual b a "explicit fp32 is the default"
-    Expect.floatClose { absolute = 0.0; relative = 1e-12 } (List.head a) first "first batch loss"
-    Expect.floatClose { absolute = 0.0; relative = 1e-12 } (List.last a) last "last batch loss"
+    Expect.floatClose { absolute = 0.0; relative = 1e-7 } (List.head a) first "first batch loss"
+    Expect.floatClose { absolute = 0.0; relative = 1e-7 } (List.last a) last "last batch loss"
 
 /// Same-seed training losses and scores of a bf16 model against the fp32 one: close, but not identical.
 let private expectBf16NearFp32 (la: float list) (lb: float list) (fp32: IRecommender) (bf16: IRecommender) data =
