@@ -84,7 +84,6 @@ public static class Evaluator
         var values = metrics.Select(_ => new double[includedCount]).ToArray();
         int rankedLength = Math.Min(metrics.Max(m => m.K), items);
         var options = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism, CancellationToken = cancellationToken };
-        int workers = maxDegreeOfParallelism;
 
         for (int first = 0; first < users; first += rowsPerBatch)
         {
@@ -92,7 +91,7 @@ public static class Evaluator
             int count = Math.Min(rowsPerBatch, users - first);
             scorer(foldIn.SliceRows(first, count), first, scores.AsSpan(0, count * items));
 
-            int rangeSize = Math.Max(16, count / (4 * workers));
+            int rangeSize = Math.Max(16, count / (4 * maxDegreeOfParallelism));
             int batchFirst = first;
             Parallel.ForEach(Partitioner.Create(0, count, rangeSize), options, range =>
             {

@@ -23,9 +23,7 @@ open Repro.Core.Protocols
 let private peakMb = Machine.peakMb
 let private loadAverage = Machine.loadAverage
 
-let private median (xs: float seq) =
-    let a = Seq.toArray xs |> Array.sort
-    if a.Length = 0 then nan elif a.Length % 2 = 1 then a.[a.Length / 2] else (a.[a.Length / 2 - 1] + a.[a.Length / 2]) / 2.0
+let private median = Machine.median
 
 let private cpuSeconds () =
     use p = Process.GetCurrentProcess()

@@ -31,10 +31,6 @@ let private trainingSeconds (path: string) =
         | None -> None
     | [] -> None
 
-let private finished (folder: string) =
-    let metrics = Path.Combine(folder, "metrics.json")
-    File.Exists metrics && (use d = JsonDocument.Parse(File.ReadAllText metrics) in d.RootElement.TryGetProperty("test") |> fst)
-
 /// The runs of <paramref name="experiments"/> finished under <paramref name="results"/> that recorded
 /// their training time and thread count.
 let measure (results: string) (experiments: Experiment.Experiment list) =
@@ -42,7 +38,7 @@ let measure (results: string) (experiments: Experiment.Experiment list) =
         for r in Experiment.runs None e do
             let folder = r.Folder results
             let runJson = Path.Combine(folder, "run.json")
-            if File.Exists runJson && finished folder then
+            if File.Exists runJson && RunFolder.isFinished folder then
                 match trainingSeconds (Path.Combine(folder, "epochs.tsv")) with
                 | None -> ()
                 | Some own ->
@@ -58,18 +54,14 @@ let measure (results: string) (experiments: Experiment.Experiment list) =
                         | None -> ()
                     | _ -> () ]
 
-let private median (xs: float list) =
-    let s = List.sort xs |> Array.ofList
-    if s.Length = 0 then nan elif s.Length % 2 = 1 then s.[s.Length / 2] else (s.[s.Length / 2 - 1] + s.[s.Length / 2]) / 2.0
-
 /// The lines of the comparison: per model, dataset and thread count, then per thread count.
 let lines (measured: Measured list) =
     let row (name: string) (ms: Measured list) =
         let ratios = ms |> List.map _.Ratio
         let within = ratios |> List.filter (fun x -> x >= 0.5 && x <= 2.0) |> List.length
         let loads = ms |> List.choose _.Load
-        sprintf "%-36s %7d %6d %8.2f %7.2f %7.2f %10s %12s" name ms.Head.Threads ms.Length (median ratios) (List.min ratios) (List.max ratios)
-            (sprintf "%d/%d" within ms.Length) (if loads.IsEmpty then "n/a" else sprintf "%.1f" (median loads))
+        sprintf "%-36s %7d %6d %8.2f %7.2f %7.2f %10s %12s" name ms.Head.Threads ms.Length (Machine.median ratios) (List.min ratios) (List.max ratios)
+            (sprintf "%d/%d" within ms.Length) (if loads.IsEmpty then "n/a" else sprintf "%.1f" (Machine.median loads))
     [ yield "Recorded training time against the estimate (measured / estimated; the estimate is for an idle machine):"
       yield sprintf "%-36s %7s %6s %8s %7s %7s %10s %12s" "model" "threads" "runs" "median" "min" "max" "within 2x" "median load"
       for (model, dataset, _), ms in measured |> List.groupBy (fun m -> m.Model, m.Dataset, m.Threads) |> List.sortBy fst do

@@ -1,5 +1,6 @@
 /// The conditions a benchmark figure carries: cores, processor, the instruction sets that matter
-/// (AVX-512, BF16, VNNI, AMX), the load average, and the process's peak memory.
+/// (AVX-512, BF16, VNNI, AMX), the load average, and the process's peak memory; and the median the
+/// figures are reported as.
 module Repro.Harness.Benchmarks.Machine
 
 open System
@@ -43,3 +44,8 @@ let header () =
       sprintf "instruction sets: %s" flagText
       sprintf "load average (1, 5, 15 min): %s" (loadAverage ())
       sprintf "GLIBC_TUNABLES %s" (match Environment.GetEnvironmentVariable "GLIBC_TUNABLES" with null | "" -> "NOT set (see platform notes)" | v -> "= " + v) ]
+
+/// The median of <paramref name="xs"/> (the mean of the middle two for an even count), NaN when empty.
+let median (xs: float seq) =
+    let a = Seq.toArray xs |> Array.sort
+    if a.Length = 0 then nan elif a.Length % 2 = 1 then a.[a.Length / 2] else (a.[a.Length / 2 - 1] + a.[a.Length / 2]) / 2.0
