@@ -166,7 +166,9 @@ let repeat (e: RatingExperiment) (r: RatingRun) (all: RatingSet) (side: unit -> 
       Stopping = stopping; Seconds = watch.Elapsed.TotalSeconds }
 
 let private loadAverage () =
-    try File.ReadAllText("/proc/loadavg").Split(' ').[0] with _ -> "unknown"
+    match LoadAverage.oneMinute () with
+    | Some l -> l.ToString("0.00", Globalization.CultureInfo.InvariantCulture)
+    | None -> "unknown"
 
 let private options = JsonSerializerOptions(WriteIndented = true, Encoder = Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping)
 

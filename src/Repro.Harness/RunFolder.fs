@@ -53,10 +53,6 @@ let commit () = commitOf "."
 // Relaxed escaping keeps "+" and the like readable in files people read.
 let private indented = JsonSerializerOptions(WriteIndented = true, Encoder = Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping)
 
-/// The 1-minute load average (/proc/loadavg), or None where it cannot be read.
-let private loadAverage () =
-    try Some(Double.Parse((File.ReadAllText "/proc/loadavg").Split(' ').[0], Globalization.CultureInfo.InvariantCulture)) with _ -> None
-
 /// Writes run.json: the description plus commit, versions, threads, start time and the machine's load
 /// then (what a run's time is compared with its estimate by, `repro bench estimates`).
 let describe (folder: string) (run: RunDescription) =
@@ -76,7 +72,7 @@ let describe (folder: string) (run: RunDescription) =
               Collections.Generic.KeyValuePair("torchsharp", JsonValue.Create(typeof<TorchSharp.torch>.Assembly.GetName().Version.ToString()))
               Collections.Generic.KeyValuePair("threads", JsonValue.Create(TorchSharp.torch.get_num_threads ()))
               Collections.Generic.KeyValuePair("started", JsonValue.Create(DateTimeOffset.UtcNow.ToString "o")) ])
-    loadAverage () |> Option.iter (fun l -> json.["loadAverage"] <- JsonValue.Create l)
+    LoadAverage.oneMinute () |> Option.iter (fun l -> json.["loadAverage"] <- JsonValue.Create l)
     writeAtomically (Path.Combine(folder, "run.json")) (json.ToJsonString indented)
 
 /// Writes metrics.json (mean, standard error, users used and excluded per metric, for one part such

@@ -122,6 +122,20 @@ let tests =
                 finally
                     Environment.SetEnvironmentVariable("REPRO_DATA_DIR", saved)
         ]
+
+        testList "LoadAverage" [
+            testCase "the three figures of a /proc/loadavg line" <| fun () ->
+                Expect.equal (LoadAverage.parse "0.52 1.61 12.70 3/412 56789\n") (Some(0.52, 1.61, 12.7)) "figures"
+            testCase "a line that does not start with three numbers gives none" <| fun () ->
+                for line in [ ""; null; "0.52 0.61"; "0.52 x 0.70 1/2 3"; "-1 0 0 1/2 3" ] do
+                    Expect.isNone (LoadAverage.parse line) (sprintf "%A" line)
+            testCase "text prints two decimals or n/a, and agrees with the 1-minute figure" <| fun () ->
+                match LoadAverage.read (), LoadAverage.text () with
+                | None, t -> Expect.equal t "n/a" "no /proc/loadavg"
+                | Some _, t ->
+                    Expect.isMatch t @"^\d+\.\d\d \d+\.\d\d \d+\.\d\d$" "three figures"
+                    Expect.isSome (LoadAverage.oneMinute ()) "1-minute figure"
+        ]
     ]
 
 [<Tests>]

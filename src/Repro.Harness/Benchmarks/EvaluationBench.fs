@@ -79,5 +79,4 @@ let run () =
     for m in result.Metrics do
         printfn "  %-10s %O" m.Metric.Name m.Summary
     // Timings on a shared machine depend on what else runs; the load average says how busy it was.
-    if IO.File.Exists "/proc/loadavg" then
-        printfn "  load average (1, 5, 15 min): %s" (IO.File.ReadAllText("/proc/loadavg").Split(' ').[0..2] |> String.concat ", ")
+    printfn "  load average (1, 5, 15 min): %s" (Machine.loadAverage ())

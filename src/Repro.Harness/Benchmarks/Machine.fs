@@ -28,8 +28,7 @@ let flags () =
 let hasBf16 () = List.contains "avx512_bf16" (flags ())
 
 /// The 1-, 5- and 15-minute load averages, or "n/a" where /proc/loadavg is absent.
-let loadAverage () =
-    try (File.ReadAllText "/proc/loadavg").Split(' ').[0..2] |> String.concat " " with _ -> "n/a"
+let loadAverage () = Repro.Harness.LoadAverage.text ()
 
 /// The process's peak resident memory, in MB (10^6 bytes).
 let peakMb () =
