@@ -154,7 +154,7 @@ let fitted (folder: string) (description: RunFolder.RunDescription) (data: RunDa
         cancel.ThrowIfCancellationRequested()
         let context =
             { Train = data.Train; Seed = seed; Threads = threads; Say = say; Progress = progress; Cancel = cancel; ItemContent = data.ItemContent
-              Validation = (if refit.IsSome then None else Some data.Validation) }
+              Validation = (if refit.IsSome then None else Some data.Validation); CacheDir = data.CacheDir }
         use model = fit context spec.Hyper
         say (sprintf "%s fitted in %.1f s" spec.Name clock.Elapsed.TotalSeconds)
         cancel.ThrowIfCancellationRequested()

@@ -74,8 +74,8 @@ let splittable (spec: ModelSpec) =
 /// LOCA-VAE's global Mult-VAE, embeddings and anchors without local models.
 let private fitGlobal (spec: ModelSpec) (data: RunData) (seed: uint64) (say: string -> unit) cancel : IRecommender =
     match spec.Hyper with
-    | :? LocaEaseHyper as h -> LocaEase.Fit(data.Train, h, seed, Action<string> say, cancel)
-    | :? LocaVaeHyper as h -> LocaVae.FitGlobal(data.Train, h, seed, Action<string> say, cancel)
+    | :? LocaEaseHyper as h -> LocaEase.Fit(data.Train, h, seed, Action<string> say, cancel, Option.toObj data.CacheDir)
+    | :? LocaVaeHyper as h -> LocaVae.FitGlobal(data.Train, h, seed, Action<string> say, cancel, Option.toObj data.CacheDir)
     | _ -> invalidArg "spec" (sprintf "%s cannot be split into parts" spec.Name)
 
 /// The global state saved by the global step, through the catalogue's loader.

@@ -26,7 +26,10 @@ type FitContext =
       ItemContent: int -> Result<CsrMatrix, string>
       /// The validation users, for a fit that selects on them inside (LOCA-VAE's local early stopping);
       /// None in a refit, whose training rows hold the validation events.
-      Validation: HeldOutSet option }
+      Validation: HeldOutSet option
+      /// A folder for what fits with the same inputs share (LOCA's embedding Mult-VAE), keyed by
+      /// content; None: nothing is kept.
+      CacheDir: string option }
 
 /// How a model comes to be. Hyper records travel as obj here; `Models.fs` wraps each model's typed
 /// functions.

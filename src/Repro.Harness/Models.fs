@@ -288,7 +288,7 @@ let locaEase =
     fitted "loca-ease" [ "locaease" ] "LOCA-EASE" "local EASE models around anchor users, combined by kernel weights on a Mult-VAE embedding (Choi et al. 2021)"
         LocaEaseHyper.Paper
         (LocaEaseHyper(Anchors = 4, EmbeddingLatent = 8, EmbeddingEpochs = 20, EmbeddingBatchSize = 32, EmbeddingLearningRate = 1e-2, LocalLambda = 10.0, GlobalLambda = 20.0))
-        (fun context h -> LocaEase.Fit(context.Train, h, context.Seed, Action<string> context.Say, context.Cancel))
+        (fun context h -> LocaEase.Fit(context.Train, h, context.Seed, Action<string> context.Say, context.Cancel, Option.toObj context.CacheDir))
         LocaEase.Load
         // The local lambda around the code's 1000 (the bandwidths and q are the code's).
         (fun h -> [ for lambda in [ 300.0; 1000.0; 3000.0 ] -> tweak h [ "local-lambda", box lambda ] ])
@@ -310,7 +310,7 @@ let locaVae =
     fitted "loca-vae" [ "locavae" ] "LOCA-VAE" "local Mult-VAEs around anchor users, trained on kernel-weighted users and combined by kernel weights (Choi et al. 2021)"
         LocaVaeHyper.Paper
         (LocaVaeHyper(Anchors = 3, Latent = 8, GlobalEpochs = 20, LocalEpochs = 10, BatchSize = 32, LearningRate = 1e-2))
-        (fun context h -> LocaVae.Fit(context.Train, h, context.Seed, Action<string> context.Say, context.Cancel, Option.toObj context.Validation))
+        (fun context h -> LocaVae.Fit(context.Train, h, context.Seed, Action<string> context.Say, context.Cancel, Option.toObj context.Validation, Option.toObj context.CacheDir))
         LocaVae.Load
         // The local epochs (fixed: the code early-stops each local model on test) and q.
         (fun h -> [ for e in [ 30; 60; 120 ] -> tweak h [ "local-epochs", box e ] ])

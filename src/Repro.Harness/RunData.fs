@@ -35,7 +35,9 @@ type RunData =
       /// The dataset's label for run.json.
       DatasetLabel: string
       /// The dataset's item content over S terms, aligned with ItemIds (FitContext.ItemContent).
-      ItemContent: int -> Result<CsrMatrix, string> }
+      ItemContent: int -> Result<CsrMatrix, string>
+      /// The folder fits keep shared state in (FitContext.CacheDir): the data folder's cache.
+      CacheDir: string option }
 
 /// The data of each protocol, loaded once per command.
 [<RequireQualifiedAccess; CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
@@ -50,7 +52,8 @@ module RunData =
           Protocol = sprintf "strong generalisation, %d validation + %d test users" split.Validation.Users split.Test.Users
           TestMetrics = List.ofSeq MetricSpec.Paper
           DatasetLabel = label
-          ItemContent = noContent label }
+          ItemContent = noContent label
+          CacheDir = None }
 
     /// LightGCN's protocol on a fixed split: every user trains; 10% of each training row is carved out
     /// for model selection, so test items are never looked at before test; test input is the whole
@@ -61,7 +64,8 @@ module RunData =
           Protocol = "weak generalisation (fixed train/test split; validation carved from 10% of training rows)"
           TestMetrics = [ MetricSpec.RecallLightGcn 20; MetricSpec.NdcgLightGcn 20 ] @ List.ofSeq MetricSpec.Paper
           DatasetLabel = label
-          ItemContent = noContent label }
+          ItemContent = noContent label
+          CacheDir = None }
 
     /// LOCA's leave-last-by-time split (spec seed-models 1.3) without its test-set selection: every
     /// user trains on the training part and is validated on the 5 events before the last 5 (input:
@@ -78,7 +82,8 @@ module RunData =
             [ for k in [ 10; 20; 50; 100 ] -> MetricSpec.RecallLightGcn k ] @ [ for k in [ 10; 20; 50; 100 ] -> MetricSpec.NdcgLightGcn k ]
             @ [ for k in [ 10; 20; 50; 100 ] -> MetricSpec.RecallLoca k ] @ [ for k in [ 10; 20; 50; 100 ] -> MetricSpec.NdcgLoca k ]
           DatasetLabel = label
-          ItemContent = noContent label }
+          ItemContent = noContent label
+          CacheDir = None }
 
     /// CDL's protocol on its own split (Wang, Wang, Yeung 2015, section 5.1): P training items per user,
     /// the rest test, every user trains on all P and is tested with them as input; recall@M = hits /
@@ -94,7 +99,8 @@ module RunData =
           Protocol = sprintf "%s (CDL's split: %d training item(s) per user, the rest test; every user trains; validation carved from the training rows, not used to select)" (CdlSplit trainingItems).Name trainingItems
           TestMetrics = [ for m in 50 .. 50 .. 300 -> MetricSpec.RecallLightGcn m ] @ [ MetricSpec.AveragePrecision 500 ]
           DatasetLabel = label
-          ItemContent = noContent label }
+          ItemContent = noContent label
+          CacheDir = None }
 
     /// The data for the request's protocol, from a pro_sg folder or the dataset registry.
     /// <paramref name="say"/> gets progress messages.
@@ -110,7 +116,8 @@ module RunData =
         | None ->
             Datasets.find request.Dataset
             |> Result.bind (fun d ->
-                let withContent (data: RunData) = { data with ItemContent = Datasets.contentOf dataDir d data.ItemIds }
+                let withContent (data: RunData) =
+                    { data with ItemContent = Datasets.contentOf dataDir d data.ItemIds; CacheDir = Some(Prepare.cacheDir dataDir) }
                 let loaded =
                     match request.Protocol with
                     | Strong ->

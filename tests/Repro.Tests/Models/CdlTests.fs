@@ -65,7 +65,7 @@ let tests =
                 let context : FitContext =
                     { Train = randomCsr 1 5 6 0.5; Seed = 1UL; Threads = 1; Say = ignore
                       Progress = { new IProgress<_> with member _.Report _ = () }; Cancel = CancellationToken.None
-                      ItemContent = (fun _ -> Datasets.noContent "ml-100k"); Validation = None }
+                      ItemContent = (fun _ -> Datasets.noContent "ml-100k"); Validation = None; CacheDir = None }
                 let e = Helpers.raises<InvalidOperationException> (fun () -> fit context Models.cdl.Entry.Tiny |> ignore)
                 Expect.equal e.Message "CDL needs item content: ml-100k has no item content (datasets with content: citeulike-a)" "the message"
             | Trained _ -> failtest "CDL is fitted"

@@ -32,7 +32,7 @@ let private buildWith (content: int -> Result<CsrMatrix, string>) (spec: ModelSp
         TrainingDriver.LoadBest(model, dir)
         model :> IRecommender
     | Fitted(fit, _) ->
-        let model = fit { Train = train; Seed = seed; Threads = 1; Say = ignore; Progress = quiet; Cancel = CancellationToken.None; ItemContent = content; Validation = Some validation } spec.Hyper
+        let model = fit { Train = train; Seed = seed; Threads = 1; Say = ignore; Progress = quiet; Cancel = CancellationToken.None; ItemContent = content; Validation = Some validation; CacheDir = None } spec.Hyper
         model.Save(Path.Combine(dir, Execution.FittedModelFileName))
         model
 

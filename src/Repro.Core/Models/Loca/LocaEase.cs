@@ -130,16 +130,19 @@ public sealed class LocaEase : ILocaLocalModels, IScoringCounters
 
     /// <summary>
     /// Trains the embedding Mult-VAE (users in fixed order, as the code), embeds the training users,
-    /// fits the global EASE and selects the anchors. Local models are fitted when scoring.
+    /// fits the global EASE and selects the anchors. Local models are fitted when scoring. With
+    /// <paramref name="cacheDir"/>, the embedding Mult-VAE and the embeddings come from there when a fit
+    /// with the same inputs left them, and are left there otherwise (<see cref="LocaEmbeddingCache"/>).
     /// </summary>
-    public static LocaEase Fit(CsrMatrix train, LocaEaseHyper hyper, ulong seed, Action<string>? say = null, CancellationToken cancel = default)
+    public static LocaEase Fit(CsrMatrix train, LocaEaseHyper hyper, ulong seed, Action<string>? say = null, CancellationToken cancel = default,
+        string? cacheDir = null)
     {
         hyper.Validate();
         TorchRuntime.EnsureLoaded();
         var clock = Stopwatch.StartNew();
         // LOCA-EASE keeps Liang's eps ~ N(0, 1) in its embedding Mult-VAE (its runs so far used it).
-        var vae = LocaEmbedding.Train(train, EmbeddingHyper(hyper), seed, noiseStd: 1.0, "LOCA-EASE", say, cancel);
-        var embeddings = LocaEmbedding.Embed(vae, train, hyper.Faithful ? LocaEaseHyper.EmbeddingKeep : 1.0);
+        var (vae, embeddings) = LocaEmbeddingCache.TrainAndEmbed(train, EmbeddingHyper(hyper), seed, noiseStd: 1.0,
+            hyper.Faithful ? LocaEaseHyper.EmbeddingKeep : 1.0, "LOCA-EASE", cacheDir, say, cancel);
         cancel.ThrowIfCancellationRequested();
         var global = EaseModel.Fit(train, new EaseHyper { Lambda = hyper.GlobalLambda }, cancel);
         var anchors = LocaAnchors.Select(train, embeddings, hyper.EmbeddingLatent, hyper.Anchors, hyper.AnchorSelection, hyper.TestBandwidth, hyper.Faithful, seed);

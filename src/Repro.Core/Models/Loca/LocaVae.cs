@@ -122,13 +122,14 @@ public sealed class LocaVae : ILocaLocalModels, IScoringCounters
     /// <summary>
     /// Trains the global Mult-VAE, embeds the training users, selects the anchors and trains one local
     /// Mult-VAE per distinct anchor (each seeded from <paramref name="seed"/> and the anchor).
-    /// <paramref name="validation"/> is read only with <see cref="LocaVaeHyper.LocalEarlyStopping"/>.
+    /// <paramref name="validation"/> is read only with <see cref="LocaVaeHyper.LocalEarlyStopping"/>;
+    /// <paramref name="cacheDir"/> keeps the global Mult-VAE for the next fit (<see cref="FitGlobal"/>).
     /// </summary>
     public static LocaVae Fit(CsrMatrix train, LocaVaeHyper hyper, ulong seed, Action<string>? say = null, CancellationToken cancel = default,
-        HeldOutSet? validation = null)
+        HeldOutSet? validation = null, string? cacheDir = null)
     {
         var clock = Stopwatch.StartNew();
-        var model = FitGlobal(train, hyper, seed, say, cancel);
+        var model = FitGlobal(train, hyper, seed, say, cancel, cacheDir);
         model.PrepareLocal(train, 0, model._groups.Length, seed, say, cancel, validation);
         say?.Invoke($"LOCA-VAE fitted in {clock.Elapsed.TotalSeconds:0.0} s");
         return model;
@@ -136,15 +137,18 @@ public sealed class LocaVae : ILocaLocalModels, IScoringCounters
 
     /// <summary>
     /// The global part of <see cref="Fit"/>: the global Mult-VAE, the training users' embeddings and
-    /// the anchors, no local model yet (a run split into parts fits this once and saves it).
+    /// the anchors, no local model yet (a run split into parts fits this once and saves it). With
+    /// <paramref name="cacheDir"/>, the global Mult-VAE and the embeddings come from there when a fit
+    /// with the same inputs left them, and are left there otherwise (<see cref="LocaEmbeddingCache"/>).
     /// </summary>
-    public static LocaVae FitGlobal(CsrMatrix train, LocaVaeHyper hyper, ulong seed, Action<string>? say = null, CancellationToken cancel = default)
+    public static LocaVae FitGlobal(CsrMatrix train, LocaVaeHyper hyper, ulong seed, Action<string>? say = null, CancellationToken cancel = default,
+        string? cacheDir = null)
     {
         hyper.Validate();
         TorchRuntime.EnsureLoaded();
         var clock = Stopwatch.StartNew();
-        var global = LocaEmbedding.Train(train, GlobalHyper(hyper), seed, hyper.NoiseStd, "LOCA-VAE", say, cancel);
-        var embeddings = LocaEmbedding.Embed(global, train, hyper.Faithful ? LocaEmbedding.Keep : 1.0);
+        var (global, embeddings) = LocaEmbeddingCache.TrainAndEmbed(train, GlobalHyper(hyper), seed, hyper.NoiseStd,
+            hyper.Faithful ? LocaEmbedding.Keep : 1.0, "LOCA-VAE", cacheDir, say, cancel);
         var anchors = LocaAnchors.Select(train, embeddings, hyper.Latent, hyper.Anchors, hyper.AnchorSelection, hyper.TestBandwidth, hyper.Faithful, seed);
         int covered = LocaAnchors.Covered(anchors, embeddings, embeddings, hyper.Latent, hyper.TestBandwidth);
         say?.Invoke($"LOCA-VAE: {anchors.Length} anchors ({anchors.Distinct().Count()} distinct, {hyper.AnchorSelection}), {covered} of {train.Rows} training users covered by the inference kernel; global model and anchors in {clock.Elapsed.TotalSeconds:0.0} s");
