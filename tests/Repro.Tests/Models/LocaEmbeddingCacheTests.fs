@@ -59,9 +59,8 @@ let tests =
                   "embedding dropout", LocaEmbeddingCache.Key(train, h, 7UL, 0.01, 1.0)
                   "training matrix", LocaEmbeddingCache.Key(csr items (structuredRows 200 2), h, 7UL, 0.01, 0.8) ]
             for name, other in others do Expect.notEqual other key (sprintf "another %s, another key" name)
-            Repro.Core.TorchRuntime.EnsureLoaded 2
-            try Expect.notEqual (LocaEmbeddingCache.Key(train, h, 7UL, 0.01, 0.8)) key "another thread count, another key"
-            finally Repro.Core.TorchRuntime.EnsureLoaded 1
+            Expect.equal (LocaEmbeddingCache.Key(train, h, 7UL, 0.01, 0.8, 1)) key "the process's thread count (1 here)"
+            Expect.notEqual (LocaEmbeddingCache.Key(train, h, 7UL, 0.01, 0.8, 2)) key "another thread count, another key"
 
         testCase "a damaged entry is said, trained again and replaced" <| fun () ->
             Repro.Core.TorchRuntime.EnsureLoaded 1

@@ -24,13 +24,13 @@ public static class LocaEmbeddingCache
     /// <summary>Bump when the layout below changes: older entries are trained again.</summary>
     private const int FormatVersion = 1;
 
-    /// <summary>The key of an entry: a SHA-256 over the inputs the class summary lists, in hex.</summary>
-    public static string Key(CsrMatrix train, MultVaeHyper hyper, ulong seed, double noiseStd, double keep)
+    /// <summary>The key of an entry: a SHA-256 over the inputs the class summary lists, in hex; <paramref name="threads"/> defaults to the process's (<see cref="TorchRuntime.Threads"/>).</summary>
+    public static string Key(CsrMatrix train, MultVaeHyper hyper, ulong seed, double noiseStd, double keep, int? threads = null)
     {
         var text = new StringBuilder();
         text.Append(Kind).Append(" v").Append(FormatVersion).Append('\n');
         text.Append(hyper).Append('\n'); // a record: every setting, precision included
-        text.Append(FormattableString.Invariant($"seed {seed}, noise {noiseStd:R}, keep {keep:R}, threads {TorchRuntime.Threads}\n"));
+        text.Append(FormattableString.Invariant($"seed {seed}, noise {noiseStd:R}, keep {keep:R}, threads {threads ?? TorchRuntime.Threads}\n"));
         text.Append("core ").Append(typeof(LocaEmbeddingCache).Assembly.ManifestModule.ModuleVersionId)
             .Append(", torchsharp ").Append(typeof(TorchSharp.torch).Assembly.GetName().Version).Append('\n');
         text.Append(FormattableString.Invariant($"train {train.Rows} x {train.Columns}, {train.NonZeros} entries\n"));
