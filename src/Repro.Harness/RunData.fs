@@ -116,7 +116,8 @@ module RunData =
         | None ->
             Datasets.find request.Dataset
             |> Result.bind (fun d ->
-                let withContent (data: RunData) =
+                // What the data folder gives every protocol's data: the item content and the cache.
+                let fromDataFolder (data: RunData) =
                     { data with ItemContent = Datasets.contentOf dataDir d data.ItemIds; CacheDir = Some(Prepare.cacheDir dataDir) }
                 let loaded =
                     match request.Protocol with
@@ -151,4 +152,4 @@ module RunData =
                         | Some read, Ok _ ->
                             let split, itemIds = read (Datasets.folderOf dataDir d)
                             Ok(weak d.Name split itemIds)
-                loaded |> Result.map withContent)
+                loaded |> Result.map fromDataFolder)

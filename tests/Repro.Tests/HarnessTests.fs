@@ -129,7 +129,7 @@ let tests =
             testCase "a line that does not start with three numbers gives none" <| fun () ->
                 for line in [ ""; null; "0.52 0.61"; "0.52 x 0.70 1/2 3"; "-1 0 0 1/2 3" ] do
                     Expect.isNone (LoadAverage.parse line) (sprintf "%A" line)
-            testCase "text prints two decimals or n/a, and agrees with the 1-minute figure" <| fun () ->
+            testCase "text prints the three figures with two decimals, or n/a where they cannot be read; the 1-minute figure is there when they are" <| fun () ->
                 match LoadAverage.read (), LoadAverage.text () with
                 | None, t -> Expect.equal t "n/a" "no /proc/loadavg"
                 | Some _, t ->
