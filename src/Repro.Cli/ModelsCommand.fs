@@ -16,7 +16,7 @@ let list () =
         | settings -> printfn "  settings (paper values): %s" (settings |> List.map (fun (n, v) -> n + "=" + v) |> String.concat ", ")
         // Settings left out of run records at their default (Core's OmittedAtDefault), listed here so they are found.
         let later =
-            [ for p in e.HyperType.GetProperties() do
+            [ for p in Repro.Core.Models.SettingsText.Settable e.HyperType do
                 match System.Attribute.GetCustomAttribute(p, typeof<Repro.Core.Models.OmittedAtDefaultAttribute>) with
                 | :? Repro.Core.Models.OmittedAtDefaultAttribute as a -> yield Settings.kebab p.Name + "=" + Settings.kebab a.DefaultText
                 | _ -> () ]

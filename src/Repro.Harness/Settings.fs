@@ -11,9 +11,7 @@ open System.Reflection
 /// "AnnealCap", "anneal-cap" and "anneal_cap" name the same setting.
 let private normalise (name: string) = name.Replace("-", "").Replace("_", "").ToLowerInvariant()
 
-let private settable (t: Type) =
-    t.GetProperties(BindingFlags.Public ||| BindingFlags.Instance)
-    |> Array.filter (fun p -> p.CanWrite && p.GetIndexParameters().Length = 0)
+let private settable (t: Type) = Repro.Core.Models.SettingsText.Settable t |> Array.ofSeq
 
 /// Kebab-case name of a property, as the command line shows it (Core's SettingsText.Kebab).
 let kebab (name: string) = Repro.Core.Models.SettingsText.Kebab name

@@ -46,6 +46,22 @@ let tests =
             Expect.equal d.["anneal-cap"] "0.2" "cap"
             Expect.equal d.["total-anneal-steps"] "200000" "steps"
             Expect.equal d.["gaussian-confidence"] "none" "unset"
+
+        testCase "settings are written in declaration order, the shared Mult-VAE^PR settings first, as run records and saved training states keep them" <| fun () ->
+            let names record = Settings.describe record |> List.map fst
+            let shared = [ "hidden"; "latent"; "keep-probability"; "anneal-cap"; "total-anneal-steps"; "learning-rate"; "batch-size"; "epochs"; "weight-decay"; "likelihood" ]
+            Expect.equal (names MultVaeHyper.Paper) (shared @ [ "gaussian-confidence" ]) "Mult-VAE^PR"
+            Expect.equal (names Repro.Core.Models.MixturePriorVae.MixturePriorVaeHyper.Paper) (shared @ [ "prior"; "components"; "samples"; "log-variance-floor"; "learn-weights" ]) "the mixture prior's"
+            Expect.equal (Repro.Core.Models.SettingsText.Of MultVaeHyper.Paper)
+                "hidden=600\nlatent=200\nkeep-probability=0.5\nanneal-cap=0.2\ntotal-anneal-steps=200000\nlearning-rate=0.001\nbatch-size=500\nepochs=200\nweight-decay=0\nlikelihood=Multinomial\ngaussian-confidence=none"
+                "the text a saved training state names its settings with"
+
+        testCase "a shared setting is set and checked on the mixture-prior record as on Mult-VAE^PR's" <| fun () ->
+            let gmm = Repro.Core.Models.MixturePriorVae.MixturePriorVaeHyper.Paper
+            match Settings.apply gmm [ "anneal-cap=0.3"; "components=4" ] with
+            | Ok h -> Expect.equal (h.AnnealCap, h.Components, h.Prior) (0.3, 4, gmm.Prior) "set, the rest kept"
+            | Error e -> failtest e
+            expectError (Settings.apply gmm [ "keep-probability=1.5" ]) "keep probability"
     ]
 
 /// The settings hashes of the catalogue's paper settings, as the run folders recorded in results/ are

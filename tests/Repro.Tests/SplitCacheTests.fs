@@ -73,6 +73,12 @@ let tests =
             File.WriteAllText(path, String.replicate 100 "not a cache ")
             expectStale path "key" "not a Repro cache file"
 
+        testCase "a path that cannot be read (a folder here) is refused by name, not thrown as an access error" <| fun () ->
+            use folder = new TempFolder()
+            let path = Path.Combine(folder.Path, "s.split")
+            Directory.CreateDirectory path |> ignore
+            expectStale path "key" "cannot be read"
+
         testCase "the key changes when a source file changes size or time, or the settings change" <| fun () ->
             use folder = new TempFolder()
             let f = Path.Combine(folder.Path, "ratings.csv")

@@ -11,13 +11,27 @@ namespace Repro.Core.Models;
 /// </summary>
 public static class SettingsText
 {
-    /// <summary>The record's public settable properties in declaration order, as (kebab-name, text).</summary>
+    /// <summary>
+    /// A hyper record type's public settable properties in declaration order, a base record's first
+    /// (reflection lists a derived type's own properties first; run records and saved training states
+    /// keep the order settings were written in).
+    /// </summary>
+    public static IReadOnlyList<PropertyInfo> Settable(Type type)
+    {
+        static int Depth(Type? t) { int d = 0; for (; t is not null; t = t.BaseType) d++; return d; }
+        return type
+            .GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite && p.GetIndexParameters().Length == 0)
+            .OrderBy(p => Depth(p.DeclaringType))
+            .ThenBy(p => p.MetadataToken)
+            .ToArray();
+    }
+
+    /// <summary>The record's public settable properties (<see cref="Settable"/>), as (kebab-name, text).</summary>
     public static IReadOnlyList<KeyValuePair<string, string>> Describe(object record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        return record.GetType()
-            .GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.CanWrite && p.GetIndexParameters().Length == 0)
+        return Settable(record.GetType())
             .Select(p => (Property: p, Text: Text(p.GetValue(record))))
             .Where(s => s.Property.GetCustomAttribute<OmittedAtDefaultAttribute>() is not { } omitted || s.Text != omitted.DefaultText)
             .Select(s => new KeyValuePair<string, string>(Kebab(s.Property.Name), s.Text))

@@ -60,7 +60,8 @@ public static class BinaryArchive
     {
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
-        catch (IOException e) { throw new StaleCacheException(path, $"cannot be read ({e.Message})"); }
+        // Unreadable (a folder, no permission) is a cache to rebuild, as an unwritable one only warns.
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new StaleCacheException(path, $"cannot be read ({e.Message})"); }
         if (bytes.Length < Magic.Length + 32 || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
             throw new StaleCacheException(path, "is not a Repro cache file");
         var body = bytes.AsSpan(0, bytes.Length - 32);
