@@ -56,6 +56,13 @@ let tests =
                 "hidden=600\nlatent=200\nkeep-probability=0.5\nanneal-cap=0.2\ntotal-anneal-steps=200000\nlearning-rate=0.001\nbatch-size=500\nepochs=200\nweight-decay=0\nlikelihood=Multinomial\ngaussian-confidence=none"
                 "the text a saved training state names its settings with"
 
+        testCase "the user-row autoencoders refuse the same out-of-range optimiser settings in the same words" <| fun () ->
+            for name in [ "mult-vae"; "mult-vae-gmm"; "mult-dae"; "ae"; "stacked-dae" ] do
+                let spec = match Models.find name with Ok e -> { Entry = e; Hyper = e.Paper } | Error e -> failtest e
+                for assignment, words in [ "learning-rate=0", "learning rate must be > 0, got 0"; "batch-size=0", "batch size must be > 0, got 0"
+                                           "epochs=0", "epochs must be > 0, got 0"; "weight-decay=-1", "weight decay must be >= 0, got -1" ] do
+                    expectError (ModelSpec.applyOnTop spec [ assignment ]) words
+
         testCase "a shared setting is set and checked on the mixture-prior record as on Mult-VAE^PR's" <| fun () ->
             let gmm = Repro.Core.Models.MixturePriorVae.MixturePriorVaeHyper.Paper
             match Settings.apply gmm [ "anneal-cap=0.3"; "components=4" ] with

@@ -87,13 +87,9 @@ public sealed record AutoencoderHyper : ITrainingSchedule
     {
         HiddenWidths();
         if (!(KeepProbability > 0 && KeepProbability <= 1)) throw new ArgumentOutOfRangeException(nameof(KeepProbability), $"keep probability must be in (0, 1], got {KeepProbability}");
-        if (!(WeightDecay >= 0)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), $"weight decay must be >= 0, got {WeightDecay}");
-        if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), $"learning rate must be > 0, got {LearningRate}");
-        if (BatchSize <= 0) throw new ArgumentOutOfRangeException(nameof(BatchSize), $"batch size must be > 0, got {BatchSize}");
-        if (Epochs <= 0) throw new ArgumentOutOfRangeException(nameof(Epochs), $"epochs must be > 0, got {Epochs}");
+        SettingChecks.Optimiser(LearningRate, BatchSize, Epochs, WeightDecay);
         if (SparsityTarget is not null && !(Sparsity > 0)) throw new ArgumentException("sparsity-target is set but sparsity is 0, which would ignore it");
-        if (GaussianConfidence is not null && Likelihood != Likelihood.Gaussian)
-            throw new ArgumentException($"GaussianConfidence is set but the likelihood is {Likelihood}, which would ignore it");
+        SettingChecks.ConfidenceFits(Likelihood, GaussianConfidence);
         NetworkOptions().Validate(variational: false);
     }
 }

@@ -17,7 +17,6 @@ public sealed record MultVaeHyper : MultVaeSettings
     public void Validate()
     {
         ValidateShared();
-        if (GaussianConfidence is not null && Likelihood != Likelihood.Gaussian)
-            throw new ArgumentException($"GaussianConfidence is set but the likelihood is {Likelihood}, which would ignore it");
+        SettingChecks.ConfidenceFits(Likelihood, GaussianConfidence);
     }
 }

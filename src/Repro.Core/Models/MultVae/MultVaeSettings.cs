@@ -73,9 +73,6 @@ public abstract record MultVaeSettings : ITrainingSchedule
         if (!(AnnealCap >= 0)) throw new ArgumentOutOfRangeException(nameof(AnnealCap), $"anneal cap must be >= 0, got {AnnealCap}");
         if (TotalAnnealSteps <= 0) throw new ArgumentOutOfRangeException(nameof(TotalAnnealSteps), $"total anneal steps must be > 0, got {TotalAnnealSteps}");
         if (AnnealEpochs < 0) throw new ArgumentOutOfRangeException(nameof(AnnealEpochs), $"anneal epochs must be >= 0 (0 = use total anneal steps), got {AnnealEpochs}");
-        if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), $"learning rate must be > 0, got {LearningRate}");
-        if (BatchSize <= 0) throw new ArgumentOutOfRangeException(nameof(BatchSize), $"batch size must be > 0, got {BatchSize}");
-        if (Epochs <= 0) throw new ArgumentOutOfRangeException(nameof(Epochs), $"epochs must be > 0, got {Epochs}");
-        if (!(WeightDecay >= 0)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), $"weight decay must be >= 0, got {WeightDecay}");
+        SettingChecks.Optimiser(LearningRate, BatchSize, Epochs, WeightDecay);
     }
 }
