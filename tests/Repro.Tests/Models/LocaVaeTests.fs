@@ -166,4 +166,10 @@ let tests =
             let e = Repro.Tests.Helpers.raises<ArgumentException> (fun () -> LocaVae.Fit(train, hyper, 7UL) |> ignore)
             Expect.stringContains e.Message "local-early-stopping" "names the setting"
             Expect.stringContains e.Message "a refit trains on them" "says why there are none"
+
+        testCase "the local models' progress line says the time left at the mean time of the models trained so far" <| fun () ->
+            Expect.equal (LocaVae.TimeLeft(20.0, 4, 6)) "; about 30 s left" "5 s each, 6 left"
+            Expect.equal (LocaVae.TimeLeft(600.0, 10, 290)) "; about 290 min left" "60 s each, 290 left"
+            Expect.equal (LocaVae.TimeLeft(600.0, 10, 0)) "" "none left"
+            Expect.equal (LocaVae.TimeLeft(0.0, 0, 5)) "" "nothing to go on yet"
     ]

@@ -194,10 +194,18 @@ public sealed class LocaVae : ILocaLocalModels, IScoringCounters
             int users = t.Count(w => w > 0);
             userEpochs += (long)users * Hyper.LocalEpochs;
             string kept = covered is null ? "" : $"; kept epoch {bestEpoch} (NDCG@100 {bestNdcg:0.0000} over {covered.Users} covered validation users)";
-            say?.Invoke($"LOCA-VAE local model {j + 1}/{_groups.Length} (anchor {anchor}, {users} weighted users): {Hyper.LocalEpochs} epochs in {localClock.Elapsed.TotalSeconds - started:0.0} s ({(localClock.Elapsed.TotalSeconds - started) / Hyper.LocalEpochs:0.000} s per epoch){kept}; {localClock.Elapsed.TotalSeconds:0} s so far");
+            say?.Invoke($"LOCA-VAE local model {j + 1}/{_groups.Length} (anchor {anchor}, {users} weighted users): {Hyper.LocalEpochs} epochs in {localClock.Elapsed.TotalSeconds - started:0.0} s ({(localClock.Elapsed.TotalSeconds - started) / Hyper.LocalEpochs:0.000} s per epoch){kept}; {localClock.Elapsed.TotalSeconds:0} s so far{TimeLeft(localClock.Elapsed.TotalSeconds, trained, first + count - j - 1)}");
         }
         say?.Invoke($"LOCA-VAE: {trained} local models in {localClock.Elapsed.TotalSeconds:0.0} s ({localClock.Elapsed.TotalSeconds / Math.Max(1, trained * Hyper.LocalEpochs):0.000} s per local model-epoch, {userEpochs} user-epochs)"
             + (probe is null ? "" : $"; {stopped} kept at their best validation epoch (mean {chosenEpochs / (double)Math.Max(1, stopped):0.0} of {Hyper.LocalEpochs}), {trained - stopped} at their last (no validation user covered)"));
+    }
+
+    /// <summary>"; about 12 min left" for the local models still to train at the mean time of those trained (they differ by how many users their kernel weights), or "" when none are left.</summary>
+    internal static string TimeLeft(double seconds, int trained, int left)
+    {
+        if (left <= 0 || trained <= 0) return "";
+        double estimate = seconds / trained * left;
+        return estimate < 90 ? FormattableString.Invariant($"; about {estimate:0} s left") : FormattableString.Invariant($"; about {estimate / 60:0} min left");
     }
 
     // ---------------------------------------------------------------- score
